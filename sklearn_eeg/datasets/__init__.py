@@ -1,18 +1,34 @@
 """CHB-MIT (and CHB-MIT-like) datasets: summaries, EDF signals, the recording index, a synthetic generator."""
 
-from .chbmit import load_index, parse_summary, read_records, read_summary
-from .edf import CANONICAL_CHANNELS, EEGDataError, EEGRecording, read_edf, read_edf_header
+from .chbmit import SummaryFormatError, load_index, parse_summary, read_records, read_seizure_annotations, read_summary
+from .download import download_chbmit
+from .edf import (
+    CANONICAL_CHANNELS,
+    CorruptEDFError,
+    EEGDataError,
+    EEGRecording,
+    MissingChannelsError,
+    read_edf,
+    read_edf_header,
+)
 from .synthetic import make_chbmit_like
+from .verify import verify_dataset
 
 __all__ = [
     "CANONICAL_CHANNELS",
+    "CorruptEDFError",
     "EEGDataError",
     "EEGRecording",
+    "MissingChannelsError",
+    "SummaryFormatError",
+    "download_chbmit",
     "load_index",
     "make_chbmit_like",
     "parse_summary",
     "read_edf",
     "read_edf_header",
     "read_records",
+    "read_seizure_annotations",
     "read_summary",
+    "verify_dataset",
 ]
