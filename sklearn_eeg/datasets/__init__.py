@@ -11,17 +11,20 @@ from .edf import (
     read_edf,
     read_edf_header,
 )
-from .synthetic import make_chbmit_like
+from .synthetic import CHBMIT_CHANNELS, describe_dataset, embedded_dataset, make_chbmit_like
 from .verify import verify_dataset
 
 __all__ = [
     "CANONICAL_CHANNELS",
+    "CHBMIT_CHANNELS",
     "CorruptEDFError",
     "EEGDataError",
     "EEGRecording",
     "MissingChannelsError",
     "SummaryFormatError",
+    "describe_dataset",
     "download_chbmit",
+    "embedded_dataset",
     "load_index",
     "make_chbmit_like",
     "parse_summary",
