@@ -1,0 +1,409 @@
+"""Evaluation figures: training curves, confusion matrix, threshold curves, trade-off, calibration, LOSO."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from sklearn.metrics import confusion_matrix
+
+from ._checks import as_1d, check_columns, same_length
+from ._style import new_axes, new_figure
+
+
+def chance_sensitivity(fah: np.ndarray | float, sop_s: float = 600.0) -> np.ndarray:
+    """Sensitivity of a Poisson predictor with the same alarm rate: ``1 - exp(-FAH * SOP_h)`` (Snyder 2008)."""
+    return 1.0 - np.exp(-np.asarray(fah, dtype=float) * sop_s / 3600.0)
+
+
+def _history_key(history: Sequence[Mapping[str, object]], candidates: Sequence[str]) -> str | None:
+    keys = set().union(*(h.keys() for h in history))
+    return next((k for k in candidates if k in keys), None)
+
+
+def plot_training_curves(
+    history: Sequence[Mapping[str, object]],
+    *,
+    auroc_key: str | None = None,
+    axes: Sequence[Axes] | None = None,
+) -> Figure:
+    """Loss and AUROC per epoch from a skorch-like history (list of per-epoch dicts).
+
+    Parameters
+    ----------
+    history : list of dict
+        One dict per epoch with ``epoch`` (optional), ``train_loss``, ``valid_loss`` and an AUROC entry.
+    auroc_key : str, optional
+        History key of the validation AUROC; default the first present of ``valid_auroc``,
+        ``valid_roc_auc``, ``roc_auc``, ``auroc``.
+    axes : pair of Axes, optional
+        Where to draw loss and AUROC.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if len(history) == 0:
+        raise ValueError("history is empty")
+    if axes is None:
+        fig, grid = new_figure(1, 2, figsize=(10.0, 3.8))
+        axes = list(grid.ravel())
+    if len(axes) != 2:
+        raise ValueError(f"axes must hold 2 Axes, got {len(axes)}")
+    epochs = np.array([h.get("epoch", i + 1) for i, h in enumerate(history)], dtype=float)
+    loss_keys = [k for k in ("train_loss", "valid_loss") if _history_key(history, [k])]
+    if not loss_keys:
+        raise ValueError("history has neither 'train_loss' nor 'valid_loss'")
+    auroc_key = auroc_key or _history_key(history, ("valid_auroc", "valid_roc_auc", "roc_auc", "auroc"))
+    ax_loss, ax_auc = axes
+    for key, color in zip(loss_keys, ("#0072B2", "#D55E00")):
+        values = [h.get(key, np.nan) for h in history]
+        ax_loss.plot(epochs, values, marker="o", markersize=3, color=color, label=key.replace("_", " "))
+    ax_loss.set_xlabel("Epoch")
+    ax_loss.set_ylabel("Loss")
+    ax_loss.set_title("Training and validation loss")
+    ax_loss.legend(frameon=False)
+    if auroc_key is not None:
+        ax_auc.plot(epochs, [h.get(auroc_key, np.nan) for h in history], marker="o", markersize=3,
+                    color="#009E73", label=auroc_key.replace("_", " "))
+    ax_auc.axhline(0.5, color="#999999", linestyle="--", linewidth=1.0, label="chance")
+    ax_auc.set_ylim(0.0, 1.0)
+    ax_auc.set_xlabel("Epoch")
+    ax_auc.set_ylabel("AUROC")
+    ax_auc.set_title("Validation AUROC" if auroc_key else "Validation AUROC (not recorded)")
+    ax_auc.legend(frameon=False)
+    return ax_loss.figure
+
+
+def classification_summary(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Sensitivity, specificity, precision, F1 and balanced accuracy of binary window predictions."""
+    yt = np.asarray(y_true).astype(int)
+    yp = np.asarray(y_pred).astype(int)
+    if yt.shape != yp.shape or yt.ndim != 1:
+        raise ValueError(f"y_true {yt.shape} and y_pred {yp.shape} must be 1-D of the same length")
+    tn, fp, fn, tp = confusion_matrix(yt, yp, labels=[0, 1]).ravel()
+
+    def ratio(a: float, b: float) -> float:
+        return float(a / b) if b else float("nan")
+
+    sens, spec, prec = ratio(tp, tp + fn), ratio(tn, tn + fp), ratio(tp, tp + fp)
+    return {
+        "sensitivity": sens,
+        "specificity": spec,
+        "precision": prec,
+        "F1": ratio(2 * prec * sens, prec + sens),
+        "balanced accuracy": (sens + spec) / 2,
+    }
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    labels: tuple[str, str] = ("interictal", "preictal"),
+    ax: Axes | None = None,
+) -> Figure:
+    """Window-level confusion matrix (counts and % of the true class) with a table of summary metrics beside it.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (n_windows,)
+        Binary labels (1 preictal) and thresholded predictions.
+    labels : (str, str)
+        Names of class 0 and class 1.
+    ax : Axes, optional
+        Axes for the matrix; the metrics table is drawn to its right.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = classification_summary(y_true, y_pred)
+    cm = confusion_matrix(np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int), labels=[0, 1])
+    fig, ax = new_axes(ax, figsize=(8.0, 4.0))
+    row_frac = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    ax.imshow(row_frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(2):
+        for j in range(2):
+            ax.text(j, i, f"{cm[i, j]}\n({100 * row_frac[i, j]:.1f}%)", ha="center", va="center",
+                    color="white" if row_frac[i, j] > 0.5 else "black")
+    ax.set_xticks([0, 1], labels)
+    ax.set_yticks([0, 1], labels)
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("True")
+    ax.set_title("Confusion matrix (windows)")
+    cells = [[name, f"{value:.3f}"] for name, value in summary.items()]
+    table = ax.table(cellText=cells, colLabels=["metric", "value"], loc="right", bbox=[1.25, 0.1, 0.9, 0.8])
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    return fig
+
+
+def plot_threshold_vs_fah(
+    thresholds: np.ndarray,
+    fah: np.ndarray,
+    *,
+    fah_targets: Sequence[float] = (0.1, 0.2, 0.5, 1.0),
+    ax: Axes | None = None,
+) -> Figure:
+    """False alarms per interictal hour against the alarm threshold (log scale), with FAH targets.
+
+    Parameters
+    ----------
+    thresholds : ndarray of shape (n,)
+        Alarm thresholds.
+    fah : ndarray of shape (n,)
+        False alarms per hour at each threshold.
+    fah_targets : sequence of float
+        Horizontal reference lines.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    t = as_1d(thresholds, "thresholds")
+    f = as_1d(fah, "fah")
+    same_length(thresholds=t, fah=f)
+    fig, ax = new_axes(ax)
+    order = np.argsort(t)
+    floor = 1e-3
+    ax.plot(t[order], np.maximum(f[order], floor), marker="o", markersize=3, color="#0072B2", label="FAH")
+    for target in fah_targets:
+        ax.axhline(target, color="#999999", linestyle="--", linewidth=0.8)
+        ax.text(t.min(), target, f" {target:g}/h", va="bottom", fontsize=8, color="#555555")
+    ax.set_yscale("log")
+    ax.set_xlabel("Alarm threshold (risk)")
+    ax.set_ylabel(f"False alarms per hour (floor {floor:g})")
+    ax.set_title("Threshold vs false-alarm rate")
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_threshold_vs_sensitivity(
+    thresholds: np.ndarray,
+    sensitivity: np.ndarray,
+    *,
+    ax: Axes | None = None,
+) -> Figure:
+    """Seizure sensitivity against the alarm threshold.
+
+    Parameters
+    ----------
+    thresholds : ndarray of shape (n,)
+        Alarm thresholds.
+    sensitivity : ndarray of shape (n,)
+        Fraction of seizures predicted at each threshold.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    t = as_1d(thresholds, "thresholds")
+    s = as_1d(sensitivity, "sensitivity")
+    same_length(thresholds=t, sensitivity=s)
+    fig, ax = new_axes(ax)
+    order = np.argsort(t)
+    ax.plot(t[order], s[order], marker="o", markersize=3, color="#D55E00", label="sensitivity")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("Alarm threshold (risk)")
+    ax.set_ylabel("Sensitivity (fraction of seizures)")
+    ax.set_title("Threshold vs sensitivity")
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_fah_sensitivity_tradeoff(
+    fah: np.ndarray,
+    sensitivity: np.ndarray,
+    *,
+    sop_s: float = 600.0,
+    label: str = "model",
+    ax: Axes | None = None,
+) -> Figure:
+    """Sensitivity against FAH with the chance-level curve ``p = 1 - exp(-FAH * SOP_h)``.
+
+    Parameters
+    ----------
+    fah, sensitivity : ndarray of shape (n,)
+        Operating points (e.g. one per threshold).
+    sop_s : float, default 600
+        Seizure occurrence period in s.
+    label : str, default "model"
+        Legend label of the operating points.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    f = as_1d(fah, "fah")
+    s = as_1d(sensitivity, "sensitivity")
+    same_length(fah=f, sensitivity=s)
+    fig, ax = new_axes(ax)
+    order = np.argsort(f)
+    ax.plot(f[order], s[order], marker="o", markersize=3, color="#0072B2", label=label)
+    f_max = max(float(np.nanmax(f)) if np.isfinite(f).any() else 1.0, 1.0)
+    grid = np.linspace(0.0, f_max, 200)
+    ax.plot(grid, chance_sensitivity(grid, sop_s), color="#999999", linestyle="--",
+            label=f"chance (Poisson, SOP {sop_s / 60:g} min)")
+    ax.set_xlim(0.0, f_max)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("False alarms per hour")
+    ax.set_ylabel("Sensitivity (fraction of seizures)")
+    ax.set_title("FAH–sensitivity trade-off")
+    ax.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def plot_warning_times(
+    warning_times_s: np.ndarray,
+    *,
+    sop_s: float = 600.0,
+    sph_s: float = 30.0,
+    bins: int = 10,
+    ax: Axes | None = None,
+) -> Figure:
+    """Histogram of warning times (seizure onset − first alarm in its SOP window), in minutes.
+
+    Parameters
+    ----------
+    warning_times_s : ndarray of shape (n_predicted,)
+        Warning times in s (NaN entries, i.e. missed seizures, are ignored).
+    sop_s, sph_s : float
+        The admissible range ``[sph_s, sop_s]`` is marked.
+    bins : int, default 10
+        Histogram bins over ``[0, sop_s]``.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    w = as_1d(warning_times_s, "warning_times_s", allow_empty=True)
+    w = w[np.isfinite(w)] / 60.0
+    fig, ax = new_axes(ax)
+    ax.hist(w, bins=np.linspace(0.0, sop_s / 60.0, bins + 1), color="#009E73", edgecolor="white",
+            label=f"{w.size} predicted seizures")
+    for edge in (sph_s / 60.0, sop_s / 60.0):
+        ax.axvline(edge, color="#999999", linestyle="--", linewidth=1.0)
+    if w.size:
+        ax.axvline(float(np.median(w)), color="black", linewidth=1.2, label=f"median {np.median(w):.1f} min")
+    ax.set_xlabel("Warning time (min before onset)")
+    ax.set_ylabel("Seizures")
+    ax.set_title("Warning-time distribution")
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_reliability(
+    prob_pred: np.ndarray,
+    prob_true: np.ndarray,
+    *,
+    counts: np.ndarray | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Reliability diagram: observed preictal fraction against mean predicted risk per bin.
+
+    Parameters
+    ----------
+    prob_pred : ndarray of shape (n_bins,)
+        Mean predicted risk per bin (``sklearn.calibration.calibration_curve`` second output).
+    prob_true : ndarray of shape (n_bins,)
+        Observed fraction of preictal windows per bin.
+    counts : ndarray of shape (n_bins,), optional
+        Windows per bin, drawn as marker sizes.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    p = as_1d(prob_pred, "prob_pred")
+    o = as_1d(prob_true, "prob_true")
+    same_length(prob_pred=p, prob_true=o)
+    fig, ax = new_axes(ax, figsize=(5.0, 5.0))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", label="perfect calibration")
+    ax.plot(p, o, color="#0072B2", linewidth=1.2)
+    sizes = 20.0
+    if counts is not None:
+        c = as_1d(counts, "counts")
+        same_length(prob_pred=p, counts=c)
+        sizes = 15.0 + 150.0 * c / max(float(c.max()), 1.0)
+    ax.scatter(p, o, s=sizes, color="#0072B2", zorder=3, label="model (size ∝ windows)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Mean predicted risk")
+    ax.set_ylabel("Observed preictal fraction")
+    ax.set_title("Reliability diagram")
+    ax.legend(frameon=False, loc="upper left")
+    return fig
+
+
+def plot_loso_bars(
+    loso: pd.DataFrame,
+    *,
+    metric: str = "sensitivity",
+    fah_target: float | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Per-test-subject bars of a LOSO metric with the mean line and chance-level markers.
+
+    Parameters
+    ----------
+    loso : DataFrame
+        ``loso_results.csv`` table: ``test_subject``, ``fah_target`` and ``metric``; ``chance_p`` is drawn
+        as chance markers for ``sensitivity``; AUROC gets a 0.5 chance line.
+    metric : str, default "sensitivity"
+        Column to plot (``sensitivity``, ``auroc``, ``ioc``, …).
+    fah_target : float, optional
+        Operating point to plot; required when the table holds several and the metric depends on it.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    check_columns(loso, ("test_subject", "fah_target", metric), "loso")
+    targets = sorted(loso["fah_target"].dropna().unique())
+    table = loso
+    if metric == "auroc":
+        table = loso.drop_duplicates("test_subject")
+    elif fah_target is not None:
+        table = loso[np.isclose(loso["fah_target"], fah_target)]
+        if table.empty:
+            raise ValueError(f"fah_target {fah_target} not in loso results (targets {targets})")
+    elif len(targets) > 1:
+        raise ValueError(f"loso results hold FAH targets {targets}: pass fah_target=")
+    table = table.sort_values("test_subject")
+    values = table[metric].to_numpy(dtype=float)
+    x = np.arange(len(table))
+    fig, ax = new_axes(ax, figsize=(max(6.0, 0.45 * len(table) + 2.0), 4.0))
+    ax.bar(x, values, color="#0072B2", label=metric)
+    mean = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+    ax.axhline(mean, color="black", linewidth=1.2, label=f"mean {mean:.2f} ± {np.nanstd(values):.2f}")
+    if metric == "sensitivity" and "chance_p" in table.columns:
+        ax.scatter(x, table["chance_p"].to_numpy(dtype=float), marker="_", s=300, color="#D55E00",
+                   linewidths=2.5, zorder=3, label="chance level p")
+    elif metric == "auroc":
+        ax.axhline(0.5, color="#D55E00", linestyle="--", linewidth=1.0, label="chance 0.5")
+    ax.set_xticks(x, table["test_subject"].astype(str), rotation=60, ha="right")
+    ax.set_xlabel("Test subject")
+    ax.set_ylabel(metric.upper() if metric == "auroc" else metric.capitalize())
+    if metric in ("sensitivity", "auroc"):
+        ax.set_ylim(0.0, 1.05)
+    suffix = "" if metric == "auroc" or not targets else f" at FAH {table['fah_target'].iloc[0]:g}/h"
+    ax.set_title(f"LOSO {metric} per subject{suffix}")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig

@@ -1,0 +1,217 @@
+"""All figures of a run folder: reads what is present, skips what is missing with a message.
+
+A run folder may hold ``loso_results.csv`` (or ``within_results.csv``), a predictions file (see
+:mod:`sklearn_eeg.reporting.predictions`) and ``history.json`` (a skorch-like list of per-epoch dicts).
+With a data root, the signal and labeling figures of its first recording are added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._style import save_figure
+from .curves import (
+    plot_confusion_matrix,
+    plot_fah_sensitivity_tradeoff,
+    plot_loso_bars,
+    plot_reliability,
+    plot_threshold_vs_fah,
+    plot_threshold_vs_sensitivity,
+    plot_training_curves,
+    plot_warning_times,
+)
+from .predictions import find_predictions, infer_onsets, read_predictions
+from .signals import plot_psd_comparison, plot_raw_vs_preprocessed, plot_spectrogram
+from .tables import dataset_totals, write_final_summary
+from .timelines import plot_label_timeline, plot_risk_timeline
+
+#: Limits stated in every final summary written from a run folder.
+DEFAULT_LIMITS: tuple[str, ...] = (
+    "Results on the synthetic CHB-MIT-like generator measure the pipeline, not clinical performance.",
+    "CHB-MIT is pediatric scalp EEG from one centre; seizure counts per subject are small, so "
+    "per-subject sensitivities are coarse and their spread is large.",
+    "False alarms per hour are counted on interictal time only; gaps between files are unobserved.",
+)
+
+#: Threshold grid of the threshold/FAH/sensitivity sweeps.
+THRESHOLDS: np.ndarray = np.round(np.linspace(0.05, 0.95, 19), 2)
+
+
+def _results_figures(run_dir: Path, out: Path) -> list[Path]:
+    written = []
+    for kind in ("loso", "within"):
+        path = run_dir / f"{kind}_results.csv"
+        if not path.is_file():
+            continue
+        results = pd.read_csv(path)
+        if "test_subject" not in results.columns and "subject" in results.columns:
+            results = results.rename(columns={"subject": "test_subject"})
+        written.append(save_figure(plot_loso_bars(results, metric="auroc"), out / f"{kind}_auroc.png"))
+        for target in sorted(results["fah_target"].dropna().unique()):
+            fig = plot_loso_bars(results, metric="sensitivity", fah_target=float(target))
+            written.append(save_figure(fig, out / f"{kind}_sensitivity_fah{target:g}.png"))
+    return written
+
+
+def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
+    from ..alarms import alarm_metrics_over_thresholds
+    from ..metrics import reliability_curve
+
+    pred = read_predictions(find_predictions(run_dir))
+    written = []
+    for subject in sorted(pred["subject"].unique())[:max_subjects]:
+        rows = pred[pred["subject"] == subject]
+        fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), onsets=infer_onsets(rows),
+                                 title=f"{subject}: risk and seizure onsets")
+        written.append(save_figure(fig, out / f"risk_timeline_{subject}.png"))
+    scored = pred[pred["label"].isin([0, 1])]
+    rel = reliability_curve(scored["label"].to_numpy(), scored["risk"].to_numpy()).query("count > 0")
+    fig = plot_reliability(rel["mean_risk"], rel["frac_pos"], counts=rel["count"])
+    written.append(save_figure(fig, out / "reliability.png"))
+    fig = plot_confusion_matrix(scored["label"].to_numpy(), (scored["risk"].to_numpy() >= 0.5).astype(int))
+    written.append(save_figure(fig, out / "confusion_matrix_t0.5.png"))
+    if scored["tte"].isna().all():
+        print("skipped threshold/FAH/warning-time figures: predictions carry no tte (seizure information)")
+        return written
+    sweep = pd.concat([alarm_metrics_over_thresholds(rows["risk"].to_numpy(), rows.reset_index(drop=True),
+                                                     THRESHOLDS, smoothing="ema")
+                       .assign(subject=subject) for subject, rows in scored.groupby("subject")])
+    pooled = sweep.groupby("threshold").agg(
+        n_false=("n_false_alarms", "sum"), hours=("interictal_hours", "sum"),
+        n_pred=("n_predicted", "sum"), n_sz=("n_seizures", "sum")).reset_index()
+    fah = pooled["n_false"] / pooled["hours"]
+    sens = pooled["n_pred"] / pooled["n_sz"].replace(0, np.nan)
+    written.append(save_figure(plot_threshold_vs_fah(pooled["threshold"], fah), out / "threshold_vs_fah.png"))
+    written.append(save_figure(plot_threshold_vs_sensitivity(pooled["threshold"], sens),
+                               out / "threshold_vs_sensitivity.png"))
+    written.append(save_figure(plot_fah_sensitivity_tradeoff(fah, sens), out / "fah_sensitivity_tradeoff.png"))
+    best = float(pooled["threshold"].iloc[int(np.argmin(np.abs(fah.fillna(np.inf) - 0.2)))])
+    warn = np.concatenate([np.asarray(w, dtype=float) for w in sweep.loc[sweep["threshold"] == best, "warning_times"]])
+    fig = plot_warning_times(warn)
+    fig.axes[0].set_title(f"Warning times at threshold {best:.2f} (pooled FAH closest to 0.2/h)")
+    written.append(save_figure(fig, out / "warning_times.png"))
+    return written
+
+
+def _history_figures(run_dir: Path, out: Path) -> list[Path]:
+    history = json.loads((run_dir / "history.json").read_text())
+    return [save_figure(plot_training_curves(history), out / "training_curves.png")]
+
+
+def _data_figures(data_root: Path, out: Path) -> list[Path]:
+    from ..datasets import load_index, read_edf
+    from ..labeling import label_windows
+    from ..preprocessing import filter_signal
+
+    recordings, seizures = load_index(data_root)
+    first = recordings.iloc[0]
+    rec = read_edf(first["path"])
+    n, pad = int(20 * rec.sfreq), int(10 * rec.sfreq)  # 20 s shown, filtered with 10 s margins
+    start = int(min(300.0, max(float(first["duration"]) - 20.0, 0.0)) * rec.sfreq)
+    lo = max(start - pad, 0)
+    segment = rec.data[:, lo:start + n + pad]
+    span = segment[:, start - lo:start - lo + n]
+    clean = filter_signal(segment, rec.sfreq)[:, start - lo:start - lo + n]
+    t0 = start / rec.sfreq
+    written = [
+        save_figure(plot_raw_vs_preprocessed(span, clean, rec.sfreq, ch_names=rec.ch_names, t0=t0),
+                    out / "eeg_raw_vs_preprocessed.png"),
+        save_figure(plot_psd_comparison(span, clean, rec.sfreq, fmax=80.0), out / "psd_before_after.png"),
+        save_figure(plot_spectrogram(clean[0], rec.sfreq, t0=t0, channel=rec.ch_names[0]), out / "spectrogram.png"),
+    ]
+    windows = label_windows(recordings, seizures)
+    subject = str(first["subject"])
+    written.append(save_figure(plot_label_timeline(windows, recordings, subject=subject),
+                               out / f"label_timeline_{subject}.png"))
+    return written
+
+
+def make_run_figures(
+    run_dir: str | Path | None,
+    out_dir: str | Path = "reports/figures",
+    *,
+    data_root: str | Path | None = None,
+    max_subjects: int = 3,
+) -> list[Path]:
+    """Write every figure the inputs allow into ``out_dir``; print one line per skipped group.
+
+    Parameters
+    ----------
+    run_dir : str or Path or None
+        Run folder (``loso_results.csv``, predictions file, ``history.json``); None for data figures only.
+    out_dir : str or Path, default "reports/figures"
+        Destination folder.
+    data_root : str or Path, optional
+        CHB-MIT(-like) folder for the EEG, PSD, spectrogram and label-timeline figures.
+    max_subjects : int, default 3
+        Risk timelines drawn (first subjects in name order).
+
+    Returns
+    -------
+    list of Path
+        The written figures.
+    """
+    out = Path(out_dir)
+    groups: list[tuple[str, bool, Callable[[], list[Path]]]] = []
+    if run_dir is not None:
+        run = Path(run_dir)
+        if not run.is_dir():
+            raise FileNotFoundError(f"run folder not found: {run}")
+        groups += [
+            ("benchmark bars", any((run / f"{k}_results.csv").is_file() for k in ("loso", "within")),
+             lambda: _results_figures(run, out)),
+            ("prediction figures", find_predictions(run) is not None,
+             lambda: _prediction_figures(run, out, max_subjects)),
+            ("training curves", (run / "history.json").is_file(), lambda: _history_figures(run, out)),
+        ]
+    if data_root is not None:
+        groups.append(("signal and label figures", Path(data_root).is_dir(),
+                       lambda: _data_figures(Path(data_root), out)))
+    written: list[Path] = []
+    for name, present, make in groups:
+        if not present:
+            print(f"skipped {name}: input not found")
+            continue
+        written += make()
+    return written
+
+
+def write_run_summary(
+    run_dir: str | Path,
+    out_dir: str | Path = "reports/tables",
+    *,
+    data_root: str | Path | None = None,
+    limits: tuple[str, ...] = DEFAULT_LIMITS,
+) -> tuple[Path, Path]:
+    """:func:`~sklearn_eeg.reporting.write_final_summary` of a run folder's benchmark results.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Folder with ``loso_results.csv`` and/or ``within_results.csv``.
+    out_dir : str or Path, default "reports/tables"
+        Where ``final_summary.txt`` and ``final_summary.md`` go.
+    data_root : str or Path, optional
+        Dataset for the totals (``load_index``); without it the totals table is empty.
+    limits : tuple of str
+        Honest limits listed at the end.
+
+    Returns
+    -------
+    txt_path, md_path : Path
+    """
+    run = Path(run_dir)
+    results = {kind: pd.read_csv(run / f"{kind}_results.csv") if (run / f"{kind}_results.csv").is_file() else None
+               for kind in ("loso", "within")}
+    totals: dict[str, object] = {}
+    if data_root is not None:
+        from ..datasets import load_index
+
+        totals = dataset_totals(*load_index(data_root))
+    return write_final_summary(out_dir, dataset_totals=totals, loso=results["loso"], within=results["within"],
+                               limits=list(limits))

@@ -1,0 +1,155 @@
+"""Result tables: benchmark summaries (mean ± std over subjects) and the final summary report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_columns
+
+#: FAH targets (per hour) reported as operating points in the final summary.
+SUMMARY_FAH_TARGETS: tuple[float, ...] = (0.1, 0.2, 0.5)
+
+#: Optional per-subject result columns summarised when present, with their display names.
+_OPERATING_COLUMNS: dict[str, str] = {
+    "sensitivity": "sensitivity",
+    "fah": "achieved FAH (/h)",
+    "warning_time_mean": "warning time (min)",
+    "ioc": "IoC",
+    "chance_p": "chance p",
+}
+
+
+def _mean_std(values: pd.Series, scale: float = 1.0) -> str:
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) / scale
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return "n/a"
+    return f"{v.mean():.2f} ± {v.std():.2f}"
+
+
+def _subject_column(results: pd.DataFrame, name: str) -> str:
+    for col in ("test_subject", "subject"):
+        if col in results.columns:
+            return col
+    raise ValueError(f"{name} needs a 'test_subject' or 'subject' column; it has {list(results.columns)}")
+
+
+def summarize_benchmark(
+    results: pd.DataFrame,
+    *,
+    fah_targets: Sequence[float] = SUMMARY_FAH_TARGETS,
+    name: str = "results",
+) -> tuple[str, pd.DataFrame]:
+    """Mean ± std over subjects of a per-subject benchmark table, at each FAH target.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per (subject, FAH target): ``test_subject`` (or ``subject``), ``fah_target``, ``auroc``
+        and any of ``sensitivity``, ``fah`` (achieved on test), ``warning_time_mean`` (mean time to warning, s),
+        ``ioc``, ``chance_p``.
+    fah_targets : sequence of float
+        Operating points listed; targets absent from ``results`` are shown as "not run".
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    auroc : str
+        AUROC mean ± std over subjects.
+    table : DataFrame
+        One row per FAH target with formatted mean ± std columns and the number of subjects.
+    """
+    check_columns(results, ("fah_target", "auroc"), name)
+    subject_col = _subject_column(results, name)
+    auroc = _mean_std(results.drop_duplicates(subject_col)["auroc"])
+    rows = []
+    for target in fah_targets:
+        part = results[np.isclose(pd.to_numeric(results["fah_target"], errors="coerce"), target)]
+        row: dict[str, object] = {"FAH target (/h)": f"{target:g}", "subjects": int(part[subject_col].nunique())}
+        for col, label in _OPERATING_COLUMNS.items():
+            if part.empty:
+                row[label] = "not run"
+            elif col in part.columns:
+                row[label] = _mean_std(part[col], 60.0 if col == "warning_time_mean" else 1.0)
+            else:
+                row[label] = "n/a"
+        rows.append(row)
+    return auroc, pd.DataFrame(rows)
+
+
+def dataset_totals(recordings: pd.DataFrame, seizures: pd.DataFrame) -> dict[str, object]:
+    """Subjects, files, recorded hours and seizures of a recording index (``load_index`` output)."""
+    check_columns(recordings, ("subject", "recording", "duration"), "recordings")
+    check_columns(seizures, ("subject",), "seizures")
+    return {
+        "subjects": int(recordings["subject"].nunique()),
+        "files": int(len(recordings)),
+        "recorded hours": round(float(recordings["duration"].sum()) / 3600.0, 1),
+        "seizures": int(len(seizures)),
+    }
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def write_final_summary(
+    out_dir: str | Path,
+    *,
+    dataset_totals: Mapping[str, object],
+    loso: pd.DataFrame | None,
+    within: pd.DataFrame | None,
+    limits: Sequence[str],
+) -> tuple[Path, Path]:
+    """Write ``final_summary.txt`` and ``final_summary.md`` into ``out_dir`` (e.g. ``reports/tables``).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Output folder, created if needed.
+    dataset_totals : mapping
+        Dataset totals to report, e.g. ``{"subjects": 24, "seizures": 198, "recorded hours": 983.4}``.
+    loso : DataFrame or None
+        LOSO results (``loso_results.csv`` layout, see :func:`summarize_benchmark`); None if not run.
+    within : DataFrame or None
+        Patient-specific results, same layout with ``subject`` or ``test_subject``; None if not run.
+    limits : sequence of str
+        Honest limitations, one per bullet.
+
+    Returns
+    -------
+    txt_path, md_path : Path
+        The two written files.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    totals = pd.DataFrame({"quantity": list(dataset_totals), "value": [str(v) for v in dataset_totals.values()]})
+    md = ["# Final summary", "", "## Dataset", "", _markdown_table(totals), ""]
+    txt = ["FINAL SUMMARY", "", "Dataset", totals.to_string(index=False), ""]
+    for title, results in (("Leave-one-subject-out (LOSO)", loso), ("Patient-specific (within subject)", within)):
+        md += [f"## {title}", ""]
+        txt += [title]
+        if results is None or results.empty:
+            md += ["Not run.", ""]
+            txt += ["  not run", ""]
+            continue
+        auroc, table = summarize_benchmark(results, name=title)
+        n = results[_subject_column(results, title)].nunique()
+        md += [f"Subjects: {n}. Window AUROC (mean ± std over subjects): {auroc}.", "",
+               "Operating points (thresholds tuned without the test subject, mean ± std over subjects):", "",
+               _markdown_table(table), ""]
+        txt += [f"  subjects: {n}", f"  window AUROC: {auroc}", table.to_string(index=False), ""]
+    md += ["## Limits", ""] + [f"- {item}" for item in limits] + [""]
+    txt += ["Limits"] + [f"  - {item}" for item in limits] + [""]
+    txt_path, md_path = out / "final_summary.txt", out / "final_summary.md"
+    txt_path.write_text("\n".join(txt), encoding="utf-8")
+    md_path.write_text("\n".join(md), encoding="utf-8")
+    return txt_path, md_path

@@ -1,0 +1,312 @@
+"""Figures and tables of sklearn_eeg.reporting, built from small synthetic inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from sklearn_eeg import reporting
+from sklearn_eeg.reporting import (
+    infer_onsets,
+    plot_confusion_matrix,
+    plot_eeg_snippet,
+    plot_fah_sensitivity_tradeoff,
+    plot_label_timeline,
+    plot_loso_bars,
+    plot_psd_comparison,
+    plot_raw_vs_preprocessed,
+    plot_reliability,
+    plot_risk_timeline,
+    plot_spectrogram,
+    plot_threshold_vs_fah,
+    plot_threshold_vs_sensitivity,
+    plot_training_curves,
+    plot_warning_times,
+    read_predictions,
+    save_figure,
+    state_spans,
+    write_final_summary,
+    write_predictions,
+)
+
+SFREQ = 256.0
+
+
+def assert_nonblank_png(path: Path, *, min_size: tuple[int, int] = (300, 200)) -> None:
+    """The file is a PNG of at least ``min_size`` pixels with real content (not uniform, not all white)."""
+    assert path.is_file() and path.suffix == ".png"
+    with Image.open(path) as img:
+        assert img.format == "PNG"
+        assert img.size[0] >= min_size[0] and img.size[1] >= min_size[1]
+        pixels = np.asarray(img.convert("L"), dtype=float)
+    assert pixels.std() > 5.0
+    assert (pixels < 250).mean() > 0.01
+
+
+@pytest.fixture
+def eeg() -> tuple[np.ndarray, np.ndarray]:
+    """Raw 8-channel EEG (10 Hz + 60 Hz line noise + drift) and a 'preprocessed' version without them."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(10 * SFREQ)) / SFREQ
+    clean = 30 * np.sin(2 * np.pi * 10 * t) + 10 * rng.standard_normal((8, t.size))
+    raw = clean + 40 * np.sin(2 * np.pi * 60 * t) + 200 * t
+    return raw.astype(np.float32), clean.astype(np.float32)
+
+
+@pytest.fixture
+def subject_tables() -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Two 1-h files with a 2-min gap; the seizure 3 min into file 2, so its preictal span starts in file 1."""
+    recordings = pd.DataFrame({
+        "subject": ["chb01", "chb01"], "recording": ["chb01_01", "chb01_02"],
+        "t_file_start": [0.0, 3720.0], "t_file_end": [3600.0, 7320.0],
+    })
+    onset, offset = 3900.0, 3960.0
+    rows = []
+    for rec in recordings.itertuples():
+        for t_abs in np.arange(rec.t_file_start + 10, rec.t_file_end + 1e-9, 5.0):
+            if onset - 600 <= t_abs <= onset - 30:
+                state = "preictal"
+            elif onset < t_abs and t_abs - 10 < offset:
+                state = "ictal"
+            elif offset <= t_abs - 10 and t_abs <= offset + 600:
+                state = "postictal"
+            elif abs(t_abs - onset) < 1800:
+                state = "excluded"
+            else:
+                state = "interictal"
+            tte = onset - t_abs if t_abs < onset else np.nan
+            rows.append((rec.subject, rec.recording, t_abs, state, tte))
+    windows = pd.DataFrame(rows, columns=["subject", "recording", "t_abs", "state", "tte"])
+    return windows, recordings, onset
+
+
+@pytest.fixture
+def loso() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    subjects = [f"chb{i:02d}" for i in range(1, 7)]
+    rows = []
+    for s in subjects:
+        auroc = rng.uniform(0.5, 0.9)
+        for target in (0.1, 0.2, 0.5, 1.0):
+            p = 1 - np.exp(-target * 600 / 3600)
+            sens = min(1.0, p + rng.uniform(0, 0.5))
+            rows.append({"test_subject": s, "fah_target": target, "auroc": auroc, "sensitivity": sens,
+                         "fah": target * rng.uniform(0.5, 1.5), "warning_time_mean": rng.uniform(60, 540),
+                         "chance_p": p, "ioc": sens - p})
+    return pd.DataFrame(rows)
+
+
+def test_eeg_figures(tmp_path: Path, eeg: tuple[np.ndarray, np.ndarray]) -> None:
+    raw, clean = eeg
+    names = [f"CH{i}" for i in range(8)]
+    fig = plot_raw_vs_preprocessed(raw, clean, SFREQ, ch_names=names, t0=100.0)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    left = fig.axes[0]
+    assert [t.get_text() for t in left.get_yticklabels()] == names[:6]
+    assert any("µV" in t.get_text() for t in left.texts)
+    assert left.get_xlim() == pytest.approx((100.0, 100.0 + (raw.shape[1] - 1) / SFREQ))
+    assert_nonblank_png(save_figure(fig, tmp_path / "raw_vs_pre"))
+    fig = plot_psd_comparison(raw, clean, SFREQ)
+    raw_line, pre_line = fig.axes[0].get_lines()
+    f = raw_line.get_xdata()
+    at60 = np.argmin(np.abs(f - 60))
+    assert raw_line.get_ydata()[at60] > pre_line.get_ydata()[at60] + 10
+    assert_nonblank_png(save_figure(fig, tmp_path / "psd.png"))
+    fig = plot_spectrogram(raw[0], SFREQ, channel="CH0")
+    assert len(fig.axes) == 2  # image + colorbar
+    assert_nonblank_png(save_figure(fig, tmp_path / "spec.png"))
+    with pytest.raises(ValueError, match="same shape"):
+        plot_raw_vs_preprocessed(raw, clean[:, :100], SFREQ)
+    with pytest.raises(ValueError, match="channel names"):
+        plot_eeg_snippet(raw, SFREQ, ch_names=["a"])
+
+
+def test_label_timeline_preictal_crosses_file_boundary(tmp_path: Path, subject_tables) -> None:
+    windows, recordings, onset = subject_tables
+    spans = state_spans(windows)
+    pre = spans[spans["state"] == "preictal"]
+    assert set(pre["recording"]) == {"chb01_01", "chb01_02"}  # preictal starts in the previous file
+    assert pre["start"].min() == pytest.approx(onset - 600 - 5, abs=5)
+    assert pre["end"].max() == pytest.approx(onset - 30, abs=5)
+    assert infer_onsets(windows) == pytest.approx([onset])
+    fig = plot_label_timeline(windows, recordings, t_range=(onset - 1500, onset + 900))
+    ax = fig.axes[0]
+    assert "gap (unobserved)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_xlabel().endswith("(min)")
+    assert {"chb01_01", "chb01_02"} <= {t.get_text() for t in ax.texts}  # both files named in the zoom
+    assert_nonblank_png(save_figure(fig, tmp_path / "labels.png"))
+    fig = plot_label_timeline(windows, recordings, subject="chb01")
+    assert_nonblank_png(save_figure(fig, tmp_path / "labels_full.png"))
+    with pytest.raises(ValueError, match="unknown state"):
+        plot_label_timeline(windows.assign(state="weird"), recordings)
+
+
+def test_risk_timeline_breaks_lines_at_gaps(tmp_path: Path) -> None:
+    t = np.concatenate([np.arange(10, 3600, 5.0), np.arange(4510, 8100, 5.0)])
+    risk = np.clip(0.2 + 0.1 * np.sin(t / 300), 0, 1)
+    fig = plot_risk_timeline(t, risk, smoothed=risk, threshold=0.25, alarm_times=[2000.0, 5000.0],
+                             onsets=[4690.0])
+    ax = fig.axes[0]
+    line = ax.get_lines()[2]  # onset line, raw, smoothed
+    assert np.isnan(line.get_ydata()).sum() == 1
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for expected in ("risk", "smoothed risk", "threshold 0.25", "alarm", "seizure onset", "preictal span"):
+        assert expected in labels
+    assert_nonblank_png(save_figure(fig, tmp_path / "risk.png"))
+    with pytest.raises(ValueError, match="increasing"):
+        plot_risk_timeline(t[::-1], risk)
+
+
+def test_evaluation_curves(tmp_path: Path) -> None:
+    history = [{"epoch": i + 1, "train_loss": 1 / (i + 1), "valid_loss": 1.2 / (i + 1) + 0.1,
+                "valid_roc_auc": 0.5 + 0.04 * i} for i in range(8)]
+    fig = plot_training_curves(history)
+    assert fig.axes[1].get_lines()[0].get_ydata()[-1] == pytest.approx(0.78)
+    assert_nonblank_png(save_figure(fig, tmp_path / "train.png"))
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    fig = plot_confusion_matrix(y, np.where(rng.random(200) < 0.8, y, 1 - y))
+    assert len(fig.axes[0].tables) == 1
+    assert_nonblank_png(save_figure(fig, tmp_path / "cm.png"))
+    thresholds = np.linspace(0.1, 0.9, 9)
+    fah = 2.0 * (1 - thresholds) ** 2
+    sens = 1 - thresholds**2
+    assert_nonblank_png(save_figure(plot_threshold_vs_fah(thresholds, fah), tmp_path / "t_fah.png"))
+    assert_nonblank_png(save_figure(plot_threshold_vs_sensitivity(thresholds, sens), tmp_path / "t_sens.png"))
+    fig = plot_fah_sensitivity_tradeoff(fah, sens, sop_s=600)
+    chance = fig.axes[0].get_lines()[1]
+    x, p = chance.get_xdata(), chance.get_ydata()
+    assert p == pytest.approx(1 - np.exp(-x * 600 / 3600))
+    assert_nonblank_png(save_figure(fig, tmp_path / "tradeoff.png"))
+    fig = plot_warning_times(np.array([60, 120, 300, 540, np.nan]))
+    assert sum(p.get_height() for p in fig.axes[0].patches) == 4
+    assert_nonblank_png(save_figure(fig, tmp_path / "warn.png"))
+    fig = plot_reliability([0.1, 0.3, 0.5, 0.7], [0.05, 0.25, 0.6, 0.65], counts=[100, 50, 20, 5])
+    assert_nonblank_png(save_figure(fig, tmp_path / "rel.png"), min_size=(300, 300))
+    with pytest.raises(ValueError, match="same length"):
+        plot_threshold_vs_fah(thresholds, fah[:3])
+
+
+def test_loso_bars(tmp_path: Path, loso: pd.DataFrame) -> None:
+    fig = plot_loso_bars(loso, metric="sensitivity", fah_target=0.2)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 6
+    expected = loso[loso["fah_target"] == 0.2]["sensitivity"].mean()
+    assert any(f"mean {expected:.2f}" in t.get_text() for t in ax.get_legend().get_texts())
+    assert_nonblank_png(save_figure(fig, tmp_path / "loso_sens.png"))
+    assert_nonblank_png(save_figure(plot_loso_bars(loso, metric="auroc"), tmp_path / "loso_auc.png"))
+    with pytest.raises(ValueError, match="pass fah_target"):
+        plot_loso_bars(loso, metric="sensitivity")
+    with pytest.raises(ValueError, match="missing column"):
+        plot_loso_bars(loso.drop(columns="auroc"), metric="auroc")
+
+
+def test_final_summary(tmp_path: Path, loso: pd.DataFrame) -> None:
+    within = loso.rename(columns={"test_subject": "subject"}).query("fah_target != 0.1")
+    txt, md = write_final_summary(tmp_path / "tables", dataset_totals={"subjects": 6, "seizures": 21},
+                                  loso=loso, within=within, limits=["synthetic data only"])
+    assert txt.name == "final_summary.txt" and md.name == "final_summary.md"
+    text, mark = txt.read_text(), md.read_text()
+    auroc = loso.drop_duplicates("test_subject")["auroc"]
+    assert f"{auroc.mean():.2f} ± {auroc.std(ddof=0):.2f}" in mark and f"{auroc.mean():.2f}" in text
+    sens01 = loso[loso["fah_target"] == 0.1]["sensitivity"]
+    assert f"{sens01.mean():.2f} ± {sens01.std(ddof=0):.2f}" in mark
+    warn = loso[loso["fah_target"] == 0.5]["warning_time_mean"] / 60
+    assert f"{warn.mean():.2f} ± {warn.std(ddof=0):.2f}" in mark  # warning time in minutes
+    assert "not run" in mark  # within has no FAH 0.1 operating point
+    assert "| 0.5 |" in mark and "synthetic data only" in text and "seizures" in mark
+    _, md2 = write_final_summary(tmp_path / "t2", dataset_totals={}, loso=None, within=None, limits=[])
+    assert md2.read_text().count("Not run.") == 2
+
+
+def test_predictions_round_trip(tmp_path: Path) -> None:
+    pred = pd.DataFrame({"subject": ["chb02", "chb01", "chb01"], "recording": ["chb02_01", "chb01_01", "chb01_01"],
+                         "t_abs": [10.0, 15.0, 10.0], "risk": [0.1, 0.9, 0.2], "label": [0, 1, 1],
+                         "tte": [np.nan, 100.0, 105.0], "state": ["interictal", "preictal", "preictal"]})
+    for suffix in ("csv", "parquet"):
+        path = write_predictions(pred, tmp_path / f"predictions.{suffix}")
+        back = read_predictions(path)
+        assert list(back["subject"]) == ["chb01", "chb01", "chb02"]
+        assert list(back["t_abs"]) == [10.0, 15.0, 10.0]
+    assert read_predictions(tmp_path)["risk"].tolist() == [0.2, 0.9, 0.1]
+    minimal = read_predictions(write_predictions(pred.drop(columns=["tte", "state"]), tmp_path / "test_risk.csv"))
+    assert list(minimal["state"]) == ["preictal", "preictal", "interictal"]
+    assert minimal["tte"].isna().all() and (minimal["seizure_id"] == "").all()
+    with pytest.raises(ValueError, match="missing column"):
+        write_predictions(pred.drop(columns="risk"), tmp_path / "p.csv")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        write_predictions(pred.assign(risk=2.0), tmp_path / "p.csv")
+    with pytest.raises(FileNotFoundError):
+        read_predictions(tmp_path / "nothing")
+
+
+def test_public_api_is_complete() -> None:
+    for name in reporting.__all__:
+        assert hasattr(reporting, name)
+
+
+def _run_folder(path: Path) -> Path:
+    """A run folder with LOSO results, a predictions file (2 subjects, 1 seizure each) and a history."""
+    import json
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for subject in ("chb01", "chb02"):
+        t = np.concatenate([np.arange(10, 3600, 5.0), np.arange(3720, 9000, 5.0)])
+        onset = 5400.0
+        tte = np.where(t < onset, onset - t, np.nan)
+        label = ((tte >= 30) & (tte <= 600)).astype(int)
+        keep = (label == 1) | (np.abs(t - onset) >= 1800)
+        risk = np.clip(0.2 + 0.5 * label + 0.15 * rng.standard_normal(t.size), 0, 1)
+        frames.append(pd.DataFrame({
+            "subject": subject, "recording": np.where(t < 3600, f"{subject}_01", f"{subject}_02"), "t_abs": t,
+            "risk": risk, "label": label, "tte": tte, "state": np.where(label == 1, "preictal", "interictal"),
+            "seizure_id": np.where(label == 1, f"{subject}_s01", ""),
+        })[keep])
+    write_predictions(pd.concat(frames), path / "predictions.parquet")
+    rows = [{"test_subject": s, "fah_target": f, "auroc": 0.8, "sensitivity": 0.5, "chance_p": 0.1, "ioc": 0.4}
+            for s in ("chb01", "chb02") for f in (0.2, 0.5)]
+    pd.DataFrame(rows).to_csv(path / "loso_results.csv", index=False)
+    (path / "history.json").write_text(json.dumps([{"epoch": 1, "train_loss": 0.7, "valid_loss": 0.8}]))
+    return path
+
+
+def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    from sklearn_eeg.datasets import make_chbmit_like
+    from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary
+
+    script = Path(__file__).resolve().parents[1] / "pipelines" / "make_figures.py"
+    assert "--run_dir" in subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                                         text=True, check=True).stdout
+    run = _run_folder(tmp_path / "run")
+    root = make_chbmit_like(tmp_path / "data", n_subjects=1, hours=1.5, seizures=1, file_hours=0.75,
+                            min_interictal_s=600, progress=False)
+    written = make_run_figures(run, tmp_path / "figs", data_root=root)
+    names = {p.name for p in written}
+    for expected in ("loso_auroc.png", "loso_sensitivity_fah0.2.png", "risk_timeline_chb01.png", "reliability.png",
+                     "confusion_matrix_t0.5.png", "threshold_vs_fah.png", "threshold_vs_sensitivity.png",
+                     "fah_sensitivity_tradeoff.png", "warning_times.png", "training_curves.png",
+                     "eeg_raw_vs_preprocessed.png", "psd_before_after.png", "spectrogram.png",
+                     "label_timeline_chb01.png"):
+        assert expected in names
+    for path in written:
+        assert_nonblank_png(path)
+    _, md = write_run_summary(run, tmp_path / "tables", data_root=root)
+    summary = md.read_text()
+    assert "| subjects | 1 |" in summary and "| seizures | 1 |" in summary
+    assert "0.80 ± 0.00" in summary and "synthetic" in summary
+    (run / "history.json").unlink()
+    (run / "loso_results.csv").unlink()
+    assert len(make_run_figures(run, tmp_path / "figs2")) == 8  # 2 risk timelines + 6 pooled figures
+    out = capsys.readouterr().out
+    assert "skipped benchmark bars" in out and "skipped training curves" in out
+    with pytest.raises(FileNotFoundError, match="run folder not found"):
+        make_run_figures(tmp_path / "missing", tmp_path / "figs3")
