@@ -136,11 +136,17 @@ def _smooth_sorted(risk: np.ndarray, run_start: np.ndarray, method: str | None, 
     if method == "ma":
         if int(n) != n or n < 1:
             raise ValueError(f"n must be a positive integer, got {n}")
+        # explicit trailing windows (n is small): a running sum over the whole timeline would turn
+        # a constant into the constant +- rounding error, and re-arm alarms at a plateau threshold
         idx = np.arange(risk.size)
         first = starts[_run_ids(run_start)]
-        lo = np.maximum(idx - int(n) + 1, first)
-        csum = np.concatenate([[0.0], np.cumsum(risk)])
-        return (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
+        lags = idx[:, None] - np.arange(int(n))[None, :]
+        valid = lags >= first[:, None]
+        values = risk[np.maximum(lags, 0)]
+        mean = np.where(valid, values, 0.0).sum(axis=1) / valid.sum(axis=1)
+        low = np.where(valid, values, np.inf).min(axis=1)
+        high = np.where(valid, values, -np.inf).max(axis=1)
+        return np.clip(mean, low, high)
     if method == "ema":
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {alpha}")

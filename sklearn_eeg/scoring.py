@@ -150,12 +150,15 @@ def tune_threshold(
     out = pd.DataFrame(rows)
     if test_risk is not None:
         finite = np.isfinite(out["threshold"].to_numpy())
-        test = alarm_metrics_over_thresholds(
-            test_risk, test_meta, out["threshold"].to_numpy()[finite], **alarm_params
-        )
+        test = None
+        if finite.any():
+            test = alarm_metrics_over_thresholds(
+                test_risk, test_meta, out["threshold"].to_numpy()[finite], **alarm_params
+            )
         for key in _TEST_KEYS:
             values = np.full(len(out), np.nan)
-            values[finite] = test[key].to_numpy(dtype=float)
+            if test is not None:
+                values[finite] = test[key].to_numpy(dtype=float)
             out[f"test_{key}"] = values
     return out
 
