@@ -25,7 +25,6 @@ See ``docs/LABELING_SCHEMA.md``.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -289,95 +288,3 @@ def label_windows(
             "ictal": state == STATES.index("ictal"),
         }
     )
-
-
-def plot_label_timeline(
-    table: pd.DataFrame,
-    seizures: pd.DataFrame | None = None,
-    recordings: pd.DataFrame | None = None,
-    *,
-    stride: float = 5.0,
-    unit: float = 60.0,
-    ax=None,
-):
-    """Draw the window states of one subject along its timeline.
-
-    Each window is drawn as the last ``stride`` seconds before its end ``t_abs``, so consecutive
-    windows tile the observed time and gaps between files stay blank.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Output of :func:`label_windows` for one subject (uses ``t_abs``, ``state``).
-    seizures : DataFrame, optional
-        Seizure index; onsets are drawn as solid vertical lines.
-    recordings : DataFrame, optional
-        Recording index; file starts are drawn as dotted lines with the file name.
-    stride : float
-        Window step in seconds used for the tiling.
-    unit : float
-        Seconds per x-axis unit (60 gives minutes).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure is made when None.
-
-    Returns
-    -------
-    ax : matplotlib Axes
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    if table["subject"].nunique() > 1:
-        raise ValueError("plot_label_timeline draws one subject; filter the table first")
-    colors = {"interictal": "#4c9f70", "preictal": "#e08a1e", "ictal": "#c0392b",
-              "postictal": "#8e44ad", "excluded": "#b0b0b0"}
-    if ax is None:
-        _, ax = plt.subplots(figsize=(11, 2.8))
-    for state, rows in table.groupby("state"):
-        ranges = [((t - stride) / unit, stride / unit) for t in rows["t_abs"]]
-        ax.broken_barh(ranges, (0, 1), facecolors=colors[state])
-    if recordings is not None:
-        for _, rec in recordings.iterrows():
-            ax.axvline(rec["t_file_start"] / unit, color="black", lw=1, ls=":")
-            ax.text(rec["t_file_start"] / unit, 1.04, " " + rec["recording"], fontsize=8, va="bottom")
-    if seizures is not None:
-        for _, sz in seizures.iterrows():
-            ax.axvline(sz["t_onset"] / unit, color="black", lw=2)
-            ax.text(sz["t_onset"] / unit, -0.08, sz["seizure_id"], fontsize=8, ha="center", va="top")
-    ax.set_ylim(-0.3, 1.25)
-    ax.set_yticks([])
-    ax.set_xlabel("subject timeline (min)" if unit == 60.0 else f"subject timeline (units of {unit:g} s)")
-    ax.legend(handles=[Patch(color=c, label=s) for s, c in colors.items()], ncol=5, fontsize=8,
-              loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
-    return ax
-
-
-def save_timeline_figure(path: str | Path = "docs/labeling_timeline.png") -> Path:
-    """Render the example timeline of ``docs/LABELING_SCHEMA.md`` to ``path``.
-
-    Two contiguous files, then a 30-minute gap and a third file. Seizure 1 starts 2 min into file 2
-    (its preictal period lies in file 1); seizure 2 follows 20 min later (not a lead seizure);
-    seizure 3 is in file 3, its SOP partly inside the unobserved gap.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    recordings = pd.DataFrame({
-        "subject": "demo", "recording": ["demo_01", "demo_02", "demo_03"],
-        "t_file_start": [0.0, 3600.0, 9000.0], "duration": 3600.0, "segment": 0,
-    })
-    seizures = pd.DataFrame({
-        "subject": "demo", "recording": ["demo_02", "demo_02", "demo_03"],
-        "seizure_id": ["demo_s01", "demo_s02", "demo_s03"],
-        "t_onset": [3720.0, 5040.0, 9300.0], "t_offset": [3780.0, 5080.0, 9360.0],
-    })
-    fig, ax = plt.subplots(figsize=(12, 3))
-    plot_label_timeline(label_windows(recordings, seizures), seizures, recordings, ax=ax)
-    ax.set_title("window states (defaults: SOP 10 min, SPH 30 s, postictal 10 min, buffer 30 min)", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

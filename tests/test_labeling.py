@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.labeling import STATES, label_windows, lead_seizures, save_timeline_figure, window_starts
+from sklearn_eeg.labeling import STATES, label_windows, lead_seizures, window_starts
 
 
 def make_index(files, seizures, subject="s"):
@@ -166,11 +166,6 @@ def test_unknown_recording_or_missing_column_raises():
         label_windows(recs, sz.assign(recording="nope"))
     with pytest.raises(ValueError, match="segment"):
         label_windows(recs.drop(columns="segment"), sz)
-
-
-def test_timeline_figure(tmp_path):
-    path = save_timeline_figure(tmp_path / "timeline.png")
-    assert path.stat().st_size > 10_000
 
 
 def test_real_chbmit_summaries(shared_fixtures, tmp_path):

@@ -16,6 +16,7 @@ from sklearn_eeg.reporting import (
     plot_confusion_matrix,
     plot_eeg_snippet,
     plot_fah_sensitivity_tradeoff,
+    labeling_example_figure,
     plot_label_timeline,
     plot_loso_bars,
     plot_psd_comparison,
@@ -144,6 +145,13 @@ def test_label_timeline_preictal_crosses_file_boundary(tmp_path: Path, subject_t
     assert_nonblank_png(save_figure(fig, tmp_path / "labels_full.png"))
     with pytest.raises(ValueError, match="unknown state"):
         plot_label_timeline(windows.assign(state="weird"), recordings)
+
+
+def test_labeling_example_figure_shows_all_states(tmp_path: Path) -> None:
+    fig = labeling_example_figure()
+    labels = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert {"interictal", "preictal", "ictal", "postictal", "excluded", "gap (unobserved)"} <= labels
+    assert_nonblank_png(save_figure(fig, tmp_path / "labeling_timeline.png"))
 
 
 def test_risk_timeline_breaks_lines_at_gaps(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from .predictions import (
 )
 from .signals import plot_eeg_snippet, plot_psd_comparison, plot_raw_vs_preprocessed, plot_spectrogram
 from .tables import dataset_totals, summarize_benchmark, write_final_summary
-from .timelines import plot_label_timeline, plot_risk_timeline, state_spans
+from .timelines import labeling_example_figure, plot_label_timeline, plot_risk_timeline, state_spans
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -46,6 +46,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_eeg_snippet",
     "plot_fah_sensitivity_tradeoff",
+    "labeling_example_figure",
     "plot_label_timeline",
     "plot_loso_bars",
     "plot_psd_comparison",

@@ -220,3 +220,28 @@ def plot_risk_timeline(
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
+
+
+def labeling_example_figure() -> Figure:
+    """The example timeline of ``docs/LABELING_SCHEMA.md`` with the default labeling parameters.
+
+    Two contiguous files, then a 30-minute gap and a third file. Seizure 1 starts 2 min into file 2
+    (its preictal period lies in file 1); seizure 2 follows 20 min later (not a lead seizure);
+    seizure 3 is in file 3, its SOP partly inside the unobserved gap.
+    """
+    from ..labeling import label_windows
+
+    recordings = pd.DataFrame({
+        "subject": "demo", "recording": ["demo_01", "demo_02", "demo_03"],
+        "t_file_start": [0.0, 3600.0, 9000.0], "duration": 3600.0, "segment": 0,
+    })
+    recordings["t_file_end"] = recordings["t_file_start"] + recordings["duration"]
+    seizures = pd.DataFrame({
+        "subject": "demo", "recording": ["demo_02", "demo_02", "demo_03"],
+        "seizure_id": ["demo_s01", "demo_s02", "demo_s03"],
+        "t_onset": [3720.0, 5040.0, 9300.0], "t_offset": [3780.0, 5080.0, 9360.0],
+    })
+    fig = plot_label_timeline(label_windows(recordings, seizures), recordings,
+                              onsets=seizures["t_onset"].to_numpy())
+    fig.axes[0].set_title("Window states (defaults: SOP 10 min, SPH 30 s, postictal 10 min, buffer 30 min)")
+    return fig
