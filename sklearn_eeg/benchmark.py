@@ -1,0 +1,1027 @@
+"""Honest benchmarks: leave-one-subject-out, patient-specific chronological, and one fixed split.
+
+Every benchmark follows the same protocol:
+
+1. fit a clone of the estimator on the training windows only (scaler, class weights and
+   undersampling live inside the estimator, so they see the training split only);
+2. predict a preictal risk for the validation and the test windows;
+3. tune one alarm threshold per false-alarm-rate target on the validation windows
+   (:func:`sklearn_eeg.scoring.tune_threshold`): validation *subjects* for LOSO, *earlier seizures*
+   of the same subject for the patient-specific benchmark;
+4. apply those thresholds unchanged to the test windows and report alarm-level metrics.
+
+Each fold writes its result atomically (temporary file + ``os.replace``) and then a completion
+marker into ``out_dir/folds/<run key>/``. A rerun skips finished folds whose run key (data
+fingerprint, estimator, splits, alarm parameters, seed) matches, so a resumed run gives exactly the
+result of an uninterrupted one. Folds run in parallel with joblib; with ``scheduler="tcp://..."``
+they run on a Dask ``distributed`` cluster (whose workers must share ``out_dir``'s filesystem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
+from sklearn_eeg.config import RunConfig, config_hash
+from sklearn_eeg.datasets.synthetic import embedded_dataset
+from sklearn_eeg.features import FeatureExtractor
+from sklearn_eeg.metrics import confusion_at_threshold, window_metrics
+from sklearn_eeg.model_selection import (
+    ChronologicalSeizureSplit,
+    assert_chronological,
+    assert_disjoint_subjects,
+    loso_splits,
+)
+from sklearn_eeg.scoring import tune_threshold
+from sklearn_eeg.windows import load_windows
+
+__all__ = [
+    "DEEP_MODELS",
+    "FoldStore",
+    "compute_features",
+    "dataset_counts",
+    "format_summary",
+    "load_dataset",
+    "loso_from_config",
+    "make_model",
+    "run_loso",
+    "run_split",
+    "run_within_subject",
+    "new_run_dir",
+    "summarize_results",
+    "train_baseline_from_config",
+    "within_subject_from_config",
+    "write_manifest",
+]
+
+DEEP_MODELS = {"cnn": "SpectrogramCNNClassifier", "fusion": "FusionClassifier"}
+FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
+SUMMARY_METRICS = ("auroc", "auprc", "sensitivity", "fah", "warning_time_mean", "time_in_warning", "chance_p", "ioc")
+_META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
+
+
+# --------------------------------------------------------------------------- inputs and models
+
+
+def _check_inputs(X, y, groups, meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    if not isinstance(meta, pd.DataFrame):
+        raise TypeError(f"meta must be the window table (a pandas DataFrame); got {type(meta).__name__}")
+    missing = set(_META_COLUMNS) - set(meta.columns)
+    if missing:
+        raise ValueError(f"the window table lacks columns {sorted(missing)}")
+    y = np.asarray(y)
+    groups = np.asarray(groups if groups is not None else meta["subject"]).astype(str)
+    if not len(X) == len(y) == len(groups) == len(meta):
+        raise ValueError(
+            f"X, y, groups and meta must have one row per window; got {len(X)}, {len(y)}, {len(groups)}, {len(meta)}"
+        )
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"y must be 0 (interictal) / 1 (preictal); got values {np.unique(y)[:5].tolist()}")
+    if not np.array_equal(groups, meta["subject"].to_numpy().astype(str)):
+        raise ValueError("groups must equal meta['subject'] (the window table's subject of every window)")
+    if not np.array_equal(y, meta["label"].to_numpy()):
+        raise ValueError("y must equal meta['label']")
+    return y.astype(int), groups, meta.reset_index(drop=True)
+
+
+def make_model(
+    name: str,
+    *,
+    precomputed_features: bool,
+    feature_set: str = "basic_plus",
+    sampler: str | None = None,
+    params: dict | None = None,
+    random_state: int | None = 0,
+):
+    """Unfitted estimator for a model name.
+
+    Parameters
+    ----------
+    name : {"logreg", "hgb", "mlp", "cnn", "fusion"}
+        Classical baselines come from :func:`sklearn_eeg.baselines.make_baseline`; ``cnn`` and
+        ``fusion`` from :mod:`sklearn_eeg.estimators` (they take raw windows).
+    precomputed_features : bool
+        The data are a feature matrix (classical baselines skip the feature step).
+    feature_set, sampler :
+        Passed to the baseline factory.
+    params : dict, optional
+        Estimator parameters (classifier parameters of a baseline, constructor arguments of a
+        deep estimator).
+    random_state : int or None, default=0
+        Seed of the estimator.
+    """
+    params = dict(params or {})
+    if name in BASELINE_MODELS:
+        return make_baseline(
+            name,
+            feature_set=feature_set,
+            features=not precomputed_features,
+            sampler=sampler,
+            random_state=random_state,
+            **params,
+        )
+    if name in DEEP_MODELS:
+        if precomputed_features:
+            raise ValueError(f"model {name!r} needs raw windows of shape (n_windows, n_channels, n_times)")
+        try:
+            from sklearn_eeg import estimators
+        except ImportError as err:
+            raise ImportError(f"model {name!r} needs sklearn_eeg.estimators, which failed to import: {err}") from err
+        cls = getattr(estimators, DEEP_MODELS[name], None)
+        if cls is None:
+            raise ImportError(f"sklearn_eeg.estimators has no {DEEP_MODELS[name]} (needed for model {name!r})")
+        return cls(**{"random_state": random_state, **params})
+    raise ValueError(f"unknown model {name!r}; choose one of {[*BASELINE_MODELS, *DEEP_MODELS]}")
+
+
+def _as_estimator(model, X: np.ndarray, random_state: int | None):
+    if isinstance(model, str):
+        return make_model(model, precomputed_features=np.ndim(X) == 2, random_state=random_state)
+    return model
+
+
+def _model_name(model) -> str:
+    if isinstance(model, str):
+        return model
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return type(final).__name__.lower()
+
+
+def compute_features(
+    X: np.ndarray, *, feature_set: str = "basic_plus", sfreq: float = 256.0, n_jobs: int = 1, progress: bool = True
+) -> np.ndarray:
+    """Feature matrix of a whole dataset, computed in chunks with a progress bar.
+
+    Features are computed per window without fitted state (``fit`` only checks shapes), so
+    computing them once before cross-validation is not leakage.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_channels, n_times)
+        Windows.
+    feature_set : str, default="basic_plus"
+        See :class:`sklearn_eeg.features.FeatureExtractor`.
+    sfreq : float, default=256.0
+        Sampling frequency.
+    n_jobs : int, default=1
+        Parallel chunks.
+    progress : bool, default=True
+        Show a tqdm bar.
+
+    Returns
+    -------
+    features : ndarray of shape (n_windows, n_features)
+    """
+    extractor = FeatureExtractor(sfreq=sfreq, feature_set=feature_set, n_jobs=n_jobs, verbose=progress)
+    return extractor.fit(X[:1]).transform(X)
+
+
+# --------------------------------------------------------------------------- fold persistence
+
+
+class FoldStore:
+    """Atomic per-fold results plus completion markers in one directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created on first write.
+    key : str
+        Run key; a marker written under another key does not count as done.
+    """
+
+    def __init__(self, directory: str | Path, key: str):
+        self.directory = Path(directory)
+        self.key = key
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        return self.directory / f"{name}.joblib", self.directory / f"{name}.done"
+
+    def is_done(self, name: str) -> bool:
+        """Whether fold ``name`` finished under this run key."""
+        result, marker = self._paths(name)
+        if not (result.is_file() and marker.is_file()):
+            return False
+        return json.loads(marker.read_text()).get("key") == self.key
+
+    def save(self, name: str, result: dict) -> None:
+        """Write ``result`` atomically, then the completion marker."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path, marker = self._paths(name)
+        marker.unlink(missing_ok=True)
+        _atomic_write(path, lambda p: joblib.dump(result, p))
+        _atomic_write(marker, lambda p: Path(p).write_text(json.dumps({"key": self.key, "fold": name})))
+
+    def load(self, name: str) -> dict:
+        """Read a finished fold's result."""
+        return joblib.load(self._paths(name)[0])
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fingerprint(*arrays: Any) -> str:
+    """Cheap content hash: small arrays fully, wide rows (raw windows) on a regular subsample."""
+    parts = []
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.ndim >= 2:
+            flat = a.reshape(len(a), -1)
+            step = max(1, flat.shape[1] // 4096)
+            parts.append((a.shape, a.dtype.str, np.ascontiguousarray(flat[:, ::step])))
+        elif isinstance(a, pd.DataFrame):
+            parts.append(pd.util.hash_pandas_object(a[list(_META_COLUMNS)], index=False).to_numpy())
+        else:
+            parts.append(a)
+    return joblib.hash(parts)[:16]
+
+
+@contextlib.contextmanager
+def _parallel_backend(scheduler: str | None) -> Iterator[None]:
+    if scheduler is None:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError as err:
+        raise ImportError("scheduler= needs the 'distributed' package (pip install sklearn-eeg[distributed])") from err
+    with Client(scheduler), joblib.parallel_config(backend="dask"):
+        yield
+
+
+def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, progress: bool) -> None:
+    if not tasks:
+        return
+    with _parallel_backend(scheduler):
+        runner = joblib.Parallel(n_jobs=-1 if scheduler else n_jobs, return_as="generator")
+        for _ in tqdm(runner(tasks), total=len(tasks), desc=desc, unit="fold", disable=not progress):
+            pass
+
+
+# --------------------------------------------------------------------------- one split
+
+
+def _fit_predict(estimator, X, y, train: np.ndarray, *predict_on: np.ndarray):
+    model = clone(estimator).fit(X[train], y[train])
+    return model, [model.predict_proba(X[idx])[:, 1] if len(idx) else np.empty(0) for idx in predict_on]
+
+
+def _score(
+    val_risk: np.ndarray,
+    val_meta: pd.DataFrame,
+    test_risk: np.ndarray,
+    test_meta: pd.DataFrame,
+    *,
+    fah_targets: Sequence[float],
+    alarm_params: dict,
+    info: dict,
+) -> list[dict]:
+    """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test."""
+    val_w = window_metrics(val_meta["label"].to_numpy(), val_risk)
+    test_w = window_metrics(test_meta["label"].to_numpy(), test_risk)
+    tuned = tune_threshold(
+        val_risk, val_meta, tuple(fah_targets), test_risk=test_risk, test_meta=test_meta, **alarm_params
+    )
+    base = {
+        **info,
+        "n_pos_val": val_w["n_pos"],
+        "n_neg_val": val_w["n_neg"],
+        "n_pos_test": test_w["n_pos"],
+        "n_neg_test": test_w["n_neg"],
+        "val_auroc": val_w["auroc"],
+        "val_auprc": val_w["auprc"],
+        "auroc": test_w["auroc"],
+        "auprc": test_w["auprc"],
+        "brier": test_w["brier"],
+    }
+    rows = []
+    for record in tuned.to_dict("records"):
+        row = dict(base)
+        for column, value in record.items():
+            row[column.removeprefix("test_")] = value
+        rows.append(row)
+    return rows
+
+
+def run_split(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model,
+    train_subjects: Sequence[str],
+    val_subjects: Sequence[str],
+    test_subjects: Sequence[str],
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    alarm_params: dict | None = None,
+    random_state: int | None = 0,
+) -> dict:
+    """Fit on training subjects, tune thresholds on validation subjects, evaluate on test subjects.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_features) or (n_windows, n_channels, n_times)
+        Precomputed features or raw windows.
+    y : ndarray of shape (n_windows,)
+        Window labels (``meta["label"]``).
+    groups : ndarray of shape (n_windows,)
+        Subject of every window.
+    meta : DataFrame
+        Window table.
+    model : str or estimator
+        Model name (see :func:`make_model`) or an unfitted classifier with ``predict_proba``.
+    train_subjects, val_subjects, test_subjects : sequence of str
+        Disjoint subject lists.
+    fah_targets : sequence of float
+        False alarms per hour targets for threshold tuning.
+    alarm_params : dict, optional
+        Alarm post-processing (``sop``, ``sph``, ``smoothing``, ``persistence``...).
+    random_state : int or None
+        Seed of the model built from a name.
+
+    Returns
+    -------
+    result : dict
+        ``results`` (DataFrame, one row per FAH target), ``confusion`` (window-level confusion
+        counts on test at each tuned threshold), ``model`` (fitted), ``test_risk``, ``test_index``.
+    """
+    y, groups, meta = _check_inputs(X, y, groups, meta)
+    sets = {}
+    for name, subjects in (("train", train_subjects), ("val", val_subjects), ("test", test_subjects)):
+        unknown = sorted(set(subjects) - set(groups))
+        if unknown or not subjects:
+            raise ValueError(f"{name} subjects {list(subjects)} not found in the data (unknown: {unknown})")
+        sets[name] = np.flatnonzero(np.isin(groups, list(subjects)))
+    assert_disjoint_subjects(groups, sets["train"], sets["val"], sets["test"])
+    estimator = _as_estimator(model, X, random_state)
+    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, sets["train"], sets["val"], sets["test"])
+    info = {
+        "test_subject": ";".join(test_subjects),
+        "val_subjects": ";".join(val_subjects),
+        "train_subjects": ";".join(train_subjects),
+        "n_pos_train": int(y[sets["train"]].sum()),
+        "n_neg_train": int((y[sets["train"]] == 0).sum()),
+    }
+    rows = _score(
+        val_risk,
+        meta.iloc[sets["val"]],
+        test_risk,
+        meta.iloc[sets["test"]],
+        fah_targets=fah_targets,
+        alarm_params=alarm_params or {},
+        info=info,
+    )
+    results = pd.DataFrame(rows)
+    confusion = {
+        float(r["fah_target"]): confusion_at_threshold(y[sets["test"]], test_risk, float(r["threshold"]))
+        for r in rows
+    }
+    return {
+        "results": results,
+        "confusion": confusion,
+        "model": fitted,
+        "test_risk": test_risk,
+        "test_index": sets["test"],
+    }
+
+
+# --------------------------------------------------------------------------- LOSO
+
+
+def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, alarm_params) -> str:
+    groups = meta["subject"].to_numpy().astype(str)
+    assert_disjoint_subjects(groups, train, val, test)
+    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test)
+    info = {
+        "fold": fold,
+        "test_subject": str(groups[test][0]),
+        "val_subjects": ";".join(np.unique(groups[val])),
+        "n_train_subjects": len(np.unique(groups[train])),
+        "n_pos_train": int(y[train].sum()),
+        "n_neg_train": int((y[train] == 0).sum()),
+    }
+    rows = _score(
+        val_risk,
+        meta.iloc[val],
+        test_risk,
+        meta.iloc[test],
+        fah_targets=fah_targets,
+        alarm_params=alarm_params,
+        info=info,
+    )
+    store.save(name, {"rows": rows, "model": fitted, "test_index": test, "test_risk": test_risk})
+    return name
+
+
+def run_loso(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model="logreg",
+    n_val_subjects: int = 1,
+    test_subjects: Sequence[str] | None = None,
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    alarm_params: dict | None = None,
+    out_dir: str | Path = "reports",
+    n_jobs: int = 1,
+    force: bool = False,
+    scheduler: str | None = None,
+    random_state: int | None = 0,
+    config: RunConfig | None = None,
+    model_name: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Leave-one-subject-out benchmark with rotating validation subjects and resumable folds.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_features) or (n_windows, n_channels, n_times)
+        Precomputed features (see :func:`compute_features`) or raw windows.
+    y : ndarray of shape (n_windows,)
+        Window labels, equal to ``meta["label"]``.
+    groups : ndarray of shape (n_windows,)
+        Subject of every window, equal to ``meta["subject"]``.
+    meta : DataFrame
+        Window table.
+    model : str or estimator, default="logreg"
+        Model name (see :func:`make_model`) or an unfitted classifier with ``predict_proba``;
+        cloned for every fold.
+    n_val_subjects : int, default=1
+        Validation subjects per fold (threshold tuning only; never used for fitting).
+    test_subjects : sequence of str, optional
+        Run only the folds testing these subjects (the folds themselves, and so the results, do not
+        depend on this choice).
+    fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
+        False alarms per hour targets.
+    alarm_params : dict, optional
+        Keyword arguments of :func:`sklearn_eeg.metrics.alarm_metrics` other than ``threshold``.
+    out_dir : str or Path, default="reports"
+        Root of the outputs: ``folds/`` (fold results and markers), ``tables/loso_results.csv``
+        and ``tables/loso_summary.csv``, and the run folder ``runs/<timestamp>_loso_<model>/``
+        (``manifest.json``, the tables, ``test_risk.csv`` with every test window's risk, and
+        ``models/fold_<subject>.joblib``).
+    n_jobs : int, default=1
+        Folds run in parallel (joblib); ignored with ``scheduler`` (all cluster workers).
+    force : bool, default=False
+        Recompute finished folds.
+    scheduler : str, optional
+        Address of a Dask scheduler (``"tcp://host:8786"``).
+    random_state : int or None, default=0
+        Seeds the validation rotation and the models built from a name.
+    config : RunConfig, optional
+        Recorded in the run manifest.
+    model_name : str, optional
+        Name used in output paths; default: ``model`` if it is a name, else the final
+        estimator's class name.
+    progress : bool, default=True
+        Show progress bars.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per fold and FAH target (``fold``, ``test_subject``, ``val_subjects``, ``auroc``,
+        ``auprc``, ``threshold``, ``sensitivity``, ``fah``, ``warning_time_mean``,
+        ``time_in_warning``, ``chance_p``, ``ioc``, ``p_value``, window counts per split...).
+    """
+    y, groups, meta = _check_inputs(X, y, groups, meta)
+    estimator = _as_estimator(model, X, random_state)
+    name = model_name or _model_name(model)
+    folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
+    names = [f"fold_{groups[test][0]}" for _, _, test in folds]
+    if test_subjects is not None:
+        unknown = sorted(set(test_subjects) - set(groups))
+        if unknown:
+            raise ValueError(f"test subjects not in the data: {unknown}")
+    selected = [i for i, (*_, test) in enumerate(folds) if test_subjects is None or groups[test][0] in test_subjects]
+    alarm_params = dict(alarm_params or {})
+    key = _fingerprint(
+        X, y, meta, estimator, n_val_subjects, tuple(fah_targets), sorted(alarm_params.items()), random_state
+    )
+    store = FoldStore(Path(out_dir) / "folds" / f"loso_{name}_{key}", key)
+    tasks = [
+        joblib.delayed(_loso_fold)(store, names[i], estimator, X, y, meta, *folds[i], i, fah_targets, alarm_params)
+        for i in selected
+        if force or not store.is_done(names[i])
+    ]
+    if progress:
+        print(f"LOSO: {len(selected)} folds, {len(selected) - len(tasks)} already done, fold store {store.directory}")
+    _run_parallel(tasks, n_jobs, scheduler, "LOSO folds", progress)
+    fold_results = {names[i]: store.load(names[i]) for i in selected}
+    results = pd.DataFrame([row for r in fold_results.values() for row in r["rows"]])
+    results = results.sort_values(["fold", "fah_target"], ignore_index=True)
+    summary = summarize_results(results)
+    run_dir = _write_outputs(
+        out_dir,
+        "loso",
+        name,
+        results,
+        summary,
+        fold_results,
+        meta,
+        config=config,
+        extra={"run_key": key, "n_val_subjects": n_val_subjects, "random_state": random_state},
+    )
+    risk = [
+        meta.iloc[r["test_index"]][["subject", "recording", "t_abs", "label"]].assign(risk=r["test_risk"])
+        for r in fold_results.values()
+    ]
+    pd.concat(risk, ignore_index=True).to_csv(run_dir / "test_risk.csv", index=False)
+    return results
+
+
+# --------------------------------------------------------------------------- patient-specific
+
+
+def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_on, fah_targets, alarm_params) -> str:
+    index = np.flatnonzero(meta["subject"].to_numpy().astype(str) == subject)
+    sub_meta = meta.iloc[index].reset_index(drop=True)
+    t_abs = sub_meta["t_abs"].to_numpy(dtype=float)
+    previous = None  # (risk, meta, positions) of the previous test block, out of sample
+    rows, models = [], []
+    for k, (train, test) in enumerate(splitter.split(sub_meta)):
+        assert_chronological(t_abs, train, test)
+        y_train = y[index[train]]
+        if y_train.min() == y_train.max():  # the training set lacks a class: nothing to fit yet
+            previous = None
+            continue
+        if threshold_on == "train":
+            fitted, (risk, train_risk) = _fit_predict(estimator, X, y, index[train], index[test], index[train])
+            validation = (train_risk, sub_meta.iloc[train], train)
+        else:
+            fitted, (risk,) = _fit_predict(estimator, X, y, index[train], index[test])
+            validation = previous
+        models.append(fitted)
+        if validation is not None:
+            val_risk, val_meta, val_positions = validation
+            assert_chronological(t_abs, val_positions, test)
+            info = {
+                "fold": k,
+                "test_subject": subject,
+                "n_train_seizures": int(sub_meta["seizure_id"].iloc[train][y_train == 1].nunique()),
+                "n_pos_train": int(y_train.sum()),
+                "n_neg_train": int((y_train == 0).sum()),
+            }
+            rows += _score(
+                val_risk,
+                val_meta,
+                risk,
+                sub_meta.iloc[test],
+                fah_targets=fah_targets,
+                alarm_params=alarm_params,
+                info=info,
+            )
+        previous = (risk, sub_meta.iloc[test], test)
+    store.save(f"subject_{subject}", {"rows": rows, "models": models})
+    return subject
+
+
+def run_within_subject(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model="logreg",
+    subjects: Sequence[str] | None = None,
+    min_train_seizures: int = 1,
+    threshold_on: str = "previous",
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    alarm_params: dict | None = None,
+    out_dir: str | Path = "reports",
+    n_jobs: int = 1,
+    force: bool = False,
+    scheduler: str | None = None,
+    random_state: int | None = 0,
+    config: RunConfig | None = None,
+    model_name: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Patient-specific chronological benchmark (:class:`ChronologicalSeizureSplit` per subject).
+
+    Fold ``k`` of a subject trains on all windows before test block ``k``. Its thresholds are tuned
+    on earlier data only, chosen by ``threshold_on``:
+
+    ``"previous"`` (default)
+        the out-of-sample risk of block ``k - 1``, predicted by fold ``k - 1``'s model (trained on
+        even earlier data). Unbiased; the first fold of each subject only provides that validation
+        risk and yields no row, so a subject needs ``min_train_seizures + 2`` lead seizures.
+    ``"train"``
+        the in-sample risk of fold ``k``'s own training windows. Every fold yields a row (useful
+        for subjects with few seizures), but in-sample interictal risk is optimistic, so test FAH
+        tends to exceed its target. Still never touches the test block.
+
+    Parameters are those of :func:`run_loso`, with ``subjects`` (default all),
+    ``min_train_seizures`` (lead seizures in the first training set) and ``threshold_on``.
+    Outputs go to ``out_dir/tables/within_subject_results.csv`` and ``within_subject_summary.csv``.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per evaluated fold and FAH target.
+    """
+    y, groups, meta = _check_inputs(X, y, groups, meta)
+    estimator = _as_estimator(model, X, random_state)
+    name = model_name or _model_name(model)
+    subjects = sorted(set(groups)) if subjects is None else list(subjects)
+    unknown = sorted(set(subjects) - set(groups))
+    if unknown:
+        raise ValueError(f"subjects not in the data: {unknown}")
+    if threshold_on not in ("previous", "train"):
+        raise ValueError(f"threshold_on must be 'previous' or 'train'; got {threshold_on!r}")
+    splitter = ChronologicalSeizureSplit(min_train_seizures=min_train_seizures)
+    alarm_params = dict(alarm_params or {})
+    key = _fingerprint(
+        X,
+        y,
+        meta,
+        estimator,
+        min_train_seizures,
+        threshold_on,
+        tuple(fah_targets),
+        sorted(alarm_params.items()),
+        random_state,
+    )
+    store = FoldStore(Path(out_dir) / "folds" / f"within_{name}_{key}", key)
+    tasks = [
+        joblib.delayed(_within_subject)(
+            store, s, estimator, X, y, meta, splitter, threshold_on, fah_targets, alarm_params
+        )
+        for s in subjects
+        if force or not store.is_done(f"subject_{s}")
+    ]
+    _run_parallel(tasks, n_jobs, scheduler, "subjects", progress)
+    subject_results = {f"subject_{s}": store.load(f"subject_{s}") for s in subjects}
+    results = pd.DataFrame([row for r in subject_results.values() for row in r["rows"]])
+    if not results.empty:
+        results = results.sort_values(["test_subject", "fold", "fah_target"], ignore_index=True)
+    summary = summarize_results(results)
+    _write_outputs(
+        out_dir,
+        "within_subject",
+        name,
+        results,
+        summary,
+        subject_results,
+        meta,
+        config=config,
+        extra={
+            "run_key": key,
+            "min_train_seizures": min_train_seizures,
+            "threshold_on": threshold_on,
+            "random_state": random_state,
+        },
+    )
+    return results
+
+
+# --------------------------------------------------------------------------- summaries and outputs
+
+
+def _poisson_binomial_sf(k: int, probabilities: np.ndarray) -> float:
+    """P(K >= k) for K a sum of independent Bernoulli(p_i)."""
+    pmf = np.array([1.0])
+    for p in probabilities:
+        pmf = np.convolve(pmf, [1.0 - p, p])
+    return float(pmf[k:].sum())
+
+
+def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over folds per FAH target, plus pooled seizure-level significance.
+
+    The pooled p-value treats every test seizure as an independent Bernoulli trial whose chance
+    probability is its fold's ``max(chance_p, time_in_warning)`` and gives P(K >= k predicted)
+    under that Poisson-binomial null. ``chance_p`` is the Poisson chance from the false-alarm rate
+    (Snyder et al. 2008); ``time_in_warning`` is the chance that a seizure falls under a warning
+    placed at random with the same total warning time. The maximum keeps the test conservative in
+    folds without false alarms, where ``chance_p`` is 0 and a single lucky alarm would otherwise be
+    "significant".
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows of :func:`run_loso` or :func:`run_within_subject`.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per ``fah_target``: ``n_folds``, ``<metric>_mean``, ``<metric>_std``,
+        ``n_seizures``, ``n_predicted``, ``pooled_sensitivity``, ``pooled_chance_p``,
+        ``pooled_ioc``, ``pooled_p_value``.
+    """
+    if results.empty:
+        return pd.DataFrame(columns=["fah_target", "n_folds"])
+    rows = []
+    for target, part in results.groupby("fah_target", sort=True):
+        row = {"fah_target": target, "n_folds": len(part)}
+        for metric in SUMMARY_METRICS:
+            values = part[metric].astype(float)
+            row[f"{metric}_mean"] = values.mean()
+            row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
+        n_seizures = part["n_seizures"].fillna(0).astype(int).to_numpy()
+        n_predicted = int(part["n_predicted"].fillna(0).sum())
+        fold_chance = np.fmax(part["chance_p"].to_numpy(dtype=float), part["time_in_warning"].to_numpy(dtype=float))
+        chance = np.repeat(np.nan_to_num(fold_chance, nan=0.0), n_seizures)
+        total = int(n_seizures.sum())
+        row.update(
+            n_seizures=total,
+            n_predicted=n_predicted,
+            pooled_sensitivity=n_predicted / total if total else np.nan,
+            pooled_chance_p=chance.mean() if total else np.nan,
+            pooled_p_value=_poisson_binomial_sf(n_predicted, chance) if total else np.nan,
+        )
+        row["pooled_ioc"] = row["pooled_sensitivity"] - row["pooled_chance_p"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Human-readable ``mean ± std`` table of a :func:`summarize_results` output."""
+    if summary.empty:
+        return "(no evaluated folds)"
+    table = pd.DataFrame({"FAH target": summary["fah_target"], "folds": summary["n_folds"]})
+    for metric in ("auroc", "sensitivity", "fah", "ioc", "time_in_warning"):
+        table[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+    table["predicted"] = [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])]
+    table["pooled p"] = summary["pooled_p_value"].map(lambda p: f"{p:.3g}")
+    return table.to_string(index=False)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def dataset_counts(meta: pd.DataFrame) -> dict:
+    """Subjects, windows per class and lead seizures of a window table (for manifests)."""
+    labels = meta["label"].to_numpy()
+    return {
+        "n_subjects": int(meta["subject"].nunique()),
+        "subjects": sorted(map(str, meta["subject"].unique())),
+        "n_windows": len(meta),
+        "n_preictal": int((labels == 1).sum()),
+        "n_interictal": int((labels == 0).sum()),
+        "n_lead_seizures": int(meta.loc[labels == 1, "seizure_id"].nunique()),
+    }
+
+
+def new_run_dir(out_dir: str | Path, kind: str, model_name: str) -> Path:
+    """Create ``out_dir/runs/<UTC timestamp>_<kind>_<model>/`` (unique) and return it."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    base = Path(out_dir) / "runs" / f"{stamp}_{kind}_{model_name}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None, extra: dict) -> None:
+    """Write ``manifest.json``: config and its hash, seed, dataset counts, git commit, time."""
+    manifest = {
+        "created": datetime.now(timezone.utc).isoformat(),
+        "git_commit": _git_commit(),
+        "config": None if config is None else config.to_dict(),
+        "config_hash": None if config is None else config_hash(config),
+        "seed": None if config is None else config.seed,
+        "dataset": dataset_counts(meta),
+        **extra,
+    }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+
+
+def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
+    tables = Path(out_dir) / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    results.to_csv(tables / f"{kind}_results.csv", index=False)
+    summary.to_csv(tables / f"{kind}_summary.csv", index=False)
+    run_dir = new_run_dir(out_dir, kind, model_name)
+    write_manifest(run_dir, meta, config=config, extra={"kind": kind, "model": model_name, **extra})
+    results.to_csv(run_dir / f"{kind}_results.csv", index=False)
+    summary.to_csv(run_dir / f"{kind}_summary.csv", index=False)
+    (run_dir / "models").mkdir()
+    for name, result in fold_results.items():
+        joblib.dump(result.get("model", result.get("models")), run_dir / "models" / f"{name}.joblib")
+    return run_dir
+
+
+# --------------------------------------------------------------------------- config-driven entry points
+
+
+def load_dataset(
+    cfg: RunConfig, *, features: bool = True, progress: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Windows (or their features) of a run config's dataset.
+
+    ``cfg.data.data_root`` names a CHB-MIT(-like) folder; ``None`` uses the embedded synthetic
+    dataset of ``cfg.data.preset`` (generated into ``cfg.data.cache_dir`` on first use). Windows
+    are labeled with ``cfg.labeling``. Features are computed once for the whole dataset (stateless
+    per window, so not leakage) and cached in ``<cache_dir>/features/`` keyed on the data root,
+    the window table, the feature set and a sample of the signals.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Run configuration.
+    features : bool, default=True
+        Return the feature matrix ``(n_windows, n_features)`` instead of the raw windows
+        ``(n_windows, n_channels, n_times)``.
+    progress : bool, default=True
+        Show progress bars.
+
+    Returns
+    -------
+    X, y, groups, meta
+        As :func:`sklearn_eeg.windows.load_windows`, with ``X`` replaced by features if asked.
+    """
+    data_root = cfg.data.data_root or embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
+    X, y, groups, meta = load_windows(
+        data_root,
+        cfg.data.subjects,
+        cache_dir=cfg.data.cache_dir,
+        progress=progress,
+        **dataclasses.asdict(cfg.labeling),
+    )
+    if not features:
+        return X, y, groups, meta
+    # the first 2 s of the first channel of every window stand for the signal content (preprocessing
+    # changes in the window store change them) without reading the whole array
+    head = np.ascontiguousarray(X[:, 0, : int(2 * 256)])
+    key = _fingerprint(str(Path(data_root).resolve()), meta.reset_index(drop=True), cfg.features.feature_set, head)
+    path = Path(cfg.data.cache_dir) / "features" / f"{cfg.features.feature_set}_{key}.npy"
+    if path.is_file():
+        return np.load(path), y, groups, meta
+    F = compute_features(X, feature_set=cfg.features.feature_set, n_jobs=cfg.n_jobs, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    def save(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, F)
+
+    _atomic_write(path, save)
+    return F, y, groups, meta
+
+
+def _config_model(cfg: RunConfig):
+    return make_model(
+        cfg.model.name,
+        precomputed_features=cfg.model.name in BASELINE_MODELS,
+        feature_set=cfg.features.feature_set,
+        sampler=cfg.model.sampler,
+        params=cfg.model.params,
+        random_state=cfg.seed,
+    )
+
+
+def loso_from_config(
+    cfg: RunConfig, *, force: bool = False, scheduler: str | None = None, progress: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load the configured dataset and run :func:`run_loso`; returns ``(results, summary)``."""
+    model = _config_model(cfg)  # fails fast on an unknown or unavailable model
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    results = run_loso(
+        X,
+        y,
+        groups,
+        meta,
+        model=model,
+        n_val_subjects=cfg.split.n_val_subjects,
+        fah_targets=cfg.alarms.fah_targets,
+        alarm_params=cfg.alarm_params(),
+        out_dir=cfg.output_dir,
+        n_jobs=cfg.n_jobs,
+        force=force,
+        scheduler=scheduler,
+        random_state=cfg.seed,
+        config=cfg,
+        model_name=cfg.model.name,
+        progress=progress,
+    )
+    return results, summarize_results(results)
+
+
+def within_subject_from_config(
+    cfg: RunConfig,
+    *,
+    threshold_on: str = "previous",
+    force: bool = False,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
+    model = _config_model(cfg)  # fails fast on an unknown or unavailable model
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    results = run_within_subject(
+        X,
+        y,
+        groups,
+        meta,
+        model=model,
+        min_train_seizures=cfg.split.min_train_seizures,
+        threshold_on=threshold_on,
+        fah_targets=cfg.alarms.fah_targets,
+        alarm_params=cfg.alarm_params(),
+        out_dir=cfg.output_dir,
+        n_jobs=cfg.n_jobs,
+        force=force,
+        scheduler=scheduler,
+        random_state=cfg.seed,
+        config=cfg,
+        model_name=cfg.model.name,
+        progress=progress,
+    )
+    return results, summarize_results(results)
+
+
+def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tuple[Path, pd.DataFrame]:
+    """Fit on ``cfg.split.train_subjects``, tune on ``val_subjects``, evaluate on ``test_subjects``.
+
+    Writes a run folder ``<output_dir>/runs/<timestamp>_train_<model>/`` (``manifest.json``,
+    ``metrics.json`` with window metrics and confusion matrices, ``results.csv``, ``model.joblib``)
+    and appends one row per FAH target to ``<output_dir>/tables/metrics.csv``.
+
+    Returns
+    -------
+    run_dir : Path
+    results : DataFrame
+        One row per FAH target.
+    """
+    split = cfg.split
+    if not (split.train_subjects and split.val_subjects and split.test_subjects):
+        raise ValueError("train_baseline needs split.train_subjects, split.val_subjects and split.test_subjects")
+    if cfg.data.subjects is None:
+        cfg = dataclasses.replace(
+            cfg,
+            data=dataclasses.replace(
+                cfg.data, subjects=[*split.train_subjects, *split.val_subjects, *split.test_subjects]
+            ),
+        )
+    model = _config_model(cfg)
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    out = run_split(
+        X,
+        y,
+        groups,
+        meta,
+        model=model,
+        train_subjects=split.train_subjects,
+        val_subjects=split.val_subjects,
+        test_subjects=split.test_subjects,
+        fah_targets=cfg.alarms.fah_targets,
+        alarm_params=cfg.alarm_params(),
+        random_state=cfg.seed,
+    )
+    results = out["results"]
+    run_dir = new_run_dir(cfg.output_dir, "train", cfg.model.name)
+    write_manifest(run_dir, meta, config=cfg, extra={"kind": "train", "model": cfg.model.name})
+    metrics = {
+        "test_window": {k: results.iloc[0][k] for k in ("auroc", "auprc", "brier", "n_pos_test", "n_neg_test")},
+        "val_window": {k: results.iloc[0][k] for k in ("val_auroc", "val_auprc", "n_pos_val", "n_neg_val")},
+        "confusion_at_tuned_threshold": {str(t): c for t, c in out["confusion"].items()},
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
+    results.to_csv(run_dir / "results.csv", index=False)
+    joblib.dump(out["model"], run_dir / "model.joblib")
+    counts = dataset_counts(meta)
+    row = results.assign(
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        run_dir=str(run_dir),
+        config_hash=config_hash(cfg),
+        seed=cfg.seed,
+        model=cfg.model.name,
+        n_windows=counts["n_windows"],
+        n_preictal=counts["n_preictal"],
+        n_interictal=counts["n_interictal"],
+    )
+    table = Path(cfg.output_dir) / "tables" / "metrics.csv"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    row.to_csv(table, mode="a", header=not table.is_file(), index=False)
+    return run_dir, results

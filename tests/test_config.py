@@ -1,0 +1,119 @@
+"""YAML run configs: defaults, overrides, clear errors, stable hashes, shipped files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sklearn_eeg.config import ConfigError, RunConfig, config_hash, load_config
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_file():
+    cfg = load_config()
+    assert cfg == RunConfig()
+    assert cfg.data.data_root is None and cfg.data.preset == "default"
+    assert cfg.model.name == "logreg"
+    assert cfg.alarms.fah_targets == [0.1, 0.2, 0.5, 1.0]
+    assert cfg.labeling.sop == 600.0 and cfg.labeling.sph == 30.0
+
+
+def test_missing_keys_take_defaults_and_ints_become_floats(tmp_path):
+    cfg = load_config(_write(tmp_path, "labeling:\n  sop: 900\nseed: 7\n"))
+    assert cfg.labeling.sop == 900.0 and isinstance(cfg.labeling.sop, float)
+    assert cfg.labeling.sph == 30.0
+    assert cfg.seed == 7
+    assert cfg.model == RunConfig().model
+
+
+@pytest.mark.parametrize("name", ["small_run.yaml", "default.yaml"])
+def test_shipped_configs_load(name):
+    cfg = load_config(CONFIGS / name)
+    assert cfg.model.name == "logreg"
+    assert cfg.alarm_params()["sop"] == cfg.labeling.sop
+
+
+def test_small_run_has_disjoint_three_one_one_split():
+    split = load_config(CONFIGS / "small_run.yaml").split
+    assert (len(split.train_subjects), len(split.val_subjects), len(split.test_subjects)) == (3, 1, 1)
+    every = [*split.train_subjects, *split.val_subjects, *split.test_subjects]
+    assert len(set(every)) == 5
+
+
+def test_unknown_key_names_key_file_and_valid_keys(tmp_path):
+    path = _write(tmp_path, "model:\n  nmae: hgb\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert "model.nmae" in message and str(path) in message and "'name'" in message
+    with pytest.raises(ConfigError, match="unknown key 'colour'.*valid keys"):
+        load_config(_write(tmp_path, "colour: red\n"))
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("seed: one\n", "seed"),
+        ("seed: true\n", "seed"),
+        ("labeling:\n  sop: ten\n", "labeling.sop"),
+        ("data:\n  subjects: chb01\n", "data.subjects"),
+        ("alarms:\n  fah_targets: [0.1, x]\n", "alarms.fah_targets[1]"),
+        ("model: logreg\n", "model"),
+        ("model:\n  params: [1, 2]\n", "model.params"),
+    ],
+)
+def test_wrong_type_is_a_clear_error(tmp_path, text, where):
+    with pytest.raises(ConfigError, match=re.escape(where)):
+        load_config(_write(tmp_path, text))
+
+
+def test_overrides_section_and_double_underscore_and_none_ignored(tmp_path):
+    path = _write(tmp_path, "model:\n  name: hgb\n  params: {max_iter: 10}\nseed: 1\n")
+    cfg = load_config(path, model__sampler="undersample", seed=None, alarms={"persistence": 3}, n_jobs=2)
+    assert cfg.model.sampler == "undersample" and cfg.model.params == {"max_iter": 10}
+    assert cfg.seed == 1 and cfg.alarms.persistence == 3 and cfg.alarms.smoothing is None
+    assert cfg.n_jobs == 2
+    with pytest.raises(ConfigError, match="model.colour"):
+        load_config(path, model__colour="red")
+    # another model's parameters are not carried over; the same model keeps them
+    assert load_config(path, model__name="logreg").model.params == {}
+    assert load_config(path, model__name="hgb").model.params == {"max_iter": 10}
+    assert load_config(path, model={"name": "mlp", "params": {"alpha": 1.0}}).model.params == {"alpha": 1.0}
+    unnamed = _write(tmp_path, "model:\n  params: {C: 0.5}\n")  # name defaults to logreg
+    assert load_config(unnamed, model__sampler="undersample").model.params == {"C": 0.5}
+    assert load_config(unnamed, model__name="logreg").model.params == {"C": 0.5}
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(_write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(_write(tmp_path, "model: [\n"))
+    assert load_config(_write(tmp_path, "")) == RunConfig()
+
+
+def test_config_hash_is_stable_and_sensitive():
+    a, b = load_config(seed=1), load_config(seed=1)
+    assert config_hash(a) == config_hash(b) and len(config_hash(a)) == 12
+    assert config_hash(load_config(seed=2)) != config_hash(a)
+    assert config_hash(load_config(seed=1, alarms__alpha=0.5)) != config_hash(a)
+
+
+def test_alarm_params_match_alarm_metrics_signature():
+    import inspect
+
+    from sklearn_eeg.metrics import alarm_metrics
+
+    accepted = set(inspect.signature(alarm_metrics).parameters)
+    assert set(load_config().alarm_params()) <= accepted

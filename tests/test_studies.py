@@ -1,0 +1,443 @@
+"""Optuna studies: spaces, an honest LOSO objective, SQLite/Journal storages, resume, pruning,
+parallel worker processes and the dashboard."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+import urllib.request
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.config import load_config
+from sklearn_eeg.model_selection import loso_splits
+from sklearn_eeg.scoring import tune_threshold
+from sklearn_eeg.studies import (
+    build_estimator,
+    classical_space,
+    cnn_space,
+    make_objective,
+    resolve_storage,
+    run_study,
+    write_results,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+N_SUBJECTS = 5
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Window table of 5 subjects (2 h each, 1-2 seizures each) and feature sets of differing quality."""
+    risk, meta = simulate_risk_timeline(N_SUBJECTS, 10, seizure_every_h=1.5, random_state=3)
+    assert meta.groupby("subject")["label"].agg(["min", "max"]).eq([0, 1]).all().all()  # both classes each
+    rng = np.random.default_rng(0)
+    logit = np.log(risk / (1 - risk))
+    good = np.c_[logit + rng.normal(0, 0.5, risk.size), rng.normal(size=(risk.size, 2))]
+    features = {
+        "basic": good,
+        "basic_plus": np.c_[good, rng.normal(size=(risk.size, 3))],
+        "noise": rng.normal(size=(risk.size, 3)),
+    }
+    return features, meta["label"].to_numpy(), meta["subject"].to_numpy(), meta
+
+
+def logreg_space(trial, feature_sets=("basic", "basic_plus")):
+    """The classical space restricted to logistic regression: fast trials for tests."""
+    return classical_space(trial, models=("logreg",), feature_sets=feature_sets)
+
+
+def objective_for(data, **kwargs):
+    features, y, groups, meta = data
+    kwargs.setdefault("space", logreg_space)
+    kwargs.setdefault("fah_target", 1.0)
+    return make_objective(features, y, groups, meta, **kwargs)
+
+
+# ------------------------------------------------------------------------------ spaces
+
+
+def test_spaces_draw_within_documented_ranges():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(40):
+        params = classical_space(study.ask())
+        seen.add(params["model"])
+        mp, alarm = params["model_params"], params["alarm_params"]
+        if params["model"] == "logreg":
+            assert 1e-3 <= mp["C"] <= 1e2
+        elif params["model"] == "hgb":
+            assert 2 <= mp["max_depth"] <= 8 and 0.01 <= mp["learning_rate"] <= 0.3
+        else:
+            assert 16 <= mp["hidden_size"] <= 128
+        assert params["feature_set"] in ("basic", "basic_plus")
+        assert alarm["smoothing"] in (None, "ema") and 1 <= alarm["persistence"] <= 3
+        assert ("alpha" in alarm) == (alarm["smoothing"] == "ema")
+        if "alpha" in alarm:
+            assert 0.1 <= alarm["alpha"] <= 0.9
+    assert seen == {"logreg", "hgb", "mlp"}
+    augment = set()
+    for _ in range(20):
+        params = cnn_space(study.ask())
+        mp = params["model_params"]
+        assert params["model"] == "cnn" and params["feature_set"] is None
+        assert 0.2 <= mp["dropout"] <= 0.5 and 1e-4 <= mp["weight_decay"] <= 1e-3 and 1.5 <= mp["focal_gamma"] <= 3
+        augment.add(mp["augmentation"])
+    assert augment == {False, True}
+    with pytest.raises(ValueError, match="models"):
+        classical_space(study.ask(), models=("svm",))
+
+
+@pytest.mark.parametrize(
+    ("fixed", "expected"),
+    [
+        ({"model": "logreg", "C": 0.5}, {"clf__C": 0.5}),
+        ({"model": "hgb", "max_depth": 3, "learning_rate": 0.05}, {"clf__max_depth": 3, "clf__learning_rate": 0.05}),
+        ({"model": "mlp", "hidden_size": 24}, {"clf__estimator__hidden_layer_sizes": [24]}),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_build_estimator_maps_classical_params(data, fixed, expected):
+    features, y, *_ = data
+    trial = optuna.trial.FixedTrial({**fixed, "feature_set": "basic", "smoothing": "none", "persistence": 1})
+    params = classical_space(trial)
+    est = build_estimator(params, fixed_params={"max_iter": 20})
+    got = est.get_params()
+    assert {k: got[k] for k in expected} == expected
+    assert [name for name, _ in est.steps] == ["scaler", "clf"]  # takes precomputed features
+    rows = np.r_[np.flatnonzero(y == 0)[:400], np.flatnonzero(y == 1)[:200]]
+    proba = est.fit(features["basic"][rows], y[rows]).predict_proba(features["basic"][:50])
+    assert proba.shape == (50, 2)
+
+
+def test_build_estimator_maps_cnn_params():
+    trial = optuna.trial.FixedTrial(
+        {"dropout": 0.3, "weight_decay": 5e-4, "focal_gamma": 2.5, "augmentation": True, "smoothing": "ema",
+         "alpha": 0.4, "persistence": 2}
+    )
+    params = cnn_space(trial)
+    assert params["alarm_params"] == {"smoothing": "ema", "alpha": 0.4, "persistence": 2}
+    net = build_estimator(params, fixed_params={"max_epochs": 2})
+    got = net.get_params()
+    assert got["module__dropout"] == 0.3 and got["optimizer__weight_decay"] == 5e-4
+    assert got["loss"] == "focal" and got["focal_gamma"] == 2.5 and got["max_epochs"] == 2
+    assert got["module__signal_augment"] is not None and got["module__spec_augment"] is not None
+    off = build_estimator({**params, "model_params": {**params["model_params"], "augmentation": False}})
+    assert off.get_params()["module__signal_augment"] is None
+    with pytest.raises(ValueError, match="unknown model"):
+        build_estimator({**params, "model": "svm"})
+
+
+# ------------------------------------------------------------------------------ objective
+
+
+def test_objective_folds_are_subject_wise_and_threshold_comes_from_validation(data):
+    features, y, groups, meta = data
+    objective = objective_for(data)
+    assert len(objective.folds) == N_SUBJECTS and sorted(objective.test_subjects) == sorted(set(groups))
+    for (train, val, test), expected in zip(objective.folds, loso_splits(groups, n_val_subjects=1, random_state=0)):
+        assert [np.array_equal(a, b) for a, b in zip((train, val, test), expected)] == [True] * 3
+        assert len({*groups[train]} & {*groups[val]}) == len({*groups[train]} & {*groups[test]}) == 0
+        assert len(set(groups[val])) == 1 and len(set(groups[test])) == 1
+    params = logreg_space(optuna.trial.FixedTrial({"model": "logreg", "C": 1.0, "feature_set": "basic",
+                                                   "smoothing": "none", "persistence": 1}))
+    fold = objective.evaluate_fold(params, 0)
+    # the same numbers by hand: threshold tuned on the validation subject, applied to the test subject
+    train, val, test = objective.folds[0]
+    est = build_estimator(params).fit(features["basic"][train], y[train])
+    table = tune_threshold(est.predict_proba(features["basic"][val])[:, 1], meta.iloc[val], (1.0,),
+                           test_risk=est.predict_proba(features["basic"][test])[:, 1], test_meta=meta.iloc[test],
+                           n_thresholds=100, persistence=1, smoothing=None)
+    assert fold["threshold"] == table["threshold"].iloc[0]
+    assert fold["sensitivity"] == table["test_sensitivity"].iloc[0]
+    # the test subject's data never moves the threshold
+    scrambled = dict(features)
+    scrambled["basic"] = features["basic"].copy()
+    scrambled["basic"][test] = np.random.default_rng(1).normal(size=scrambled["basic"][test].shape)
+    other = make_objective(scrambled, y, groups, meta, space=logreg_space, fah_target=1.0).evaluate_fold(params, 0)
+    assert other["threshold"] == fold["threshold"] and other["val_sensitivity"] == fold["val_sensitivity"]
+
+
+def test_make_objective_rejects_bad_inputs(data):
+    features, y, groups, meta = data
+    with pytest.raises(ValueError, match="space"):
+        make_objective(features, y, groups, meta, space="svm")
+    with pytest.raises(ValueError, match="rows"):
+        make_objective(features["basic"][:10], y, groups, meta)
+    with pytest.raises(ValueError, match="column"):
+        make_objective(features, y, groups, meta.drop(columns="tte"))
+    with pytest.raises(ValueError, match="directions"):
+        make_objective(features, y, groups, meta, directions=["minimize"])
+    with pytest.raises(ValueError, match="preictal"):
+        make_objective(features, np.zeros_like(y), groups, meta)
+    trial = optuna.create_study().ask()
+    assert make_objective(features["basic"], y, groups, meta).space(trial)["feature_set"] is None  # one matrix
+    assert "feature_set" not in trial.params
+    with pytest.raises(ValueError, match="feature_set"):
+        objective_for(data, space=partial(logreg_space, feature_sets=("connectivity",)))(optuna.create_study().ask())
+
+
+# ------------------------------------------------------------------------------ studies
+
+
+def test_tiny_study_on_sqlite_writes_results_and_resumes(data, tmp_path):
+    objective = objective_for(data)
+    storage = f"sqlite:///{tmp_path / 'tiny.db'}"
+    study = run_study("tiny", objective, storage=storage, n_trials=3, seed=0, out_dir=tmp_path / "tables",
+                      show_progress_bar=False)
+    assert [t.number for t in study.trials] == [0, 1, 2]
+    for trial in study.get_trials(states=(TrialState.COMPLETE,)):
+        folds = trial.user_attrs["folds"]
+        assert len(folds) == N_SUBJECTS
+        sens = [f["sensitivity"] for f in folds.values() if f["sensitivity"] is not None]
+        assert trial.value == pytest.approx(np.mean(sens))
+        assert 0.0 <= trial.value <= 1.0
+        # one report per fold, keyed by the fold index, equal to that fold's test sensitivity
+        assert trial.intermediate_values == {
+            k: folds[s]["sensitivity"] for k, s in enumerate(objective.test_subjects) if folds[s]["sensitivity"] is not None
+        }
+    table = pd.read_csv(tmp_path / "tables" / "sweep_results.csv")
+    assert len(table) == 3 and {"number", "value", "state", "params_C", "params_feature_set"} <= set(table.columns)
+    best = yaml.safe_load((tmp_path / "tables" / "best_config.txt").read_text())
+    assert best["study"] == "tiny" and best["best"][0]["trial"] == study.best_trial.number
+    assert best["best"][0]["params"] == study.best_trial.params
+    # the best trial as run-config sections that the config loader accepts
+    cfg = load_config(**best["run_config"])
+    assert cfg.model.name == "logreg" and cfg.model.params == {"C": study.best_trial.params["C"]}
+    assert cfg.features.feature_set == study.best_trial.params["feature_set"]
+    assert cfg.alarms.persistence == study.best_trial.params["persistence"]
+    # resume: same name and storage add trials to the same study
+    again = run_study("tiny", objective, storage=storage, n_trials=2, seed=1, show_progress_bar=False)
+    assert [t.number for t in again.trials] == [0, 1, 2, 3, 4]
+    assert len(optuna.get_all_study_names(storage)) == 1
+    with pytest.raises(ValueError, match="directions"):
+        run_study("tiny", objective, storage=storage, n_trials=1, directions=["maximize", "maximize"])
+
+
+def test_default_storage_is_sqlite_under_studies_dir(tmp_path):
+    storage = resolve_storage(None, "named", studies_dir=tmp_path / "studies")
+    assert isinstance(storage, optuna.storages.RDBStorage)
+    optuna.create_study(study_name="named", storage=storage)
+    assert (tmp_path / "studies" / "named.db").is_file()
+    journal = resolve_storage(str(tmp_path / "j" / "x.log"), "named")
+    assert isinstance(journal, optuna.storages.JournalStorage)
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_wilcoxon_pruner_prunes_a_trial_worse_on_every_fold(data, tmp_path):
+    space = partial(logreg_space, feature_sets=("basic", "noise"))
+    objective = objective_for(data, space=space)
+    study = optuna.create_study(study_name="p", storage=f"sqlite:///{tmp_path / 'p.db'}", direction="maximize",
+                                pruner=optuna.pruners.WilcoxonPruner(p_threshold=0.2, n_startup_steps=0))
+    good = {"model": "logreg", "C": 1.0, "smoothing": "none", "persistence": 1}
+    study.enqueue_trial({**good, "feature_set": "basic"})
+    study.enqueue_trial({**good, "feature_set": "noise"})
+    study.optimize(objective, n_trials=2)
+    first, second = study.trials
+    assert first.state == TrialState.COMPLETE and len(first.intermediate_values) == N_SUBJECTS
+    assert second.state == TrialState.PRUNED
+    assert 3 <= len(second.intermediate_values) < N_SUBJECTS  # stopped early, after the folds it reported
+    for step, value in second.intermediate_values.items():
+        assert value < first.intermediate_values[step]
+    assert "mean_sensitivity_so_far" in second.user_attrs
+
+
+def test_multi_objective_returns_sensitivity_and_auprc_without_pruning(data, tmp_path):
+    objective = objective_for(data, directions=["maximize", "maximize"])
+    study = run_study("mo", objective, storage=f"sqlite:///{tmp_path / 'mo.db'}", n_trials=2,
+                      out_dir=tmp_path, show_progress_bar=False)
+    assert len(study.directions) == 2 and isinstance(study.pruner, optuna.pruners.NopPruner)
+    for trial in study.trials:
+        assert trial.state == TrialState.COMPLETE and len(trial.values) == 2
+        assert trial.intermediate_values == {}  # Optuna cannot report/prune multi-objective trials
+        assert trial.values[1] == pytest.approx(trial.user_attrs["mean_auprc"])
+    front = yaml.safe_load((tmp_path / "best_config.txt").read_text())["pareto_front"]
+    assert {t["trial"] for t in front} == {t.number for t in study.best_trials}
+
+
+WORKER = """
+import os, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from functools import partial
+from sklearn_eeg.studies import classical_space, make_objective, run_study
+
+barrier, storage, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+d = np.load(barrier / "data.npz", allow_pickle=False)
+meta = pd.read_pickle(barrier / "meta.pkl")
+objective = make_objective({{"basic": d["basic"]}}, d["y"], d["groups"], meta, fah_target=1.0,
+                           space=partial(classical_space, models=("logreg",), feature_sets=("basic",)))
+(barrier / f"ready-{{seed}}").touch()
+while len(list(barrier.glob("ready-*"))) < 2:  # both workers start optimizing together
+    time.sleep(0.05)
+
+def tagged(trial):
+    trial.set_user_attr("worker", os.getpid())
+    return objective(trial)
+
+run_study("shared", tagged, storage=storage, n_trials={n_trials}, max_trials={max_trials}, seed=seed,
+          show_progress_bar=False)
+"""
+
+
+@pytest.mark.parametrize("kind", ["journal", pytest.param("sqlite", marks=pytest.mark.slow)])
+def test_two_worker_processes_share_one_study(data, tmp_path, kind):
+    features, y, groups, meta = data
+    keep = np.isin(groups, np.unique(groups)[:3])  # 3 subjects: fast trials
+    np.savez(tmp_path / "data.npz", basic=features["basic"][keep], y=y[keep], groups=groups[keep].astype(str))
+    meta[keep].reset_index(drop=True).to_pickle(tmp_path / "meta.pkl")
+    total = 6
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER.format(n_trials=total, max_trials=total))
+    storage = str(tmp_path / "journal.log") if kind == "journal" else f"sqlite:///{tmp_path / 'shared.db'}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    workers = [
+        subprocess.Popen([sys.executable, str(script), str(tmp_path), storage, str(seed)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for seed in (1, 2)
+    ]
+    for w in workers:
+        out, _ = w.communicate(timeout=120)
+        assert w.returncode == 0, out
+    study = optuna.load_study(study_name="shared", storage=resolve_storage(storage, "shared"))
+    numbers = [t.number for t in study.trials]
+    assert len(numbers) == len(set(numbers)) and sorted(numbers) == list(range(len(numbers)))
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    # MaxTrialsCallback stops both workers; each may finish the trial it was running
+    assert total <= len(complete) <= total + 1
+    assert {t.user_attrs["worker"] for t in complete} == {w.pid for w in workers}
+
+
+def test_run_study_respects_max_trials_of_an_existing_study(data, tmp_path):
+    objective = objective_for(data)
+    storage = f"sqlite:///{tmp_path / 'm.db'}"
+    run_study("m", objective, storage=storage, n_trials=2, show_progress_bar=False)
+    study = run_study("m", objective, storage=storage, n_trials=5, max_trials=2, show_progress_bar=False)
+    assert len(study.trials) == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_dashboard_serves_the_study(data, tmp_path):
+    objective = objective_for(data)
+    db = tmp_path / "x.db"
+    study = run_study("dash_study", objective, storage=f"sqlite:///{db}", n_trials=1, show_progress_bar=False)
+    write_results(study, tmp_path)
+    dashboard = Path(sys.executable).parent / "optuna-dashboard"
+    if not dashboard.is_file():
+        pytest.skip("optuna-dashboard is not installed (pip install sklearn-eeg[dashboard])")
+    port = _free_port()
+    proc = subprocess.Popen([str(dashboard), f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, body = time.monotonic() + 30, None
+        while body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as response:
+                    body = json.load(response)
+            except OSError:
+                assert proc.poll() is None, "optuna-dashboard exited"
+                assert time.monotonic() < deadline, "optuna-dashboard did not answer within 30 s"
+                time.sleep(0.3)
+        names = [s["study_name"] for s in body["study_summaries"]]
+        assert names == ["dash_study"]
+        study_id = body["study_summaries"][0]["study_id"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies/{study_id}", timeout=10) as response:
+            detail = json.load(response)
+        assert len(detail["trials"]) == 1
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_cnn_objective_runs_on_raw_windows(data, tmp_path):
+    pytest.importorskip("torch")
+    _, y, groups, meta = data
+    keep = np.flatnonzero(np.isin(groups, np.unique(groups)[:3]))[::6]  # 3 subjects, every 6th window
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(keep.size, 2, 768)).astype(np.float32) * (1 + y[keep])[:, None, None]
+    objective = make_objective(X, y[keep], groups[keep], meta.iloc[keep], space="cnn", fah_target=2.0,
+                               fixed_params={"cnn": {"max_epochs": 1, "module__n_filters": (4, 8), "device": "cpu",
+                                                     "train_split": None, "batch_size": 128}})
+    study = run_study("cnn", objective, storage=f"sqlite:///{tmp_path / 'cnn.db'}", n_trials=1,
+                      show_progress_bar=False)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and 0.0 <= trial.value <= 1.0
+    assert {"dropout", "weight_decay", "focal_gamma", "augmentation", "smoothing", "persistence"} <= set(trial.params)
+    assert len(trial.user_attrs["folds"]) == 3
+
+
+def load_sweep_script():
+    spec = importlib.util.spec_from_file_location("sweep_script", REPO / "pipelines" / "sweep.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sweep_script_precomputes_each_feature_set_once_and_runs_the_study(data, tmp_path, monkeypatch):
+    """The command line -> config -> data -> study wiring, with the dataset loader replaced."""
+    features, y, groups, meta = data
+    calls = []
+
+    def load_dataset(cfg, *, features: bool = True, progress: bool = True):
+        calls.append((cfg.data.preset, cfg.features.feature_set, features, cfg.seed))
+        return data[0][cfg.features.feature_set], y, groups, meta
+
+    monkeypatch.setitem(sys.modules, "sklearn_eeg.benchmark", types.SimpleNamespace(load_dataset=load_dataset))
+    argv = ["--study", "cli", "--preset", "tiny", "--n_trials", "2", "--models", "logreg", "--fah_target", "1.0",
+            "--seed", "3", "--studies_dir", str(tmp_path / "studies"), "--out_dir", str(tmp_path / "tables"), "--quiet"]
+    assert load_sweep_script().main(argv) == 0
+    assert calls == [("tiny", "basic", True, 3), ("tiny", "basic_plus", True, 3)]
+    study = optuna.load_study(study_name="cli", storage=f"sqlite:///{tmp_path / 'studies' / 'cli.db'}")
+    assert len(study.trials) == 2 and {t.params["model"] for t in study.trials} == {"logreg"}
+    assert (tmp_path / "tables" / "sweep_results.csv").is_file() and (tmp_path / "tables" / "best_config.txt").is_file()
+    with pytest.raises(SystemExit):
+        load_sweep_script().main([*argv, "--space", "svm"])
+    assert load_sweep_script().main([*argv, "--config", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_sweep_script_help():
+    out = subprocess.run([sys.executable, str(REPO / "pipelines" / "sweep.py"), "--help"], capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    for option in ("--study", "--n_trials", "--storage", "--space", "--preset", "--data_root", "--out_dir"):
+        assert option in out.stdout
+
+
+@pytest.mark.slow
+def test_sweep_script_end_to_end_on_the_tiny_synthetic_dataset(tmp_path):
+    """Synthetic EDFs -> windows -> two feature sets -> a 2-trial study -> results (about 1 min)."""
+    pytest.importorskip("sklearn_eeg.windows")
+    cmd = [sys.executable, str(REPO / "pipelines" / "sweep.py"), "--study", "e2e", "--preset", "tiny",
+           "--n_val_subjects", "1", "--n_trials", "2", "--models", "logreg", "--fah_target", "1.0", "--quiet",
+           "--cache_dir", str(tmp_path / "cache"), "--studies_dir", str(tmp_path / "studies"),
+           "--out_dir", str(tmp_path / "tables")]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    study = optuna.load_study(study_name="e2e", storage=f"sqlite:///{tmp_path / 'studies' / 'e2e.db'}")
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(study.trials) == 2 and complete
+    assert {len(t.user_attrs["folds"]) for t in complete} == {3}  # tiny preset: 3 subjects, 3 LOSO folds
+    assert all(0.0 <= t.value <= 1.0 for t in complete)
+    assert yaml.safe_load((tmp_path / "tables" / "best_config.txt").read_text())["run_config"]["model"]["name"] == "logreg"
