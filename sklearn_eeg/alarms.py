@@ -30,6 +30,8 @@ to ``threshold``: one alarm per excursion) or at the start of the next run.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -320,7 +322,7 @@ class _EvalContext:
 
     tl: _Timeline
     r: np.ndarray  # (smoothed) risk in timeline order
-    n_interictal: int
+    interictal: np.ndarray  # bool, label == 0, in timeline order
     seizure_onset: np.ndarray  # global clock, sorted
     sop: float
     sph: float
@@ -345,6 +347,14 @@ def _eval_context(
     tl = _timeline(meta, stride, pad=2.0 * max(refractory, sop) + 1.0)
     r = _smooth_sorted(risk[tl.order], tl.run_start, smoothing, alpha, n)
     label = meta["label"].to_numpy()
+    if np.any(label == 1) and not np.any(label == -1):
+        warnings.warn(
+            "the window table has preictal windows but no excluded (label -1) windows: if excluded "
+            "windows were dropped, every preictal block starts a new run, re-arms the alarm and leaks "
+            "the labels; pass the full timeline (all states, risk on every window)",
+            UserWarning,
+            stacklevel=3,
+        )
     pre = (label == 1) & (meta["seizure_id"].fillna("").astype(str).to_numpy() != "")
     onsets = pd.DataFrame(
         {
@@ -357,7 +367,7 @@ def _eval_context(
         raise ValueError("preictal windows must have a finite tte")
     per_seizure = onsets.groupby(["code", "seizure_id"], sort=False)["onset"].median().reset_index()
     onset_gt = np.sort(per_seizure["onset"].to_numpy() + tl.subject_offset[per_seizure["code"].to_numpy()])
-    return _EvalContext(tl, r, int(np.sum(label == 0)), onset_gt, float(sop), float(sph))
+    return _EvalContext(tl, r, label[tl.order] == 0, onset_gt, float(sop), float(sph))
 
 
 def _chance(fah: float, sop: float, k: int, n_seizures: int) -> tuple[float, float]:
@@ -380,16 +390,17 @@ def _score_positions(ctx: _EvalContext, pos: np.ndarray) -> dict:
     first_t[has] = alarm_gt[first[has]]
     predicted = first_t <= hi
     warning_times = (ctx.seizure_onset - first_t)[predicted]
-    # false alarms: alarms outside every seizure window (equal-length windows, sorted starts)
+    # false alarms: alarms raised on interictal windows outside every seizure window (equal-length
+    # windows, sorted starts); alarms on excluded windows (ictal, postictal, buffer) are not counted
     w = np.searchsorted(lo, alarm_gt, side="right") - 1
     true_alarm = (w >= 0) & (alarm_gt <= hi[np.maximum(w, 0)]) if lo.size else np.zeros(alarm_gt.size, bool)
-    n_false = int(alarm_gt.size - np.sum(true_alarm))
+    n_false = int(np.sum(~true_alarm & ctx.interictal[pos]))
     # time in warning: windows whose end lies in the union of [alarm, alarm + SOP)
     ends = np.minimum(alarm_gt + sop, np.append(alarm_gt[1:], np.inf))
     covered = np.sum(np.searchsorted(tl.gt, ends, "left") - np.searchsorted(tl.gt, alarm_gt, "left"))
     n_windows = tl.gt.size
     n_seizures, k = int(ctx.seizure_onset.size), int(np.sum(predicted))
-    interictal_hours = ctx.n_interictal * tl.stride / SECONDS_PER_HOUR
+    interictal_hours = int(np.sum(ctx.interictal)) * tl.stride / SECONDS_PER_HOUR
     total_hours = n_windows * tl.stride / SECONDS_PER_HOUR
     fah = n_false / interictal_hours if interictal_hours > 0 else np.nan
     sensitivity = k / n_seizures if n_seizures else np.nan
@@ -524,7 +535,8 @@ def simulate_risk_timeline(
 
     Files of ``file_hours`` separated by ``gap_s`` of unobserved time; seizures at random
     (exponential inter-seizure times); windows within 30 min of a seizure that are not preictal
-    are dropped, as the labeling does. Meant for tests and benchmarks, not for science.
+    are kept as excluded (``label == -1``), so the table is the full timeline the alarm metrics
+    need. Meant for tests and benchmarks, not for science.
 
     Returns
     -------
@@ -550,7 +562,6 @@ def simulate_risk_timeline(
         prev = t_abs - padded[nxt]
         preictal = (tte >= sph) & (tte <= sop)
         interictal = ~(tte < 1800) & (prev > 1800)
-        keep = preictal | interictal
         subject = f"sim{s:02d}"
         seizure_id = np.where(preictal, [f"{subject}_s{k:03d}" for k in nxt], "")
         frames.append(
@@ -560,16 +571,16 @@ def simulate_risk_timeline(
                     "recording": np.repeat([f"{subject}_{f:03d}" for f in range(n_files)], per_file),
                     "t_start": t_start,
                     "t_abs": t_abs,
-                    "label": preictal.astype(int),
+                    "label": np.where(preictal, 1, np.where(interictal, 0, -1)),
                     "tte": np.where(tte < 1800, tte, np.nan),
                     "seizure_id": seizure_id,
                     "bad": False,
                 }
-            )[keep]
+            )
         )
     meta = pd.concat(frames, ignore_index=True)
     noise = signal.lfilter([0.3], [1.0, -0.7], rng.normal(0.0, 1.0, len(meta)))
-    risk = 1.0 / (1.0 + np.exp(-(noise - 2.5 + 1.0 * meta["label"].to_numpy())))
+    risk = 1.0 / (1.0 + np.exp(-(noise - 2.5 + 1.0 * (meta["label"].to_numpy() == 1))))
     return risk, meta
 
 

@@ -40,6 +40,7 @@ from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
 from sklearn_eeg.config import RunConfig, config_hash
 from sklearn_eeg.datasets.synthetic import embedded_dataset
 from sklearn_eeg.features import FeatureExtractor
+from sklearn_eeg.labeling import STATES
 from sklearn_eeg.metrics import confusion_at_threshold, window_metrics
 from sklearn_eeg.model_selection import (
     ChronologicalSeizureSplit,
@@ -90,8 +91,10 @@ def _check_inputs(X, y, groups, meta: pd.DataFrame) -> tuple[np.ndarray, np.ndar
         raise ValueError(
             f"X, y, groups and meta must have one row per window; got {len(X)}, {len(y)}, {len(groups)}, {len(meta)}"
         )
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(f"y must be 0 (interictal) / 1 (preictal); got values {np.unique(y)[:5].tolist()}")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError(
+            f"y must be 1 (preictal), 0 (interictal) or -1 (excluded); got values {np.unique(y)[:5].tolist()}"
+        )
     if not np.array_equal(groups, meta["subject"].to_numpy().astype(str)):
         raise ValueError("groups must equal meta['subject'] (the window table's subject of every window)")
     if not np.array_equal(y, meta["label"].to_numpy()):
@@ -284,6 +287,12 @@ def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, pr
 
 
 def _fit_predict(estimator, X, y, train: np.ndarray, *predict_on: np.ndarray):
+    """Fit on the labeled training windows; predict a risk for every window of the other sets.
+
+    Excluded windows (``y == -1``) never train the model, but they get a risk: the alarm metrics run
+    on the full timeline, since dropping them would leak the labels through the gaps they leave.
+    """
+    train = train[y[train] >= 0]
     model = clone(estimator).fit(X[train], y[train])
     return model, [model.predict_proba(X[idx])[:, 1] if len(idx) else np.empty(0) for idx in predict_on]
 
@@ -298,9 +307,14 @@ def _score(
     alarm_params: dict,
     info: dict,
 ) -> list[dict]:
-    """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test."""
-    val_w = window_metrics(val_meta["label"].to_numpy(), val_risk)
-    test_w = window_metrics(test_meta["label"].to_numpy(), test_risk)
+    """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test.
+
+    Window metrics use the labeled windows; alarms use the full timeline (excluded windows too).
+    """
+    val_labeled = val_meta["label"].to_numpy() >= 0
+    test_labeled = test_meta["label"].to_numpy() >= 0
+    val_w = window_metrics(val_meta["label"].to_numpy()[val_labeled], val_risk[val_labeled])
+    test_w = window_metrics(test_meta["label"].to_numpy()[test_labeled], test_risk[test_labeled])
     tuned = tune_threshold(
         val_risk, val_meta, tuple(fah_targets), test_risk=test_risk, test_meta=test_meta, **alarm_params
     )
@@ -382,7 +396,7 @@ def run_split(
         "test_subject": ";".join(test_subjects),
         "val_subjects": ";".join(val_subjects),
         "train_subjects": ";".join(train_subjects),
-        "n_pos_train": int(y[sets["train"]].sum()),
+        "n_pos_train": int((y[sets["train"]] == 1).sum()),
         "n_neg_train": int((y[sets["train"]] == 0).sum()),
     }
     rows = _score(
@@ -395,8 +409,11 @@ def run_split(
         info=info,
     )
     results = pd.DataFrame(rows)
+    labeled = y[sets["test"]] >= 0
     confusion = {
-        float(r["fah_target"]): confusion_at_threshold(y[sets["test"]], test_risk, float(r["threshold"]))
+        float(r["fah_target"]): confusion_at_threshold(
+            y[sets["test"]][labeled], test_risk[labeled], float(r["threshold"])
+        )
         for r in rows
     }
     return {
@@ -420,7 +437,7 @@ def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_t
         "test_subject": str(groups[test][0]),
         "val_subjects": ";".join(np.unique(groups[val])),
         "n_train_subjects": len(np.unique(groups[train])),
-        "n_pos_train": int(y[train].sum()),
+        "n_pos_train": int((y[train] == 1).sum()),
         "n_neg_train": int((y[train] == 0).sum()),
     }
     rows = _score(
@@ -566,7 +583,7 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
     for k, (train, test) in enumerate(splitter.split(sub_meta)):
         assert_chronological(t_abs, train, test)
         y_train = y[index[train]]
-        if y_train.min() == y_train.max():  # the training set lacks a class: nothing to fit yet
+        if not {0, 1} <= set(np.unique(y_train)):  # the training set lacks a class: nothing to fit yet
             previous = None
             continue
         if threshold_on == "train":
@@ -583,7 +600,7 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
                 "fold": k,
                 "test_subject": subject,
                 "n_train_seizures": int(sub_meta["seizure_id"].iloc[train][y_train == 1].nunique()),
-                "n_pos_train": int(y_train.sum()),
+                "n_pos_train": int((y_train == 1).sum()),
                 "n_neg_train": int((y_train == 0).sum()),
             }
             rows += _score(
@@ -868,6 +885,7 @@ def load_dataset(
         data_root,
         cfg.data.subjects,
         cache_dir=cfg.data.cache_dir,
+        states=STATES,  # the full timeline: excluded windows get a risk, never a training label
         progress=progress,
         **dataclasses.asdict(cfg.labeling),
     )

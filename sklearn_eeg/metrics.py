@@ -7,7 +7,12 @@ Alarm-level definitions (defaults SOP = 600 s, SPH = 30 s)
   without preictal windows in ``meta`` is not counted.
 * A seizure is predicted when an alarm of its subject falls in ``[onset - SOP, onset - SPH]``;
   warning time = onset - first such alarm.
-* A false alarm is an alarm outside every seizure's window.
+* A false alarm is an alarm raised on an interictal (``label == 0``) window outside every seizure's
+  window. Alarms raised on excluded windows (``label == -1``: ictal, postictal, SPH gap, buffer)
+  count neither way, but they do take part in persistence, hysteresis and the refractory period.
+* ``meta`` must be the full timeline: every window with its risk, excluded ones included with
+  ``label == -1``. Dropping the excluded windows would start a new run at every preictal block
+  (re-arming the detector there) and leak the labels into the alarms; a warning says so.
 * ``interictal_hours`` = number of interictal (``label == 0``) windows x stride / 3600, with the
   stride inferred from ``meta`` (:func:`sklearn_eeg.alarms.infer_stride`) unless given; ``fah`` =
   false alarms / interictal hours; ``fah_total`` = false alarms / (all windows x stride / 3600).

@@ -320,7 +320,8 @@ class FoldObjective:
         estimator = build_estimator(
             params, fixed_params=self.fixed_params.get(params["model"]), random_state=self.random_state
         )
-        estimator.fit(X[train], self.y[train])
+        labeled = train[self.y[train] >= 0]  # excluded windows (-1) get a risk, never a training label
+        estimator.fit(X[labeled], self.y[labeled])
         risk_val = estimator.predict_proba(X[val])[:, 1]
         risk_test = estimator.predict_proba(X[test])[:, 1]
         alarm = {**self.alarm_params, **params["alarm_params"]}
@@ -333,12 +334,13 @@ class FoldObjective:
             n_thresholds=self.n_thresholds,
             **alarm,
         ).iloc[0]
+        scored = self.y[test] >= 0  # window metrics on labeled windows
         return {
             "sensitivity": float(row["test_sensitivity"]),
             "fah": float(row["test_fah"]),
             "threshold": float(row["threshold"]),
             "val_sensitivity": float(row["val_sensitivity"]),
-            "auprc": float(window_metrics(self.y[test], risk_test)["auprc"]),
+            "auprc": float(window_metrics(self.y[test][scored], risk_test[scored])["auprc"]),
         }
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
@@ -465,8 +467,8 @@ def make_objective(
             raise ValueError(f"features{'' if name is None else f'[{name!r}]'} has {len(X)} rows, y has {len(y)}")
     if len(groups) != len(y) or len(meta) != len(y):
         raise ValueError(f"y, groups and meta must have equal lengths, got {len(y)}, {len(groups)}, {len(meta)}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must contain only 0 (interictal) and 1 (preictal)")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("y must contain only 1 (preictal), 0 (interictal) and -1 (excluded, risk only)")
     directions = list(directions)
     if len(directions) not in (1, 2) or any(d != "maximize" for d in directions):
         raise ValueError(f"directions must be ['maximize'] or ['maximize', 'maximize'], got {directions}")

@@ -19,6 +19,10 @@ TARGETS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 @pytest.fixture(scope="module")
 def data():
     risk, meta = simulate_risk_timeline(4, 40, seizure_every_h=3, random_state=5)
+    # the sklearn-API tests below fit classifiers on these rows, so they keep the labeled windows
+    # only (sklearn classifiers would read label -1 as a class); they check mechanics, not honesty
+    labeled = (meta["label"] >= 0).to_numpy()
+    risk, meta = risk[labeled], meta[labeled].reset_index(drop=True)
     rng = np.random.default_rng(0)
     logit = np.log(risk / (1 - risk))
     X = np.c_[logit + rng.normal(0, 0.5, risk.size), rng.normal(size=risk.size)]
