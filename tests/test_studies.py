@@ -161,7 +161,8 @@ def test_objective_folds_are_subject_wise_and_threshold_comes_from_validation(da
     fold = objective.evaluate_fold(params, 0)
     # the same numbers by hand: threshold tuned on the validation subject, applied to the test subject
     train, val, test = objective.folds[0]
-    est = build_estimator(params).fit(features["basic"][train], y[train])
+    labeled = train[y[train] >= 0]  # excluded windows (-1) never train
+    est = build_estimator(params).fit(features["basic"][labeled], y[labeled])
     table = tune_threshold(est.predict_proba(features["basic"][val])[:, 1], meta.iloc[val], (1.0,),
                            test_risk=est.predict_proba(features["basic"][test])[:, 1], test_meta=meta.iloc[test],
                            n_thresholds=100, persistence=1, smoothing=None)
@@ -254,8 +255,11 @@ def test_wilcoxon_pruner_prunes_a_trial_worse_on_every_fold(data, tmp_path):
     assert first.state == TrialState.COMPLETE and len(first.intermediate_values) == N_SUBJECTS
     assert second.state == TrialState.PRUNED
     assert 3 <= len(second.intermediate_values) < N_SUBJECTS  # stopped early, after the folds it reported
-    for step, value in second.intermediate_values.items():
-        assert value < first.intermediate_values[step]
+    # sensitivities of 1-2 seizures per subject are coarse (0, 0.5, 1): ties happen, never a better fold
+    steps = sorted(second.intermediate_values)
+    worse = [second.intermediate_values[k] for k in steps]
+    better = [first.intermediate_values[k] for k in steps]
+    assert all(w <= b for w, b in zip(worse, better)) and np.mean(worse) < np.mean(better)
     assert "mean_sensitivity_so_far" in second.user_attrs
 
 
