@@ -1,0 +1,628 @@
+"""Train and evaluate the deep estimators on one dataset: split, fit, metrics, run folder, table row.
+
+The run logic behind ``pipelines/train_deep.py``:
+
+1. windows from :func:`sklearn_eeg.windows.load_windows` (a CHB-MIT-like ``data_root`` or an embedded
+   synthetic preset);
+2. a split that never lets the future leak into training:
+
+   * ``mode="patient"`` -- one model per subject, trained on the subject's earlier data and tested on
+     its later data (:func:`patient_chronological_split`);
+   * ``mode="loso-fold"`` -- one model trained on every subject but ``test_subject``, tested on it;
+
+3. a :class:`~sklearn_eeg.estimators.SpectrogramCNNClassifier` (``model="cnn"``) or a
+   :class:`~sklearn_eeg.estimators.FusionClassifier` on windows plus
+   :class:`~sklearn_eeg.features.FeatureExtractor` features (``model="fusion"``). Its early-stopping
+   split is a chronological tail of the *training* data only: the last ``valid_fraction`` of each
+   subject's interictal windows and of its preictal windows (so both classes are present);
+   ``pos_weight`` comes from the training windows;
+4. window metrics (AUROC, AUPRC, Brier) on the labeled test windows; alarm thresholds per
+   false-alarm-rate target tuned on the validation tail with :func:`sklearn_eeg.scoring.tune_threshold`
+   and applied unchanged to test. Risk is predicted on every window (ictal, postictal and excluded
+   ones too) so that the alarm metrics run on the whole timeline; models never fit on those;
+5. a run folder ``<out_dir>/runs/<UTC stamp>_deep-<mode>_<model>/`` with ``manifest.json`` (config,
+   arguments and their hash, split, thresholds, metrics), one :func:`~sklearn_eeg.estimators.save_run`
+   folder per model, training-curve figures and per-window test predictions; and one row appended to
+   ``<out_dir>/tables/metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch.dataset import ValidSplit
+from skorch.helper import SliceDict
+from sklearn.metrics import roc_auc_score
+from tqdm.auto import tqdm
+
+from .config import RunConfig, config_hash, load_config
+from .datasets.synthetic import embedded_dataset
+from .estimators import ChronologicalSplit, FusionClassifier, SpectrogramCNNClassifier, ValidScoring, save_run
+from .features import FeatureExtractor
+from .labeling import STATES
+from .metrics import window_metrics
+from .scoring import tune_threshold
+from .windows import load_windows
+
+__all__ = [
+    "MODES",
+    "MODELS",
+    "DeepRunResult",
+    "append_metrics_row",
+    "chance_auroc_tolerance",
+    "patient_chronological_split",
+    "run_deep",
+    "run_deep_from_config",
+    "validation_tail",
+]
+
+MODES = ("patient", "loso-fold")
+MODELS = ("cnn", "fusion")
+METRICS_TABLE = Path("tables") / "metrics.csv"
+
+
+@dataclass
+class DeepRunResult:
+    """What :func:`run_deep` produced.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The run folder.
+    metrics : dict
+        Summary metrics (the row appended to ``metrics.csv``).
+    per_subject : DataFrame
+        One row per test subject: split counts, window metrics, alarm metrics at each FAH target.
+    predictions : DataFrame
+        Test windows (``subject``, ``t_abs``, ``label``, ``risk``, ...).
+    """
+
+    run_dir: Path
+    metrics: dict
+    per_subject: pd.DataFrame
+    predictions: pd.DataFrame
+
+
+# ----------------------------------------------------------------------------------------------
+# splits
+
+
+def _cut_candidates(sub: pd.DataFrame) -> np.ndarray:
+    """Times (window ends) at which a subject's timeline may be cut: recording and seizure starts."""
+    t_abs = sub["t_abs"].to_numpy(dtype=float)
+    new_recording = np.r_[True, sub["recording"].to_numpy()[1:] != sub["recording"].to_numpy()[:-1]]
+    label = sub["label"].to_numpy()
+    sid = sub["seizure_id"].to_numpy()
+    new_preictal_run = (label == 1) & np.r_[True, (label[:-1] != 1) | (sid[1:] != sid[:-1])]
+    return np.unique(t_abs[(new_recording | new_preictal_run)][1:] if len(t_abs) else t_abs)
+
+
+def patient_chronological_split(
+    meta: pd.DataFrame, *, train_fraction: float = 0.7
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], pd.DataFrame]:
+    """Per subject, train on the earlier part of the timeline and test on the later part.
+
+    The cut is placed at the start of a recording or of a preictal run (the first window of an
+    upcoming seizure's SOP), so the test period begins with a whole recording or a whole seizure.
+    Among the cuts whose training part holds both classes and whose test part holds at least one
+    preictal window, the chosen one prefers, in order: a test part with both classes, a cut at a
+    recording boundary (no recording in both parts), a training share of windows closest to
+    ``train_fraction``. Every training window ends before every test window starts.
+
+    Parameters
+    ----------
+    meta : DataFrame of shape (n_windows, ...)
+        Window table (``subject``, ``recording``, ``t_abs``, ``label``, ``seizure_id``) in the row order of ``X``;
+        rows with ``label == -1`` (ictal, postictal, excluded) are split by time like the others but
+        count for neither class.
+    train_fraction : float, default=0.7
+        Target share of a subject's windows in training, in (0, 1).
+
+    Returns
+    -------
+    splits : dict of str to (ndarray, ndarray)
+        Subject -> (train rows, test rows) into ``meta`` (all rows of the subject, labeled or not);
+        subjects without a valid cut are left out.
+    table : DataFrame
+        One row per subject: ``subject``, ``cut_t_abs``, ``cut_at_recording``, ``seizure_in_both``, ``n_train``,
+        ``n_train_pos``, ``n_test``, ``n_test_pos`` (labeled windows), ``train_recordings``, ``test_recordings``,
+        ``status`` ("ok" or why the subject was left out).
+
+    Examples
+    --------
+    >>> meta = pd.DataFrame({"subject": "s1", "recording": ["r1"] * 4 + ["r2"] * 4,
+    ...                      "t_abs": np.arange(8.0), "label": [0, 0, 1, 1, 0, 0, 1, 1],
+    ...                      "seizure_id": ["", "", "a", "a", "", "", "b", "b"]})
+    >>> splits, table = patient_chronological_split(meta, train_fraction=0.5)
+    >>> [s.tolist() for s in splits["s1"]]
+    [[0, 1, 2, 3], [4, 5, 6, 7]]
+    """
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    missing = {"subject", "recording", "t_abs", "label", "seizure_id"} - set(meta.columns)
+    if missing:
+        raise ValueError(f"window table lacks columns {sorted(missing)}")
+    splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rows = []
+    for subject in pd.unique(meta["subject"]):
+        rows_s = np.flatnonzero(meta["subject"].to_numpy() == subject)
+        order = rows_s[np.argsort(meta["t_abs"].to_numpy()[rows_s], kind="stable")]
+        sub = meta.iloc[order]
+        t_abs, label = sub["t_abs"].to_numpy(dtype=float), sub["label"].to_numpy()
+        recordings, seizure_ids = sub["recording"].to_numpy(), sub["seizure_id"].to_numpy()
+        best, best_key = None, None
+        labeled = label >= 0
+        for cut in _cut_candidates(sub):
+            train = t_abs < cut
+            test = ~train
+            if len(set(label[train & labeled])) < 2 or not (label[test] == 1).any():
+                continue
+            at_recording = not set(recordings[train]) & set(recordings[test])
+            seizure_shared = bool(set(seizure_ids[train & (label == 1)]) & set(seizure_ids[test & (label == 1)]))
+            key = (len(set(label[test & labeled])) == 2, not seizure_shared, at_recording, -abs(train.mean() - train_fraction))
+            if best_key is None or key > best_key:
+                best, best_key = (cut, train, test, at_recording, seizure_shared), key
+        if best is None:
+            rows.append({"subject": subject, "status": "no cut with both classes in training and a seizure in test"})
+            continue
+        cut, train, test, at_recording, seizure_shared = best
+        splits[str(subject)] = (order[train], order[test])
+        rows.append(
+            {
+                "subject": subject,
+                "cut_t_abs": float(cut),
+                "cut_at_recording": bool(at_recording),
+                "seizure_in_both": seizure_shared,
+                "n_train": int((train & labeled).sum()),
+                "n_train_pos": int((label[train] == 1).sum()),
+                "n_test": int((test & labeled).sum()),
+                "n_test_pos": int((label[test] == 1).sum()),
+                "train_recordings": " ".join(pd.unique(recordings[train])),
+                "test_recordings": " ".join(pd.unique(recordings[test])),
+                "status": "ok",
+            }
+        )
+    return splits, pd.DataFrame(rows)
+
+
+def validation_tail(meta: pd.DataFrame, valid_fraction: float = 0.2) -> np.ndarray:
+    """Boolean mask of the validation tail: the latest windows of each subject and class.
+
+    The last ``valid_fraction`` of every subject's interictal windows and of its preictal windows
+    (in time order) -- the same rows the estimator's internal :class:`ChronologicalSplit` holds out
+    when ``fit`` gets ``groups = subject|label`` on time-ordered rows.
+
+    Parameters
+    ----------
+    meta : DataFrame of shape (n_windows, ...)
+        Training window table, time-ordered within each subject.
+    valid_fraction : float, default=0.2
+
+    Returns
+    -------
+    ndarray of shape (n_windows,), bool
+    """
+    groups = _valid_groups(meta)
+    _, valid = next(ChronologicalSplit(valid_fraction).split(np.arange(len(meta)), groups=groups))
+    mask = np.zeros(len(meta), dtype=bool)
+    mask[valid] = True
+    return mask
+
+
+def _valid_groups(meta: pd.DataFrame) -> np.ndarray:
+    return (meta["subject"].astype(str) + "|" + meta["label"].astype(str)).to_numpy()
+
+
+# ----------------------------------------------------------------------------------------------
+# metrics helpers
+
+
+def chance_auroc_tolerance(n_pos: int, n_neg: int, *, z: float = 3.0) -> float:
+    """Half-width of a ``z``-sigma band of AUROC around 0.5 for a score unrelated to the labels.
+
+    Under the null the AUROC equals the Mann-Whitney ``U / (n_pos n_neg)``, whose variance with
+    independent windows is ``(n_pos + n_neg + 1) / (12 n_pos n_neg)``. Windows of one recording are
+    correlated (overlapping, slowly varying EEG), so the real spread is wider; use it as a floor.
+
+    Parameters
+    ----------
+    n_pos, n_neg : int
+        Test windows per class (both > 0).
+    z : float, default=3.0
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(chance_auroc_tolerance(100, 300), 3)
+    0.1
+    """
+    if n_pos < 1 or n_neg < 1:
+        raise ValueError(f"need both classes, got n_pos={n_pos}, n_neg={n_neg}")
+    return z * math.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg))
+
+
+def _labeled_metrics(label: np.ndarray, risk: np.ndarray) -> dict:
+    """Window metrics on the labeled rows (label 0 or 1) only."""
+    keep = label >= 0
+    return window_metrics(label[keep], risk[keep])
+
+
+def _auroc_or_nan(y_true: np.ndarray, y_score: np.ndarray, index: np.ndarray | None = None) -> float:
+    """ROC AUC, NaN when one class is missing (a ``ValidScoring`` hook)."""
+    return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------
+# one model
+
+
+def _make_estimator(model: str, params: Mapping[str, Any], valid_fraction: float, seed: int, verbose: int):
+    cls = {"cnn": SpectrogramCNNClassifier, "fusion": FusionClassifier}[model]
+    kwargs = {
+        "train_split": ValidSplit(ChronologicalSplit(valid_fraction)),
+        "random_state": seed,
+        "verbose": verbose,
+        "callbacks": [("valid_auroc", ValidScoring(_auroc_or_nan, name="valid_auroc"))],
+        **params,
+    }
+    return cls(**kwargs)
+
+
+def _inputs(X: np.ndarray, features: np.ndarray | None, rows: np.ndarray, mean, scale):
+    if features is None:
+        return X[rows]
+    return SliceDict(signal=X[rows], features=((features[rows] - mean) / scale).astype(np.float32))
+
+
+def _fit_one(
+    model: str,
+    params: Mapping[str, Any],
+    X: np.ndarray,
+    features: np.ndarray | None,
+    meta: pd.DataFrame,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    valid_fraction: float,
+    seed: int,
+    verbose: int,
+    fah_targets: Sequence[float],
+    alarm_params: Mapping[str, Any],
+) -> dict:
+    """Fit on the labeled ``train`` rows (validation tail held out), predict ``test``, tune thresholds.
+
+    Risk is predicted on every test row, labeled or not, so the alarm metrics see the whole
+    timeline; the thresholds are tuned on the validation tail plus the unlabeled training-period rows
+    that fall inside its time span (never trained on).
+    """
+    t_abs, subjects, labels = meta["t_abs"].to_numpy(), meta["subject"].to_numpy(), meta["label"].to_numpy()
+    train = train[np.lexsort((t_abs[train], subjects[train]))]
+    fit_rows = train[labels[train] >= 0]
+    meta_fit = meta.iloc[fit_rows].reset_index(drop=True)
+    mean = scale = None
+    if features is not None:  # standardise with training statistics only
+        mean = features[fit_rows].mean(axis=0)
+        scale = features[fit_rows].std(axis=0) + 1e-6
+    est = _make_estimator(model, params, valid_fraction, seed, verbose)
+    est.fit(_inputs(X, features, fit_rows, mean, scale), meta_fit["label"].to_numpy(), groups=_valid_groups(meta_fit))
+    in_valid = fit_rows[validation_tail(meta_fit, valid_fraction)]
+    span_start = pd.Series(t_abs[in_valid]).groupby(subjects[in_valid]).min()
+    unlabeled = train[labels[train] < 0]
+    in_span = t_abs[unlabeled] >= span_start.reindex(subjects[unlabeled]).to_numpy(dtype=float)
+    val_rows = np.concatenate([in_valid, unlabeled[in_span]])
+    val_rows = val_rows[np.lexsort((t_abs[val_rows], subjects[val_rows]))]
+    test = test[np.lexsort((t_abs[test], subjects[test]))]
+    val_risk = est.predict_proba(_inputs(X, features, val_rows, mean, scale))[:, 1]
+    test_risk = est.predict_proba(_inputs(X, features, test, mean, scale))[:, 1]
+    meta_test = meta.iloc[test].reset_index(drop=True)
+    meta_val = meta.iloc[val_rows].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        thresholds = tune_threshold(
+            val_risk, meta_val, tuple(fah_targets), test_risk=test_risk, test_meta=meta_test, **alarm_params
+        )
+    return {
+        "estimator": est,
+        "test_risk": test_risk,
+        "meta_test": meta_test,
+        "thresholds": thresholds,
+        "valid_window": _labeled_metrics(meta_val["label"].to_numpy(), val_risk),
+        "test_window": _labeled_metrics(meta_test["label"].to_numpy(), test_risk),
+        "n_train": len(fit_rows) - len(in_valid),
+        "n_valid": len(in_valid),
+        "feature_scaling": None if mean is None else {"mean": mean.tolist(), "scale": scale.tolist()},
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# outputs
+
+
+def _new_run_dir(out_dir: Path, name: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    base = out_dir / "runs" / f"{stamp}_{name}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _save_curves(history: Sequence[Mapping[str, Any]], path: Path, title: str) -> Path:
+    from .reporting import plot_training_curves, save_figure
+
+    rows = [{k: v for k, v in row.items() if k in ("epoch", "train_loss", "valid_loss", "valid_auroc")} for row in history]
+    fig = plot_training_curves(rows, auroc_key="valid_auroc")
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def append_metrics_row(path: str | Path, row: Mapping[str, Any]) -> Path:
+    """Append one row to a CSV table, widening the header when the row brings new columns.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file (created with its folder if missing).
+    row : mapping
+        Column -> scalar value.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = pd.DataFrame([dict(row)])
+    if path.is_file() and path.stat().st_size:
+        old = pd.read_csv(path)
+        if list(new.columns) != list(old.columns) and not set(new.columns) <= set(old.columns):
+            pd.concat([old, new], ignore_index=True).to_csv(path, index=False)
+            return path
+        new.reindex(columns=old.columns).to_csv(path, mode="a", header=False, index=False)
+        return path
+    new.to_csv(path, index=False)
+    return path
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------
+# entry points
+
+
+def run_deep(
+    cfg: RunConfig,
+    *,
+    model: str = "cnn",
+    mode: str = "patient",
+    test_subject: str | None = None,
+    train_fraction: float = 0.7,
+    valid_fraction: float = 0.2,
+    out_dir: str | Path | None = None,
+    n_threads: int | None = 2,
+    verbose: int = 1,
+    progress: bool = True,
+) -> DeepRunResult:
+    """Train and evaluate a deep model on the dataset of ``cfg``; write the run folder and table row.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Data (``data_root`` or synthetic ``preset``, ``subjects``, ``cache_dir``), labeling, alarms
+        (smoothing, persistence, ``fah_targets``), ``seed``, ``output_dir`` and, in ``model.params``,
+        estimator arguments (``max_epochs``, ``lr``, ``batch_size``, ``module__n_filters``...).
+        ``features.feature_set`` is used by ``model="fusion"``.
+    model : {"cnn", "fusion"}, default="cnn"
+    mode : {"patient", "loso-fold"}, default="patient"
+        Patient-specific chronological split per subject, or one leave-one-subject-out fold.
+    test_subject : str, optional
+        Held-out subject of ``mode="loso-fold"`` (required there).
+    train_fraction : float, default=0.7
+        Target training share per subject in ``mode="patient"``.
+    valid_fraction : float, default=0.2
+        Validation tail of the training data (per subject and class), for early stopping, the
+        per-epoch validation AUROC and threshold tuning.
+    out_dir : str or Path, optional
+        Output root (default ``cfg.output_dir``): the run goes to ``<out_dir>/runs/``, the row to
+        ``<out_dir>/tables/metrics.csv``.
+    n_threads : int or None, default=2
+        ``torch.set_num_threads`` for the run (None leaves it).
+    verbose : int, default=1
+        skorch epoch table (1) or silent (0).
+    progress : bool, default=True
+        Progress bars while loading and over subjects.
+
+    Returns
+    -------
+    DeepRunResult
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode == "loso-fold" and test_subject is None:
+        raise ValueError("mode='loso-fold' needs test_subject")
+    if not 0.0 < valid_fraction < 1.0:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+    if n_threads is not None:
+        torch.set_num_threads(int(n_threads))
+    out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
+    data_root = cfg.data.data_root or embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
+    X, _, _, meta = load_windows(  # every state: alarms run on the whole timeline, models fit on labeled rows
+        data_root, cfg.data.subjects, cache_dir=cfg.data.cache_dir, states=STATES, progress=progress,
+        **dataclasses.asdict(cfg.labeling),
+    )
+    features = None
+    if model == "fusion":
+        extractor = FeatureExtractor(feature_set=cfg.features.feature_set, verbose=progress)
+        features = extractor.fit(X[:1]).transform(X).astype(np.float32)
+    if mode == "patient":
+        splits, split_table = patient_chronological_split(meta, train_fraction=train_fraction)
+        if not splits:
+            raise ValueError(f"no subject can be split chronologically:\n{split_table.to_string(index=False)}")
+    else:
+        subjects = meta["subject"].astype(str).to_numpy()
+        if test_subject not in set(subjects):
+            raise ValueError(f"test_subject {test_subject!r} not in the data (subjects: {sorted(set(subjects))})")
+        splits = {test_subject: (np.flatnonzero(subjects != test_subject), np.flatnonzero(subjects == test_subject))}
+        labeled = meta["label"].to_numpy() >= 0
+        split_table = pd.DataFrame(
+            [{"subject": test_subject, "n_train": int(((subjects != test_subject) & labeled).sum()),
+              "n_test": int(((subjects == test_subject) & labeled).sum()), "status": "ok"}]
+        )
+    params = dict(cfg.model.params)
+    run_args = {"model": model, "mode": mode, "test_subject": test_subject, "train_fraction": train_fraction,
+                "valid_fraction": valid_fraction}
+    args_hash = hashlib.sha256(
+        json.dumps({"config": cfg.to_dict(), **run_args}, sort_keys=True, default=str).encode()
+    ).hexdigest()[:12]
+    run_dir = _new_run_dir(out_dir, f"deep-{mode}_{model}")
+    per_subject, predictions, thresholds = [], [], []
+    alarm_params = cfg.alarm_params()
+    for subject, (train, test) in tqdm(splits.items(), desc="models", disable=not progress):
+        fit = _fit_one(
+            model, params, X, features, meta, train, test, valid_fraction=valid_fraction, seed=cfg.seed,
+            verbose=verbose, fah_targets=cfg.alarms.fah_targets, alarm_params=alarm_params,
+        )
+        est = fit["estimator"]
+        model_dir = save_run(est, run_dir / "models" / subject,
+                             manifest={"subject": subject, "feature_scaling": fit["feature_scaling"]})
+        _save_curves(list(est.history), run_dir / f"curves_{subject}.png", f"{model} — {mode} — {subject}")
+        row = {"subject": subject, "n_train": fit["n_train"], "n_valid": fit["n_valid"],
+               "best_epoch": int(np.argmin([h["valid_loss"] for h in est.history])) + 1,
+               "epochs_run": len(est.history), "model_dir": str(model_dir.relative_to(run_dir))}
+        row.update({f"valid_{k}": v for k, v in fit["valid_window"].items()})
+        row.update({f"test_{k}": v for k, v in fit["test_window"].items()})
+        for t in fit["thresholds"].to_dict("records"):
+            target = t["fah_target"]
+            row.update({f"{k}@{target:g}": v for k, v in t.items() if k != "fah_target"})
+            thresholds.append({"subject": subject, **t})
+        per_subject.append(row)
+        pred = fit["meta_test"][["subject", "recording", "t_abs", "state", "label", "tte", "seizure_id"]].copy()
+        pred["risk"] = fit["test_risk"]
+        predictions.append(pred)
+    per_subject_df = pd.DataFrame(per_subject)
+    one_class = per_subject_df.loc[per_subject_df["test_auroc"].isna(), "subject"].tolist()
+    if one_class:
+        warnings.warn(
+            f"test windows of {one_class} hold one class only: their AUROC is undefined (recordings too "
+            "short for a chronological split with interictal time after a later seizure)",
+            UserWarning,
+            stacklevel=2,
+        )
+    predictions_df = pd.concat(predictions, ignore_index=True)
+    pooled = _labeled_metrics(predictions_df["label"].to_numpy(), predictions_df["risk"].to_numpy())
+    threshold_df = pd.DataFrame(thresholds)
+    metrics: dict[str, Any] = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": model,
+        "mode": mode,
+        "config_hash": config_hash(cfg),
+        "args_hash": args_hash,
+        "seed": cfg.seed,
+        "dataset": cfg.data.data_root or f"synthetic:{cfg.data.preset}",
+        "n_subjects": int(meta["subject"].nunique()),
+        "n_models": len(splits),
+        "n_windows": int((meta["label"] >= 0).sum()),
+        "n_preictal": int((meta["label"] == 1).sum()),
+        "n_interictal": int((meta["label"] == 0).sum()),
+        "n_test": int((predictions_df["label"] >= 0).sum()),
+        "n_test_pos": int((predictions_df["label"] == 1).sum()),
+        "test_auroc_mean": _nanmean(per_subject_df["test_auroc"]),
+        "test_auprc_mean": _nanmean(per_subject_df["test_auprc"]),
+        "test_auroc_pooled": pooled["auroc"],
+        "test_auprc_pooled": pooled["auprc"],
+    }
+    for target in cfg.alarms.fah_targets:
+        sel = threshold_df[threshold_df["fah_target"] == target] if len(threshold_df) else threshold_df
+        n_seizures = float(np.nansum(sel.get("test_n_seizures", pd.Series(dtype=float))))
+        metrics[f"test_sensitivity@{target:g}"] = (
+            float(np.nansum(sel["test_n_predicted"])) / n_seizures if n_seizures else float("nan")
+        )
+        metrics[f"test_fah@{target:g}"] = _nanmean(sel.get("test_fah", pd.Series(dtype=float)))
+    metrics["run_dir"] = str(run_dir)
+    per_subject_df.to_csv(run_dir / "per_subject.csv", index=False)
+    threshold_df.to_csv(run_dir / "thresholds.csv", index=False)
+    predictions_df.to_csv(run_dir / "predictions.csv", index=False)
+    manifest = {
+        "kind": "deep",
+        "config": cfg.to_dict(),
+        "config_hash": metrics["config_hash"],
+        "args": run_args,
+        "args_hash": args_hash,
+        "data_root": str(data_root),
+        "split": split_table.to_dict("records"),
+        "thresholds": threshold_df.to_dict("records"),
+        "threshold_tuning": f"validation tail ({valid_fraction:g} of each subject's training windows per class)",
+        "metrics": metrics,
+        "per_subject": per_subject_df.to_dict("records"),
+    }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+    append_metrics_row(out_dir / METRICS_TABLE, metrics)
+    return DeepRunResult(run_dir=run_dir, metrics=metrics, per_subject=per_subject_df, predictions=predictions_df)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def run_deep_from_config(
+    config: str | Path | None = None,
+    *,
+    preset: str | None = None,
+    data_root: str | None = None,
+    subjects: Sequence[str] | None = None,
+    cache_dir: str | None = None,
+    max_epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> DeepRunResult:
+    """:func:`run_deep` on a YAML config (or the defaults) with command-line overrides.
+
+    Parameters
+    ----------
+    config : str or Path, optional
+        YAML run config (see :func:`sklearn_eeg.config.load_config`).
+    preset, data_root, subjects, cache_dir, seed :
+        Overrides of the ``data`` section and the seed (None keeps the config's value).
+    max_epochs, lr, batch_size :
+        Estimator overrides, merged into ``model.params``.
+    **kwargs
+        Passed to :func:`run_deep` (``model``, ``mode``, ``test_subject``, ``out_dir``...).
+
+    Returns
+    -------
+    DeepRunResult
+    """
+    cfg = load_config(
+        config, data__preset=preset, data__data_root=data_root, data__subjects=list(subjects) if subjects else None,
+        data__cache_dir=cache_dir, seed=seed,
+    )
+    model = kwargs.setdefault("model", "cnn")
+    params = dict(cfg.model.params) if cfg.model.name == model else {}
+    params.update({k: v for k, v in {"max_epochs": max_epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None})
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))
+    return run_deep(cfg, **kwargs)
