@@ -4,7 +4,8 @@ Threshold selection rule (used everywhere here)
 -----------------------------------------------
 For a false-alarm-rate target ``f`` (per interictal hour), among the candidate thresholds whose
 validation FAH is ``<= f`` pick the one with the highest validation sensitivity; ties go to the
-highest validation FAH (closest to the target from below), then to the highest threshold. A
+highest validation FAH (closest to the target from below), then to the middle (median) of the
+thresholds still tied, the widest margin on both sides. A
 threshold just above the largest risk (no alarm, FAH 0) is always a candidate, so every target
 gets a threshold unless the validation data holds no interictal time (then NaN). Because the
 feasible sets grow with ``f``, the selected validation sensitivity is non-decreasing in ``f``.
@@ -68,7 +69,11 @@ def _select(table: pd.DataFrame, fah_target: float) -> int | None:
     if feasible.empty:
         return None
     key = feasible.assign(_sens=feasible["sensitivity"].fillna(-np.inf))
-    return key.sort_values(["_sens", "fah", "threshold"], ascending=False, kind="stable").index[0]
+    best = key[(key["_sens"] == key["_sens"].max())]
+    best = best[best["fah"] == best["fah"].max()].sort_values("threshold", kind="stable")
+    # the middle of the tied thresholds: the widest margin on both sides (a perfectly separating
+    # validation risk would otherwise push the threshold to just under its largest value)
+    return best.index[(len(best) - 1) // 2]
 
 
 def _alarm_table(
