@@ -3,7 +3,8 @@
 
 With no arguments: the embedded synthetic CHB-MIT-like dataset (generated into cache/ on first
 use), the logistic-regression baseline and configs/default.yaml; a few minutes on 2 cores.
-Results: <out_dir>/tables/loso_results.csv, loso_summary.csv and <out_dir>/runs/<timestamp>_loso_<model>/.
+Results: <out_dir>/tables/loso_results.csv, loso_summary.csv, final_summary.md, <out_dir>/figures/ and
+<out_dir>/runs/<timestamp>_loso_<model>/ (manifest, models, predictions).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from sklearn_eeg.benchmark import format_summary, loso_from_config
 from sklearn_eeg.config import ConfigError, load_config
+from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 
@@ -32,6 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out_dir", help="output root (tables/, runs/, folds/); default from the config: reports")
     parser.add_argument("--force", action="store_true", help="recompute folds that already finished")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--no_figures", action="store_true", help="skip the figures and final_summary tables")
     return parser.parse_args(argv)
 
 
@@ -56,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"\nLOSO, model {cfg.model.name}, {results['test_subject'].nunique()} test subjects")
     print(format_summary(summary))
-    print(f"\nper-fold results: {Path(cfg.output_dir) / 'tables' / 'loso_results.csv'}")
+    tables = Path(cfg.output_dir) / "tables"
+    print(f"\nper-fold results: {tables / 'loso_results.csv'}")
+    if not args.no_figures:
+        run_dir, data_root = results.attrs["run_dir"], results.attrs["data_root"]
+        figures = make_run_figures(run_dir, Path(cfg.output_dir) / "figures", data_root=data_root)
+        write_run_summary(run_dir, tables, data_root=data_root)
+        print(f"{len(figures)} figures in {Path(cfg.output_dir) / 'figures'}; summary: {tables / 'final_summary.md'}")
     return 0
 
 

@@ -48,6 +48,7 @@ from sklearn_eeg.model_selection import (
     assert_disjoint_subjects,
     loso_splits,
 )
+from sklearn_eeg.reporting.predictions import write_predictions
 from sklearn_eeg.scoring import tune_threshold
 from sklearn_eeg.windows import load_windows
 
@@ -500,7 +501,7 @@ def run_loso(
     out_dir : str or Path, default="reports"
         Root of the outputs: ``folds/`` (fold results and markers), ``tables/loso_results.csv``
         and ``tables/loso_summary.csv``, and the run folder ``runs/<timestamp>_loso_<model>/``
-        (``manifest.json``, the tables, ``test_risk.csv`` with every test window's risk, and
+        (``manifest.json``, the tables, ``predictions.csv`` with every test window's risk and labels, and
         ``models/fold_<subject>.joblib``).
     n_jobs : int, default=1
         Folds run in parallel (joblib); ignored with ``scheduler`` (all cluster workers).
@@ -563,11 +564,14 @@ def run_loso(
         config=config,
         extra={"run_key": key, "n_val_subjects": n_val_subjects, "random_state": random_state},
     )
-    risk = [
-        meta.iloc[r["test_index"]][["subject", "recording", "t_abs", "label"]].assign(risk=r["test_risk"])
+    columns = ["subject", "recording", "t_abs", "label", "tte", "state", "seizure_id"]
+    predictions = [
+        meta.iloc[r["test_index"]].reindex(columns=columns).assign(risk=r["test_risk"], fold=r["rows"][0]["fold"])
         for r in fold_results.values()
+        if r["rows"]
     ]
-    pd.concat(risk, ignore_index=True).to_csv(run_dir / "test_risk.csv", index=False)
+    write_predictions(pd.concat(predictions, ignore_index=True), run_dir / "predictions.csv")
+    results.attrs["run_dir"] = str(run_dir)
     return results
 
 
@@ -854,6 +858,13 @@ def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, me
 # --------------------------------------------------------------------------- config-driven entry points
 
 
+def _data_root(cfg: RunConfig, progress: bool) -> Path:
+    """The configured CHB-MIT(-like) folder, or the embedded synthetic preset (built on first use)."""
+    if cfg.data.data_root:
+        return Path(cfg.data.data_root)
+    return embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
+
+
 def load_dataset(
     cfg: RunConfig, *, features: bool = True, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
@@ -880,7 +891,7 @@ def load_dataset(
     X, y, groups, meta
         As :func:`sklearn_eeg.windows.load_windows`, with ``X`` replaced by features if asked.
     """
-    data_root = cfg.data.data_root or embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
+    data_root = _data_root(cfg, progress)
     X, y, groups, meta = load_windows(
         data_root,
         cfg.data.subjects,
@@ -922,7 +933,10 @@ def _config_model(cfg: RunConfig):
 def loso_from_config(
     cfg: RunConfig, *, force: bool = False, scheduler: str | None = None, progress: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load the configured dataset and run :func:`run_loso`; returns ``(results, summary)``."""
+    """Load the configured dataset and run :func:`run_loso`; returns ``(results, summary)``.
+
+    ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
+    """
     model = _config_model(cfg)  # fails fast on an unknown or unavailable model
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
     results = run_loso(
@@ -943,6 +957,7 @@ def loso_from_config(
         model_name=cfg.model.name,
         progress=progress,
     )
+    results.attrs["data_root"] = str(_data_root(cfg, progress))
     return results, summarize_results(results)
 
 

@@ -166,8 +166,9 @@ def test_outputs_tables_manifest_models(strong, tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["dataset"]["n_subjects"] == 4 and manifest["dataset"]["n_lead_seizures"] == 24
     assert manifest["random_state"] == 0 and "git_commit" in manifest
-    risk = pd.read_csv(run_dir / "test_risk.csv")
+    risk = pd.read_csv(run_dir / "predictions.csv")
     assert len(risk) == (strong[2] == "chb03").sum() and risk["risk"].between(0, 1).all()
+    assert {"tte", "seizure_id", "state", "fold"} <= set(risk.columns)  # enough for figures and the demo
     model = joblib.load(run_dir / "models" / "fold_chb03.joblib")
     assert model.predict_proba(strong[0][:3]).shape == (3, 2)
 

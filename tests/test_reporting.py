@@ -242,7 +242,7 @@ def test_predictions_round_trip(tmp_path: Path) -> None:
         assert list(back["subject"]) == ["chb01", "chb01", "chb02"]
         assert list(back["t_abs"]) == [10.0, 15.0, 10.0]
     assert read_predictions(tmp_path)["risk"].tolist() == [0.2, 0.9, 0.1]
-    minimal = read_predictions(write_predictions(pred.drop(columns=["tte", "state"]), tmp_path / "test_risk.csv"))
+    minimal = read_predictions(write_predictions(pred.drop(columns=["tte", "state"]), tmp_path / "minimal.csv"))
     assert list(minimal["state"]) == ["preictal", "preictal", "interictal"]
     assert minimal["tte"].isna().all() and (minimal["seizure_id"] == "").all()
     with pytest.raises(ValueError, match="missing column"):

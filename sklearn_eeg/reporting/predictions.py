@@ -3,8 +3,8 @@
 Format
 ------
 One row per window, sorted by ``subject`` then ``t_abs``, saved in a run folder as
-``predictions.parquet`` (preferred) or ``predictions.csv`` (``test_risk.csv``, written by
-:func:`sklearn_eeg.benchmark.run_loso`, is read too):
+``predictions.parquet`` or ``predictions.csv`` (:func:`sklearn_eeg.benchmark.run_loso` writes the
+latter, with a ``fold`` column):
 
 =============  =======  ==========================================================================
 column         type     meaning
@@ -41,7 +41,7 @@ PREDICTION_COLUMNS: tuple[str, ...] = ("subject", "recording", "t_abs", "risk", 
 REQUIRED_COLUMNS: tuple[str, ...] = ("subject", "recording", "t_abs", "risk", "label")
 
 #: File names looked for in a run folder, in order of preference.
-PREDICTION_FILES: tuple[str, ...] = ("predictions.parquet", "predictions.csv", "test_risk.csv")
+PREDICTION_FILES: tuple[str, ...] = ("predictions.parquet", "predictions.csv")
 
 
 def validate_predictions(pred: pd.DataFrame) -> pd.DataFrame:

@@ -78,9 +78,10 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
     if scored["tte"].isna().all():
         print("skipped threshold/FAH/warning-time figures: predictions carry no tte (seizure information)")
         return written
+    # alarms on the full timeline (excluded windows included), as the benchmark scores them
     sweep = pd.concat([alarm_metrics_over_thresholds(rows["risk"].to_numpy(), rows.reset_index(drop=True),
                                                      THRESHOLDS, smoothing="ema")
-                       .assign(subject=subject) for subject, rows in scored.groupby("subject")])
+                       .assign(subject=subject) for subject, rows in pred.groupby("subject")])
     pooled = sweep.groupby("threshold").agg(
         n_false=("n_false_alarms", "sum"), hours=("interictal_hours", "sum"),
         n_pred=("n_predicted", "sum"), n_sz=("n_seizures", "sum")).reset_index()
