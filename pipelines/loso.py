@@ -14,44 +14,30 @@ import sys
 from pathlib import Path
 
 from sklearn_eeg.benchmark import format_summary, loso_from_config
+from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, load_config
 from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML run config (default: %(default)s)")
-    parser.add_argument("--data_root", help="CHB-MIT(-like) folder; default: the embedded synthetic dataset")
-    parser.add_argument("--preset", choices=("default", "tiny", "null"), help="embedded synthetic preset")
-    parser.add_argument("--model", choices=("logreg", "hgb", "mlp", "cnn", "fusion"), help="estimator")
+    parser = run_parser(__doc__)
     parser.add_argument("--subjects", nargs="+", help="'all' or subject ids (chb01 chb02 ...)")
     parser.add_argument("--n_val_subjects", type=int, help="rotating validation subjects per fold")
     parser.add_argument("--n_jobs", type=int, help="folds in parallel")
     parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) to run folds on a cluster")
-    parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--out_dir", help="output root (tables/, runs/, folds/); default from the config: reports")
     parser.add_argument("--force", action="store_true", help="recompute folds that already finished")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--no_figures", action="store_true", help="skip the figures and final_summary tables")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    subjects = None if args.subjects is None or args.subjects == ["all"] else args.subjects
     try:
         cfg = load_config(
             args.config,
-            data__data_root=args.data_root,
-            data__preset=args.preset,
-            data__subjects=subjects,
-            model__name=args.model,
+            **config_overrides(args),
+            data__subjects=selected_subjects(args.subjects),
             split__n_val_subjects=args.n_val_subjects,
             n_jobs=args.n_jobs,
-            seed=args.seed,
-            output_dir=args.out_dir,
         )
         results, summary = loso_from_config(cfg, force=args.force, scheduler=args.scheduler, progress=not args.quiet)
     except (ConfigError, ImportError, FileNotFoundError, ValueError) as err:
