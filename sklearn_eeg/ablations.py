@@ -1,0 +1,518 @@
+"""Ablations of the classical LOSO benchmark: alarm post-processing and risk calibration.
+
+Both ablations reuse one set of fitted leave-one-subject-out folds. :func:`fit_loso_folds` fits
+every fold **once** (training subjects' labeled windows only, as in
+:func:`sklearn_eeg.benchmark.run_loso`) and keeps the validation and test risk of every window of
+the full timeline (excluded windows included). Then
+
+* :func:`alarm_ablation` evaluates the alarm settings of :data:`ALARM_SETTINGS` (no
+  post-processing, EMA smoothing, persistence, both): for each setting and FAH target one
+  threshold is tuned on the validation subjects' risk *with that setting* and applied unchanged
+  to the test subject;
+* :func:`calibration_comparison` compares the raw risk with a sigmoid (Platt) calibration fitted
+  on the validation subjects' labeled windows only (a logistic regression on the logit of the
+  risk) and applied to the test subject: test Brier score, expected calibration error and the
+  alarm operating points, with thresholds tuned on the (calibrated) validation risk.
+
+A monotone increasing calibration leaves the test AUROC unchanged; it can still move the alarm
+operating points, because candidate thresholds are interpolated risk quantiles and smoothing is
+not invariant under a nonlinear rescaling of the risk.
+
+:func:`run_ablations` runs both and writes ``<out_dir>/tables/alarm_ablation.csv``,
+``alarm_ablation_summary.csv``, ``calibration_comparison.csv``, ``calibration_summary.csv`` and
+``calibration_reliability.csv``. The loss comparison (BCE with ``pos_weight`` vs focal loss) needs
+the CNN and is not part of this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from tqdm.auto import tqdm
+
+from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, _fit_predict, make_model, summarize_results
+from sklearn_eeg.metrics import reliability_curve, window_metrics
+from sklearn_eeg.model_selection import assert_disjoint_subjects, loso_splits
+from sklearn_eeg.scoring import tune_threshold
+
+__all__ = [
+    "ALARM_SETTINGS",
+    "FoldRisk",
+    "alarm_ablation",
+    "calibration_comparison",
+    "expected_calibration_error",
+    "fit_loso_folds",
+    "fit_sigmoid_calibrator",
+    "run_ablations",
+    "summarize_ablation",
+]
+
+#: Alarm post-processing settings compared by :func:`alarm_ablation` (other alarm parameters,
+#: such as ``sop`` and ``sph``, are shared).
+ALARM_SETTINGS: dict[str, dict] = {
+    "none": {"smoothing": None, "persistence": 1},
+    "smoothing": {"smoothing": "ema", "alpha": 0.3, "persistence": 1},
+    "persistence": {"smoothing": None, "persistence": 3},
+    "all": {"smoothing": "ema", "alpha": 0.3, "persistence": 3},
+}
+
+_FOLD_COLUMNS = ("fold", "test_subject", "val_subjects")
+_OPERATING_COLUMNS = (
+    "threshold",
+    "val_fah",
+    "val_sensitivity",
+    "sensitivity",
+    "fah",
+    "n_predicted",
+    "n_seizures",
+    "warning_time_mean",
+    "time_in_warning",
+    "chance_p",
+    "ioc",
+    "p_value",
+)
+
+
+@dataclasses.dataclass
+class FoldRisk:
+    """Out-of-sample risk of one fitted LOSO fold.
+
+    Attributes
+    ----------
+    fold : int
+        Fold number (position in :func:`sklearn_eeg.model_selection.loso_splits`).
+    test_subject : str
+    val_subjects : list of str
+    val_index, test_index : ndarray of int
+        Rows of the window table (full timeline, excluded windows included).
+    val_risk, test_risk : ndarray of float
+        Preictal risk of those rows, from the model fitted on the training subjects only.
+    """
+
+    fold: int
+    test_subject: str
+    val_subjects: list[str]
+    val_index: np.ndarray
+    test_index: np.ndarray
+    val_risk: np.ndarray
+    test_risk: np.ndarray
+
+    def info(self) -> dict:
+        return {"fold": self.fold, "test_subject": self.test_subject, "val_subjects": ";".join(self.val_subjects)}
+
+
+def _fit_fold(estimator, X, y, groups, train, val, test, fold) -> FoldRisk:
+    assert_disjoint_subjects(groups, train, val, test)
+    _, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test)
+    return FoldRisk(
+        fold=fold,
+        test_subject=str(groups[test][0]),
+        val_subjects=sorted(map(str, np.unique(groups[val]))),
+        val_index=np.asarray(val),
+        test_index=np.asarray(test),
+        val_risk=np.asarray(val_risk, dtype=float),
+        test_risk=np.asarray(test_risk, dtype=float),
+    )
+
+
+def fit_loso_folds(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model="logreg",
+    n_val_subjects: int = 1,
+    test_subjects: Sequence[str] | None = None,
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+    progress: bool = False,
+) -> list[FoldRisk]:
+    """Fit every LOSO fold once and keep its validation and test risk.
+
+    The folds are those of :func:`sklearn_eeg.benchmark.run_loso` (same splitter and seed): the
+    model is fitted on the training subjects' labeled windows; the validation and test subjects
+    get a risk for every window of their timeline.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_features) or (n_windows, n_channels, n_times)
+        Features (or raw windows), one row per row of ``meta``.
+    y : ndarray of shape (n_windows,)
+        ``meta["label"]``: 1 preictal, 0 interictal, -1 excluded (never trains).
+    groups : ndarray of shape (n_windows,)
+        ``meta["subject"]``.
+    meta : DataFrame
+        Full-timeline window table.
+    model : str or estimator, default="logreg"
+        Model name (:func:`sklearn_eeg.benchmark.make_model`) or an unfitted classifier with
+        ``predict_proba``; cloned for every fold.
+    n_val_subjects : int, default=1
+        Rotating validation subjects per fold.
+    test_subjects : sequence of str, optional
+        Fit only the folds testing these subjects (the folds themselves do not change).
+    n_jobs : int, default=1
+        Folds fitted in parallel (joblib).
+    random_state : int or None, default=0
+        Seeds the validation rotation and a model built from a name.
+    progress : bool, default=False
+        Show a progress bar.
+
+    Returns
+    -------
+    folds : list of FoldRisk
+        In fold order.
+    """
+    y, groups, meta = _check_inputs(X, y, groups, meta)
+    if isinstance(model, str):
+        model = make_model(model, precomputed_features=np.ndim(X) == 2, random_state=random_state)
+    splits = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
+    if test_subjects is not None:
+        unknown = sorted(set(test_subjects) - set(groups))
+        if unknown:
+            raise ValueError(f"test subjects not in the data: {unknown}")
+    tasks = [
+        joblib.delayed(_fit_fold)(model, X, y, groups, train, val, test, i)
+        for i, (train, val, test) in enumerate(splits)
+        if test_subjects is None or groups[test][0] in test_subjects
+    ]
+    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+    return list(tqdm(runner(tasks), total=len(tasks), desc="LOSO folds", unit="fold", disable=not progress))
+
+
+def _window_scores(y: np.ndarray, risk: np.ndarray) -> dict:
+    labeled = y >= 0
+    w = window_metrics(y[labeled], risk[labeled])
+    return {"auroc": w["auroc"], "auprc": w["auprc"], "brier": w["brier"]}
+
+
+def _operating_points(
+    fold: FoldRisk, val_risk, test_risk, meta: pd.DataFrame, fah_targets, alarm_params: dict
+) -> list[dict]:
+    tuned = tune_threshold(
+        val_risk,
+        meta.iloc[fold.val_index].reset_index(drop=True),
+        tuple(fah_targets),
+        test_risk=test_risk,
+        test_meta=meta.iloc[fold.test_index].reset_index(drop=True),
+        **alarm_params,
+    )
+    tuned.columns = [c.removeprefix("test_") for c in tuned.columns]
+    return tuned[["fah_target", *_OPERATING_COLUMNS]].to_dict("records")
+
+
+def alarm_ablation(
+    folds: Sequence[FoldRisk],
+    meta: pd.DataFrame,
+    *,
+    settings: Mapping[str, dict] | None = None,
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    sop: float = 600.0,
+    sph: float = 30.0,
+) -> pd.DataFrame:
+    """Alarm post-processing settings on the same fitted folds.
+
+    For each fold, setting and FAH target, the threshold is tuned on the validation risk with that
+    setting's post-processing and applied unchanged to the test risk (same post-processing).
+
+    Parameters
+    ----------
+    folds : sequence of FoldRisk
+        From :func:`fit_loso_folds`.
+    meta : DataFrame
+        The full-timeline window table the folds index.
+    settings : mapping of str to dict, optional
+        Setting name to alarm parameters (``smoothing``, ``alpha``, ``n``, ``persistence``...);
+        default :data:`ALARM_SETTINGS`.
+    fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
+    sop, sph : float, default=600.0, 30.0
+        Seizure occurrence period and prediction horizon (s), shared by all settings.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per fold x setting x target: ``setting``, ``fah_target``, ``fold``,
+        ``test_subject``, ``val_subjects``, ``threshold``, ``val_fah``, ``val_sensitivity``,
+        ``sensitivity``, ``fah``, ``n_predicted``, ``n_seizures``, ``warning_time_mean``,
+        ``time_in_warning``, ``chance_p``, ``ioc``, ``p_value``, and the test window metrics
+        ``auroc``, ``auprc`` (the same for every setting of a fold).
+    """
+    settings = dict(ALARM_SETTINGS if settings is None else settings)
+    labels = meta["label"].to_numpy()
+    rows = []
+    for fold in folds:
+        window = _window_scores(labels[fold.test_index], fold.test_risk)
+        auc = {"auroc": window["auroc"], "auprc": window["auprc"]}
+        for name, params in settings.items():
+            alarm_params = {"sop": sop, "sph": sph, **params}
+            for point in _operating_points(fold, fold.val_risk, fold.test_risk, meta, fah_targets, alarm_params):
+                rows.append({"setting": name, **point, **fold.info(), **auc})
+    columns = ["setting", "fah_target", *_FOLD_COLUMNS, *_OPERATING_COLUMNS, "auroc", "auprc"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p)).reshape(-1, 1)
+
+
+def fit_sigmoid_calibrator(risk: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    """Platt scaling: an unpenalised logistic regression on the logit of the risk.
+
+    Parameters
+    ----------
+    risk : array-like of shape (n_windows,)
+        Risk of labeled windows (validation subjects only, never the test subject).
+    y : array-like of shape (n_windows,)
+        Their labels, 0 or 1.
+
+    Returns
+    -------
+    calibrator : LogisticRegression
+        ``calibrator.predict_proba(logit(risk))[:, 1]`` is the calibrated risk; increasing in the
+        risk when ``coef_ > 0``.
+    """
+    y = np.asarray(y)
+    if not np.isin(y, (0, 1)).all() or len(np.unique(y)) < 2:
+        raise ValueError("the calibration windows must be labeled 0/1 and contain both classes")
+    return LogisticRegression(C=np.inf).fit(_logit(risk), y)
+
+
+def expected_calibration_error(y: np.ndarray, risk: np.ndarray, n_bins: int = 10) -> float:
+    """ECE: bin-count-weighted mean of ``|mean risk - fraction positive|`` over equal-width bins.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_windows,)
+        1 preictal, 0 interictal.
+    risk : array-like of shape (n_windows,)
+        Risk in [0, 1].
+    n_bins : int, default=10
+        Bins of :func:`sklearn_eeg.metrics.reliability_curve`.
+
+    Returns
+    -------
+    ece : float
+        NaN for empty input.
+    """
+    table = reliability_curve(y, risk, n_bins=n_bins)
+    filled = table[table["count"] > 0]
+    if filled.empty:
+        return np.nan
+    gap = (filled["mean_risk"] - filled["frac_pos"]).abs()
+    return float((gap * filled["count"]).sum() / filled["count"].sum())
+
+
+def calibration_comparison(
+    folds: Sequence[FoldRisk],
+    meta: pd.DataFrame,
+    *,
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    alarm_params: dict | None = None,
+    n_bins: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Uncalibrated risk vs sigmoid calibration fitted on the validation subjects only.
+
+    Per fold, :func:`fit_sigmoid_calibrator` is fitted on the validation subjects' labeled windows
+    and applied to every validation and test window. Thresholds are tuned on the validation risk
+    of each method (raw or calibrated) and applied unchanged to the test risk of that method.
+
+    Parameters
+    ----------
+    folds : sequence of FoldRisk
+        From :func:`fit_loso_folds`.
+    meta : DataFrame
+        The full-timeline window table the folds index.
+    fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
+    alarm_params : dict, optional
+        Alarm parameters shared by both methods (``sop``, ``sph``, ``smoothing``,
+        ``persistence``...).
+    n_bins : int, default=10
+        Equal-width bins for the ECE and the reliability table.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per fold x method (``uncalibrated``, ``sigmoid``) x target: ``method``,
+        ``fah_target``, fold columns, the test window metrics ``auroc``, ``auprc``, ``brier``,
+        ``ece`` (labeled test windows), ``val_auroc`` (raw validation risk, labeled windows),
+        ``calib_coef`` and ``calib_intercept`` of the fold's calibrator (NaN for
+        ``uncalibrated``), and the operating point columns of :func:`alarm_ablation`. Platt
+        scaling does not constrain the sign of ``calib_coef``: where the pooled validation risk
+        is anti-informative (``calib_coef < 0``) the calibration reverses the ranking and the
+        test AUROC becomes ``1 - AUROC``; it is unchanged wherever ``calib_coef > 0``.
+    reliability : DataFrame
+        ``method``, ``fold``, ``test_subject`` and the :func:`sklearn_eeg.metrics.reliability_curve`
+        columns of the labeled test windows.
+    """
+    alarm_params = dict(alarm_params or {})
+    labels = meta["label"].to_numpy()
+    rows, curves = [], []
+    for fold in folds:
+        y_val, y_test = labels[fold.val_index], labels[fold.test_index]
+        labeled_val, labeled_test = y_val >= 0, y_test >= 0
+        calibrator = fit_sigmoid_calibrator(fold.val_risk[labeled_val], y_val[labeled_val])
+        val_auroc = _window_scores(y_val, fold.val_risk)["auroc"]
+        methods = {
+            "uncalibrated": (fold.val_risk, fold.test_risk, np.nan, np.nan),
+            "sigmoid": (
+                calibrator.predict_proba(_logit(fold.val_risk))[:, 1],
+                calibrator.predict_proba(_logit(fold.test_risk))[:, 1],
+                float(calibrator.coef_[0, 0]),
+                float(calibrator.intercept_[0]),
+            ),
+        }
+        for method, (val_risk, test_risk, coef, intercept) in methods.items():
+            window = _window_scores(y_test, test_risk)
+            window["ece"] = expected_calibration_error(y_test[labeled_test], test_risk[labeled_test], n_bins)
+            for point in _operating_points(fold, val_risk, test_risk, meta, fah_targets, alarm_params):
+                rows.append(
+                    {
+                        "method": method,
+                        **point,
+                        **fold.info(),
+                        **window,
+                        "val_auroc": val_auroc,
+                        "calib_coef": coef,
+                        "calib_intercept": intercept,
+                    }
+                )
+            curve = reliability_curve(y_test[labeled_test], test_risk[labeled_test], n_bins=n_bins)
+            curves.append(curve.assign(method=method, fold=fold.fold, test_subject=fold.test_subject))
+    columns = [
+        "method",
+        "fah_target",
+        *_FOLD_COLUMNS,
+        "auroc",
+        "auprc",
+        "brier",
+        "ece",
+        "val_auroc",
+        "calib_coef",
+        "calib_intercept",
+        *_OPERATING_COLUMNS,
+    ]
+    reliability = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    if not reliability.empty:
+        first = ["method", "fold", "test_subject"]
+        reliability = reliability[first + [c for c in reliability.columns if c not in first]]
+    return pd.DataFrame(rows, columns=columns), reliability
+
+
+def summarize_ablation(results: pd.DataFrame, by: str) -> pd.DataFrame:
+    """:func:`sklearn_eeg.benchmark.summarize_results` per value of column ``by``.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`alarm_ablation` (``by="setting"``) or :func:`calibration_comparison`
+        (``by="method"``).
+    by : str
+        Grouping column; kept first, in order of appearance.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per ``by`` value x FAH target: mean ± std over folds and the pooled seizure-level
+        sensitivity, chance and p-value; with ``brier``/``ece`` columns, their fold means too.
+    """
+    parts = []
+    for value, part in results.groupby(by, sort=False):
+        summary = summarize_results(part)
+        for extra in ("brier", "ece"):
+            if extra in part:
+                means = part.groupby("fah_target")[extra].mean()
+                summary[f"{extra}_mean"] = summary["fah_target"].map(means)
+        parts.append(summary.assign(**{by: value}))
+    if not parts:
+        return pd.DataFrame(columns=[by, "fah_target", "n_folds"])
+    summary = pd.concat(parts, ignore_index=True)
+    return summary[[by] + [c for c in summary.columns if c != by]]
+
+
+def run_ablations(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model="logreg",
+    n_val_subjects: int = 1,
+    test_subjects: Sequence[str] | None = None,
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    settings: Mapping[str, dict] | None = None,
+    alarm_params: dict | None = None,
+    n_bins: int = 10,
+    out_dir: str | Path | None = "reports",
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Fit the LOSO folds once, run both ablations on their risk, write the tables.
+
+    Parameters
+    ----------
+    X, y, groups, meta, model, n_val_subjects, test_subjects, n_jobs, random_state, progress :
+        As in :func:`fit_loso_folds`.
+    fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
+    settings : mapping, optional
+        Alarm settings of :func:`alarm_ablation` (default :data:`ALARM_SETTINGS`).
+    alarm_params : dict, optional
+        Alarm parameters of the benchmark: ``sop`` and ``sph`` are shared by the alarm ablation's
+        settings; the whole dict is used as is by the calibration comparison.
+    n_bins : int, default=10
+        ECE / reliability bins.
+    out_dir : str or Path or None, default="reports"
+        Tables go to ``out_dir/tables/``: ``alarm_ablation.csv``, ``alarm_ablation_summary.csv``,
+        ``calibration_comparison.csv``, ``calibration_summary.csv``,
+        ``calibration_reliability.csv``. ``None`` writes nothing.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The five tables, keyed by file stem.
+    """
+    alarm_params = dict(alarm_params or {})
+    folds = fit_loso_folds(
+        X,
+        y,
+        groups,
+        meta,
+        model=model,
+        n_val_subjects=n_val_subjects,
+        test_subjects=test_subjects,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        progress=progress,
+    )
+    meta = meta.reset_index(drop=True)
+    ablation = alarm_ablation(
+        folds,
+        meta,
+        settings=settings,
+        fah_targets=fah_targets,
+        sop=alarm_params.get("sop", 600.0),
+        sph=alarm_params.get("sph", 30.0),
+    )
+    calibration, reliability = calibration_comparison(
+        folds, meta, fah_targets=fah_targets, alarm_params=alarm_params, n_bins=n_bins
+    )
+    tables = {
+        "alarm_ablation": ablation,
+        "alarm_ablation_summary": summarize_ablation(ablation, "setting"),
+        "calibration_comparison": calibration,
+        "calibration_summary": summarize_ablation(calibration, "method"),
+        "calibration_reliability": reliability,
+    }
+    if out_dir is not None:
+        directory = Path(out_dir) / "tables"
+        directory.mkdir(parents=True, exist_ok=True)
+        for stem, table in tables.items():
+            table.to_csv(directory / f"{stem}.csv", index=False)
+    return tables
