@@ -16,7 +16,7 @@ import pandas as pd
 from .reporting.predictions import find_predictions
 
 #: Embedded synthetic datasets tried, in order, as the default data root.
-DEFAULT_DATA_ROOTS: tuple[str, ...] = ("cache/synthetic/tiny", "cache/synthetic/default")
+DEFAULT_DATA_ROOTS: tuple[str, ...] = ("cache/synthetic/default", "cache/synthetic/tiny")  # make run builds default
 
 
 def default_data_root(base: str | Path = ".") -> str:
