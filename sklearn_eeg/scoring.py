@@ -349,6 +349,9 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         ----------
         X : array-like of shape (n_windows, ...)
         y : array-like of shape (n_windows,)
+            1 preictal, 0 interictal, -1 excluded. Pass the full timeline (excluded windows with
+            -1): they never train the models but get an out-of-fold risk, so the alarms used for
+            tuning run without the label-induced gaps that would otherwise re-arm them.
         groups : array-like of shape (n_windows,)
             Subject per window (required: the validation split is by group).
         meta : DataFrame of shape (n_windows, ...)
@@ -365,20 +368,22 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         y = np.asarray(y)
         if len(meta) != len(y) or len(groups) != len(y):
             raise ValueError(f"X, y, groups and meta must have equal lengths, got {len(y)}, {len(groups)}, {len(meta)}")
-        self.classes_ = np.unique(y)
-        if not np.array_equal(self.classes_, [0, 1]):
-            raise ValueError(f"y must contain both classes 0 and 1, got {self.classes_}")
+        labeled = y >= 0  # -1: excluded windows, scored for alarms but never trained on
+        self.classes_ = np.unique(y[labeled])
+        if not np.array_equal(self.classes_, [0, 1]) or not np.isin(y, (-1, 0, 1)).all():
+            raise ValueError(f"y must hold both classes 0 and 1 (and -1 for excluded windows), got {np.unique(y)}")
         groups = np.asarray(groups)
         cv = GroupKFold(n_splits=min(int(self.cv), len(np.unique(groups)))) if isinstance(self.cv, int) else self.cv
         oof = np.full(len(y), np.nan)
         for train, val in cv.split(X, y, groups):
+            train = train[labeled[train]]
             model = clone(self.estimator).fit(_safe_indexing(X, train), y[train])
             oof[val] = model.predict_proba(_safe_indexing(X, val))[:, 1]
         if np.isnan(oof).any():
             raise ValueError("cv must place every window in exactly one validation fold")
         self.calibrator_ = None
         if self.calibration == "sigmoid":
-            self.calibrator_ = LogisticRegression(C=np.inf).fit(_logit(oof), y)
+            self.calibrator_ = LogisticRegression(C=np.inf).fit(_logit(oof[labeled]), y[labeled])
             oof = self.calibrator_.predict_proba(_logit(oof))[:, 1]
         table = tune_threshold(
             oof, meta.reset_index(drop=True), (self.fah_target,), n_thresholds=self.n_thresholds, **self._alarm_params()
@@ -388,7 +393,7 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             "val_fah": float(table["val_fah"].iloc[0]),
             "val_sensitivity": float(table["val_sensitivity"].iloc[0]),
         }
-        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.estimator_ = clone(self.estimator).fit(_safe_indexing(X, np.flatnonzero(labeled)), y[labeled])
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -145,3 +145,21 @@ def test_sigmoid_calibration_is_fitted_on_out_of_fold_risk_only(data):
     assert clf.predict(X).tolist() == (proba[:, 1] >= clf.threshold_).astype(int).tolist()
     with pytest.raises(ValueError, match="calibration"):
         FAHThresholdClassifier(LogisticRegression(), calibration="isotonic").fit(X, y, groups=groups, meta=meta)
+
+
+def test_fah_threshold_classifier_on_the_full_timeline_is_honest():
+    """A constant risk predicts nothing beyond chance once excluded windows stay on the timeline;
+    dropping them (the labeled-only table) re-arms the alarm at every preictal block."""
+    from sklearn.dummy import DummyClassifier
+
+    risk, meta = simulate_risk_timeline(4, 40, seizure_every_h=3, random_state=5)
+    X, y, groups = risk.reshape(-1, 1), meta["label"].to_numpy(), meta["subject"].to_numpy()
+    constant = FAHThresholdClassifier(DummyClassifier(strategy="prior"), fah_target=0.5, cv=4, refractory=600.0)
+    full = clone(constant).fit(X, y, groups=groups, meta=meta)
+    assert list(full.classes_) == [0, 1] and full.estimator_.n_features_in_ == 1
+    # one alarm per recorded run at most (runs start at file starts): 1 of 6 seizures caught by luck
+    assert full.tuning_["val_sensitivity"] < 0.2
+    labeled = y >= 0
+    with pytest.warns(UserWarning, match="no excluded"):
+        leaky = clone(constant).fit(X[labeled], y[labeled], groups=groups[labeled], meta=meta[labeled])
+    assert leaky.tuning_["val_sensitivity"] > 0.5  # the leak this API guards against, shown once
