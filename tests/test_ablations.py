@@ -30,40 +30,6 @@ TARGETS = (0.1, 0.2, 0.5, 1.0)
 SUBJECTS = ["chb01", "chb02", "chb03", "chb04"]
 
 
-def make_table(effect: float, *, n_subjects: int = 4, hours: float = 6.0, seed: int = 0):
-    """Features, labels, groups and the full window table (excluded windows kept with label -1)."""
-    rng = np.random.default_rng(seed)
-    onsets = np.asarray(ONSETS_H) * 3600
-    metas, feats = [], []
-    for s in range(n_subjects):
-        subject = f"chb{s + 1:02d}"
-        t_abs = np.arange(10.0, hours * 3600 + 1e-9, 5.0)
-        after = onsets[None, :] > t_abs[:, None]
-        tte = np.where(after.any(axis=1), np.where(after, onsets[None, :], np.inf).min(axis=1) - t_abs, np.nan)
-        preictal = (tte >= 30) & (tte <= 600)
-        interictal = np.abs(t_abs[:, None] - onsets[None, :]).min(axis=1) >= 1800
-        seizure = [f"{subject}_s{i:02d}" for i in np.searchsorted(onsets, t_abs) + 1]
-        meta = pd.DataFrame(
-            {
-                "subject": subject,
-                "recording": [f"{subject}_{int(t // 3600) + 1:02d}" for t in t_abs],
-                "t_start": t_abs % 3600,
-                "t_abs": t_abs,
-                "label": np.where(preictal, 1, np.where(interictal, 0, -1)),
-                "tte": tte,
-                "y_soft": 0.0,
-                "seizure_id": np.where(preictal, seizure, ""),
-                "bad": False,
-            }
-        )
-        f = rng.normal(size=(len(meta), 4))
-        f[:, 0] += effect * (meta["label"].to_numpy() == 1)
-        metas.append(meta)
-        feats.append(f)
-    meta = pd.concat(metas, ignore_index=True)
-    return np.concatenate(feats), meta["label"].to_numpy(), meta["subject"].to_numpy(), meta
-
-
 FITS: list[int] = []
 
 
@@ -84,8 +50,8 @@ class CountingLogReg(ClassifierMixin, BaseEstimator):
 
 
 @pytest.fixture(scope="module")
-def strong():
-    return make_table(effect=1.5)
+def strong(window_table):
+    return window_table(1.5, onsets_h=ONSETS_H, hours=6.0, n_features=4)
 
 
 @pytest.fixture(scope="module")
