@@ -318,3 +318,22 @@ def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "skipped benchmark bars" in out and "skipped training curves" in out
     with pytest.raises(FileNotFoundError, match="run folder not found"):
         make_run_figures(tmp_path / "missing", tmp_path / "figs3")
+
+
+def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) -> None:
+    import json
+
+    from sklearn_eeg.reporting.run_figures import _operating_points, make_run_figures
+
+    run = _run_folder(tmp_path / "run")
+    table = pd.read_csv(run / "loso_results.csv").assign(threshold=lambda t: np.where(t["test_subject"] == "chb01", 0.6, 0.65))
+    table.to_csv(run / "loso_results.csv", index=False)
+    alarms = {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2, "reset": None, "refractory": None}
+    (run / "manifest.json").write_text(json.dumps({"config": {"alarms": alarms}}))
+    points = _operating_points(run)
+    assert points.loc["chb01", "threshold"] == 0.6 and points.loc["chb02", "threshold"] == 0.65
+    assert points.attrs["alarm_params"] == {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2}
+    written = {p.name: p for p in make_run_figures(run, tmp_path / "figs")}
+    assert_nonblank_png(written["risk_timeline_chb01.png"])
+    (run / "manifest.json").unlink()  # without the alarm rule: risk and onsets only
+    assert _operating_points(run).empty

@@ -58,16 +58,49 @@ def _results_figures(run_dir: Path, out: Path) -> list[Path]:
     return written
 
 
+def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
+    """Per test subject, the run's threshold for ``fah_target``; ``.attrs["alarm_params"]`` holds the rule.
+
+    Empty unless the run folder has ``loso_results.csv`` and a manifest with the alarm settings.
+    """
+    results, manifest = run_dir / "loso_results.csv", run_dir / "manifest.json"
+    if not (results.is_file() and manifest.is_file()):
+        return pd.DataFrame(columns=["threshold"])
+    alarms = (json.loads(manifest.read_text()).get("config") or {}).get("alarms")
+    if not alarms:
+        return pd.DataFrame(columns=["threshold"])
+    table = pd.read_csv(results)
+    if not {"test_subject", "fah_target", "threshold"} <= set(table.columns):
+        return pd.DataFrame(columns=["threshold"])
+    table = table[np.isclose(table["fah_target"], fah_target) & np.isfinite(table["threshold"])]
+    points = table.groupby("test_subject")[["threshold"]].first()
+    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")  # None: the default (SOP)
+    points.attrs["alarm_params"] = {k: alarms[k] for k in keys if alarms.get(k) is not None}
+    return points
+
+
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
-    from ..alarms import alarm_metrics_over_thresholds
+    from ..alarms import alarm_metrics_over_thresholds, raise_alarms, smooth_risk
     from ..metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
+    operating = _operating_points(run_dir)
     written = []
     for subject in sorted(pred["subject"].unique())[:max_subjects]:
-        rows = pred[pred["subject"] == subject]
+        rows = pred[pred["subject"] == subject].reset_index(drop=True)
+        extra, title = {}, f"{subject}: risk and seizure onsets"
+        if subject in operating.index:  # the run's own alarm rule at its FAH-0.5 threshold
+            threshold, params = operating.loc[subject, "threshold"], operating.attrs["alarm_params"]
+            extra = {
+                "smoothed": smooth_risk(rows["risk"].to_numpy(), rows, method=params.get("smoothing"),
+                                        alpha=params.get("alpha", 0.3), n=params.get("n", 3)),
+                "threshold": threshold,
+                "alarm_times": raise_alarms(rows["risk"].to_numpy(), rows, threshold=threshold,
+                                            **params)["t_alarm"].to_numpy(),
+            }
+            title = f"{subject}: risk, alarms at the threshold tuned for FAH ≤ 0.5/h on validation subjects"
         fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), onsets=infer_onsets(rows),
-                                 title=f"{subject}: risk and seizure onsets")
+                                 title=title, **extra)
         written.append(save_figure(fig, out / f"risk_timeline_{subject}.png"))
     scored = pred[pred["label"].isin([0, 1])]
     rel = reliability_curve(scored["label"].to_numpy(), scored["risk"].to_numpy()).query("count > 0")
