@@ -8,7 +8,7 @@ import sklearn
 from scipy import stats
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
+from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, TunedThresholdClassifierCV, cross_validate
 
 from sklearn_eeg.alarms import simulate_risk_timeline
 from sklearn_eeg.metrics import alarm_metrics
@@ -170,3 +170,31 @@ def test_fah_threshold_classifier_on_the_full_timeline_is_honest():
     with pytest.warns(UserWarning, match="no excluded"):
         leaky = clone(constant).fit(X[labeled], y[labeled], groups=groups[labeled], meta=meta[labeled])
     assert leaky.tuning_["val_sensitivity"] == 1.0 and chance_p_value(leaky.tuning_) < 0.05  # the leak, shown once
+
+
+def test_scorer_in_tuned_threshold_classifier_cv_on_the_full_timeline():
+    """sklearn's threshold tuner on the full timeline: y = preictal or not, excluded windows weighted 0
+    (never trained on) but kept in the routed window table, so the alarms see no label-induced gaps."""
+    risk, meta = simulate_risk_timeline(4, 40, seizure_every_h=3, random_state=5)
+    rng = np.random.default_rng(0)
+    label, groups = meta["label"].to_numpy(), meta["subject"].to_numpy()
+    y, weight = (label == 1).astype(int), (label >= 0).astype(float)
+    features = {
+        "informative": np.c_[np.log(risk / (1 - risk)) + rng.normal(0, 0.5, risk.size), rng.normal(size=risk.size)],
+        "noise": rng.normal(size=(risk.size, 2)),
+    }
+    tuned = {}
+    with sklearn.config_context(enable_metadata_routing=True):
+        for name, X in features.items():
+            estimator = LogisticRegression().set_fit_request(sample_weight=True)
+            search = TunedThresholdClassifierCV(
+                estimator, scoring=make_alarm_scorer("ioc", threshold=0.5), cv=LeaveOneGroupOut(), thresholds=30
+            )
+            tuned[name] = search.fit(X, y, groups=groups, meta=meta, sample_weight=weight)
+    informative, noise = tuned["informative"], tuned["noise"]
+    assert 0.0 < informative.best_threshold_ < 1.0
+    assert informative.best_score_ > noise.best_score_ + 0.3
+    # the refitted model never saw an excluded window: zero weight, same fit as dropping them
+    labeled = label >= 0
+    dropped = LogisticRegression().fit(features["informative"][labeled], y[labeled])
+    np.testing.assert_allclose(informative.estimator_.coef_, dropped.coef_, rtol=1e-4)
