@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import json
 import os
 import subprocess
@@ -287,14 +288,19 @@ def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, pr
 # --------------------------------------------------------------------------- one split
 
 
-def _fit_predict(estimator, X, y, train: np.ndarray, *predict_on: np.ndarray):
+def _fit_predict(estimator, X, y, train: np.ndarray, *predict_on: np.ndarray, groups: np.ndarray | None = None):
     """Fit on the labeled training windows; predict a risk for every window of the other sets.
 
     Excluded windows (``y == -1``) never train the model, but they get a risk: the alarm metrics run
     on the full timeline, since dropping them would leak the labels through the gaps they leave.
+    Estimators whose ``fit`` takes ``groups`` (the deep ones: early stopping on each subject's last
+    windows) get the subject of every training window.
     """
     train = train[y[train] >= 0]
-    model = clone(estimator).fit(X[train], y[train])
+    fit_params = {}
+    if groups is not None and "groups" in inspect.signature(estimator.fit).parameters:
+        fit_params["groups"] = groups[train]
+    model = clone(estimator).fit(X[train], y[train], **fit_params)
     return model, [model.predict_proba(X[idx])[:, 1] if len(idx) else np.empty(0) for idx in predict_on]
 
 
@@ -392,7 +398,9 @@ def run_split(
         sets[name] = np.flatnonzero(np.isin(groups, list(subjects)))
     assert_disjoint_subjects(groups, sets["train"], sets["val"], sets["test"])
     estimator = _as_estimator(model, X, random_state)
-    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, sets["train"], sets["val"], sets["test"])
+    fitted, (val_risk, test_risk) = _fit_predict(
+        estimator, X, y, sets["train"], sets["val"], sets["test"], groups=groups
+    )
     info = {
         "test_subject": ";".join(test_subjects),
         "val_subjects": ";".join(val_subjects),
@@ -432,7 +440,7 @@ def run_split(
 def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, alarm_params) -> str:
     groups = meta["subject"].to_numpy().astype(str)
     assert_disjoint_subjects(groups, train, val, test)
-    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test)
+    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test, groups=groups)
     info = {
         "fold": fold,
         "test_subject": str(groups[test][0]),

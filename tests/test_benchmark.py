@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 
 from sklearn_eeg.benchmark import (
     FoldStore,
@@ -136,6 +138,27 @@ def test_outputs_tables_manifest_models(strong, tmp_path):
     assert {"tte", "seizure_id", "state", "fold"} <= set(risk.columns)  # enough for figures and the demo
     model = joblib.load(run_dir / "models" / "fold_chb03.joblib")
     assert model.predict_proba(strong[0][:3]).shape == (3, 2)
+
+
+class GroupAwareLogReg(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit takes groups (as the deep estimators' does) and remembers them."""
+
+    def fit(self, X, y, groups=None):
+        self.groups_seen_ = np.asarray(groups)
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_group_aware_estimators_get_the_labeled_training_subjects(strong):
+    X, y, groups, meta = strong
+    out = run_split(X, y, groups, meta, model=GroupAwareLogReg(), train_subjects=["chb01", "chb02"],
+                    val_subjects=["chb03"], test_subjects=["chb04"], alarm_params=ALARMS)
+    train = np.isin(groups, ["chb01", "chb02"]) & (y >= 0)
+    np.testing.assert_array_equal(out["model"].groups_seen_, groups[train])
 
 
 def test_run_split_leakage_guard_and_confusion(strong):
