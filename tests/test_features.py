@@ -21,7 +21,6 @@ from sklearn_eeg.features import (
     Kurtosis,
     LineLength,
     SpectralEdge,
-    SpectralEntropy,
     Variance,
     WaveletEnergy,
 )
