@@ -1,8 +1,9 @@
 """Training and inference throughput of the CNNs on CPU, with a ShallowFBCSPNet-like reference.
 
 Each model trains one epoch on synthetic CHB-MIT-shaped windows and then scores them, through the same
-skorch estimator, batch size and thread count, in a fresh process (so peak RSS is per model). The
-reference is a plain-torch ShallowFBCSPNet-like net (sklearn_eeg.nn.ShallowConvNet), not braindecode.
+skorch estimator, batch size and thread count, in a fresh process (so peak RSS is per model). References:
+a plain-torch ShallowFBCSPNet-like net (sklearn_eeg.nn.ShallowConvNet) and, with --models ... braindecode_shallow
+where braindecode is installed (pip install -e ".[bench]"), braindecode's ShallowFBCSPNet via EEGClassifier.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sklearn_eeg.nn.throughput import BENCH_MODELS, run_throughput_benchmark
+from sklearn_eeg.nn.throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
 
 COLUMNS = (
     ("model", "{}"),
@@ -29,7 +30,9 @@ COLUMNS = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", choices=sorted(BENCH_MODELS), default=list(BENCH_MODELS))
+    parser.add_argument("--models", nargs="+", choices=sorted([*BENCH_MODELS, BRAINDECODE_MODEL]),
+                        default=list(BENCH_MODELS),
+                        help=f"models to time (default: ours and the torch reference; {BRAINDECODE_MODEL} needs braindecode)")
     parser.add_argument("--n_windows", type=int, default=2048, help="synthetic 10 s windows (default 2048)")
     parser.add_argument("--n_channels", type=int, default=18)
     parser.add_argument("--n_times", type=int, default=2560, help="samples per window (default 2560 = 10 s at 256 Hz)")

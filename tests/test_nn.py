@@ -231,3 +231,17 @@ def test_measure_throughput_reports_positive_numbers() -> None:
         assert row[key] > 0, key
     with pytest.raises(ValueError, match="unknown model"):
         measure_throughput("braindecode")
+
+
+def test_braindecode_reference_runs_when_installed_and_explains_itself_otherwise() -> None:
+    from sklearn_eeg.nn.throughput import BRAINDECODE_MODEL, measure_throughput
+
+    small = {"n_windows": 16, "n_channels": 2, "n_times": 1024, "batch_size": 8, "n_threads": 1, "latency_repeats": 2}
+    try:
+        import braindecode  # noqa: F401
+    except (ImportError, OSError):
+        with pytest.raises(ImportError, match="pip install braindecode"):
+            measure_throughput(BRAINDECODE_MODEL, **small)
+        return
+    row = measure_throughput(BRAINDECODE_MODEL, **small)
+    assert row["model"] == BRAINDECODE_MODEL and row["n_params"] > 0 and row["train_windows_per_s"] > 0

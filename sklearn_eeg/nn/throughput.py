@@ -3,8 +3,9 @@
 Every model is trained for one epoch and then scores the same windows with the same estimator
 (:class:`~sklearn_eeg.estimators.SpectrogramCNNClassifier` with the model as ``module``), the same batch
 size and thread count, each in a fresh process so that the peak resident memory (``ru_maxrss``) is
-per model. The reference is :class:`~sklearn_eeg.nn.ShallowConvNet`, a plain-torch
-ShallowFBCSPNet-like network (braindecode itself cannot be installed beside this torch build).
+per model. The references are :class:`~sklearn_eeg.nn.ShallowConvNet`, a plain-torch
+ShallowFBCSPNet-like network, and, where braindecode is installed (the ``bench`` extra), braindecode's
+own ShallowFBCSPNet in its ``EEGClassifier``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,41 @@ from .raw_cnn import RawCNN1d
 from .shallow_convnet import ShallowConvNet
 from .spectrogram_cnn import SpectrogramCNN
 
-__all__ = ["BENCH_MODELS", "measure_throughput", "run_throughput_benchmark"]
+__all__ = ["BENCH_MODELS", "BRAINDECODE_MODEL", "measure_throughput", "run_throughput_benchmark"]
 
 BENCH_MODELS: dict[str, type[torch.nn.Module]] = {
     "spectrogram_cnn": SpectrogramCNN,
     "raw_cnn1d": RawCNN1d,
     "shallow_reference": ShallowConvNet,
 }
+
+#: braindecode's ShallowFBCSPNet through its own ``EEGClassifier`` (optional: ``pip install braindecode``).
+BRAINDECODE_MODEL = "braindecode_shallow"
+
+
+def _classifier(model: str, *, n_channels: int, n_times: int, batch_size: int, seed: int):
+    """The skorch classifier timed for ``model``: ours around a BENCH_MODELS module, or braindecode's."""
+    if model == BRAINDECODE_MODEL:
+        try:
+            from braindecode import EEGClassifier
+            from braindecode.models import ShallowFBCSPNet
+        except (ImportError, OSError) as err:  # torchaudio's CUDA build fails to load beside CPU torch
+            raise ImportError(
+                f"{BRAINDECODE_MODEL} needs braindecode (pip install braindecode; if torchaudio fails to load "
+                f"libc10_cuda.so beside CPU torch, move torchaudio/lib/*.so out of the way): {err}"
+            ) from err
+        torch.manual_seed(seed)
+        return EEGClassifier(
+            ShallowFBCSPNet, module__n_chans=n_channels, module__n_outputs=2, module__n_times=n_times,
+            max_epochs=1, train_split=None, batch_size=batch_size, device="cpu",
+        )
+    from ..estimators import SpectrogramCNNClassifier  # the estimator module imports nn
+
+    if model not in BENCH_MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {sorted([*BENCH_MODELS, BRAINDECODE_MODEL])}")
+    return SpectrogramCNNClassifier(
+        BENCH_MODELS[model], max_epochs=1, train_split=None, batch_size=batch_size, device="cpu", random_state=seed
+    )
 
 
 def _synthetic_windows(n_windows: int, n_channels: int, n_times: int, sfreq: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +86,8 @@ def measure_throughput(
     Parameters
     ----------
     model : str
-        Key of :data:`BENCH_MODELS`.
+        Key of :data:`BENCH_MODELS`, or :data:`BRAINDECODE_MODEL` (braindecode's ShallowFBCSPNet in its
+        ``EEGClassifier``, when braindecode is installed).
     n_windows, n_channels, n_times : int
         Synthetic data shape (default: 2,048 CHB-MIT-like 10 s windows at 256 Hz).
     sfreq : float, default=256.0
@@ -79,15 +109,9 @@ def measure_throughput(
         ``realtime_factor_batched`` and ``realtime_factor_single`` (signal seconds per compute second),
         ``peak_rss_mb`` (this process).
     """
-    from ..estimators import SpectrogramCNNClassifier  # the estimator module imports nn
-
-    if model not in BENCH_MODELS:
-        raise ValueError(f"unknown model {model!r}; choose from {sorted(BENCH_MODELS)}")
     torch.set_num_threads(n_threads)
+    clf = _classifier(model, n_channels=n_channels, n_times=n_times, batch_size=batch_size, seed=seed)
     X, y = _synthetic_windows(n_windows, n_channels, n_times, sfreq, seed)
-    clf = SpectrogramCNNClassifier(
-        BENCH_MODELS[model], max_epochs=1, train_split=None, batch_size=batch_size, device="cpu", random_state=seed
-    )
     cpu_start = time.process_time()
     clf.fit(X, y)
     train_cpu_s = time.process_time() - cpu_start
@@ -143,9 +167,9 @@ def run_throughput_benchmark(models: list[str] | None = None, *, repeats: int = 
         One summary per model, in order, with the individual runs under ``"runs"``.
     """
     models = list(BENCH_MODELS) if models is None else models
-    unknown = set(models) - set(BENCH_MODELS)
+    unknown = set(models) - {*BENCH_MODELS, BRAINDECODE_MODEL}
     if unknown:
-        raise ValueError(f"unknown models {sorted(unknown)}; choose from {sorted(BENCH_MODELS)}")
+        raise ValueError(f"unknown models {sorted(unknown)}; choose from {sorted([*BENCH_MODELS, BRAINDECODE_MODEL])}")
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
