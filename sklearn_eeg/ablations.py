@@ -36,7 +36,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
-from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, _fit_predict, make_model, summarize_results
+from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model, summarize_results
 from sklearn_eeg.metrics import reliability_curve, window_metrics
 from sklearn_eeg.model_selection import assert_disjoint_subjects, loso_splits
 from sklearn_eeg.scoring import tune_threshold
@@ -109,7 +109,7 @@ class FoldRisk:
 
 def _fit_fold(estimator, X, y, groups, train, val, test, fold) -> FoldRisk:
     assert_disjoint_subjects(groups, train, val, test)
-    _, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test)
+    _, (val_risk, test_risk) = fit_predict_risk(estimator, X, y, train, val, test)
     return FoldRisk(
         fold=fold,
         test_subject=str(groups[test][0]),

@@ -143,14 +143,9 @@ def make_model(
     if name in DEEP_MODELS:
         if precomputed_features:
             raise ValueError(f"model {name!r} needs raw windows of shape (n_windows, n_channels, n_times)")
-        try:
-            from sklearn_eeg import estimators
-        except ImportError as err:
-            raise ImportError(f"model {name!r} needs sklearn_eeg.estimators, which failed to import: {err}") from err
-        cls = getattr(estimators, DEEP_MODELS[name], None)
-        if cls is None:
-            raise ImportError(f"sklearn_eeg.estimators has no {DEEP_MODELS[name]} (needed for model {name!r})")
-        return cls(**{"random_state": random_state, **params})
+        from sklearn_eeg import estimators  # torch and skorch load only when a deep model is asked for
+
+        return getattr(estimators, DEEP_MODELS[name])(**{"random_state": random_state, **params})
     raise ValueError(f"unknown model {name!r}; choose one of {[*BASELINE_MODELS, *DEEP_MODELS]}")
 
 
@@ -288,7 +283,9 @@ def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, pr
 # --------------------------------------------------------------------------- one split
 
 
-def _fit_predict(estimator, X, y, train: np.ndarray, *predict_on: np.ndarray, groups: np.ndarray | None = None):
+def fit_predict_risk(
+    estimator, X, y, train: np.ndarray, *predict_on: np.ndarray, groups: np.ndarray | None = None
+):
     """Fit on the labeled training windows; predict a risk for every window of the other sets.
 
     Excluded windows (``y == -1``) never train the model, but they get a risk: the alarm metrics run
@@ -398,7 +395,7 @@ def run_split(
         sets[name] = np.flatnonzero(np.isin(groups, list(subjects)))
     assert_disjoint_subjects(groups, sets["train"], sets["val"], sets["test"])
     estimator = _as_estimator(model, X, random_state)
-    fitted, (val_risk, test_risk) = _fit_predict(
+    fitted, (val_risk, test_risk) = fit_predict_risk(
         estimator, X, y, sets["train"], sets["val"], sets["test"], groups=groups
     )
     info = {
@@ -440,7 +437,7 @@ def run_split(
 def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, alarm_params) -> str:
     groups = meta["subject"].to_numpy().astype(str)
     assert_disjoint_subjects(groups, train, val, test)
-    fitted, (val_risk, test_risk) = _fit_predict(estimator, X, y, train, val, test, groups=groups)
+    fitted, (val_risk, test_risk) = fit_predict_risk(estimator, X, y, train, val, test, groups=groups)
     info = {
         "fold": fold,
         "test_subject": str(groups[test][0]),
@@ -599,10 +596,10 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
             previous = None
             continue
         if threshold_on == "train":
-            fitted, (risk, train_risk) = _fit_predict(estimator, X, y, index[train], index[test], index[train])
+            fitted, (risk, train_risk) = fit_predict_risk(estimator, X, y, index[train], index[test], index[train])
             validation = (train_risk, sub_meta.iloc[train], train)
         else:
-            fitted, (risk,) = _fit_predict(estimator, X, y, index[train], index[test])
+            fitted, (risk,) = fit_predict_risk(estimator, X, y, index[train], index[test])
             validation = previous
         models.append(fitted)
         if validation is not None:

@@ -53,6 +53,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from sklearn_eeg.baselines import make_baseline
+from sklearn_eeg.benchmark import fit_predict_risk, load_dataset
+from sklearn_eeg.config import FeaturesConfig
 from sklearn_eeg.metrics import window_metrics
 from sklearn_eeg.model_selection import loso_splits
 from sklearn_eeg.scoring import tune_threshold
@@ -320,10 +322,7 @@ class FoldObjective:
         estimator = build_estimator(
             params, fixed_params=self.fixed_params.get(params["model"]), random_state=self.random_state
         )
-        labeled = train[self.y[train] >= 0]  # excluded windows (-1) get a risk, never a training label
-        estimator.fit(X[labeled], self.y[labeled])
-        risk_val = estimator.predict_proba(X[val])[:, 1]
-        risk_test = estimator.predict_proba(X[test])[:, 1]
+        _, (risk_val, risk_test) = fit_predict_risk(estimator, X, self.y, train, val, test)
         alarm = {**self.alarm_params, **params["alarm_params"]}
         row = tune_threshold(
             risk_val,
@@ -723,9 +722,6 @@ def sweep_from_config(
     -------
     study : optuna.Study
     """
-    from sklearn_eeg.benchmark import load_dataset
-    from sklearn_eeg.config import FeaturesConfig
-
     if space not in SPACES:
         raise ValueError(f"space must be one of {sorted(SPACES)}, got {space!r}")
     if space == "cnn":

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import types
 import urllib.request
 from functools import partial
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 from optuna.trial import TrialState
 
 from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg import studies
 from sklearn_eeg.config import load_config
 from sklearn_eeg.model_selection import loso_splits
 from sklearn_eeg.scoring import tune_threshold
@@ -408,7 +408,7 @@ def test_sweep_script_precomputes_each_feature_set_once_and_runs_the_study(data,
         calls.append((cfg.data.preset, cfg.features.feature_set, features, cfg.seed))
         return data[0][cfg.features.feature_set], y, groups, meta
 
-    monkeypatch.setitem(sys.modules, "sklearn_eeg.benchmark", types.SimpleNamespace(load_dataset=load_dataset))
+    monkeypatch.setattr(studies, "load_dataset", load_dataset)
     argv = ["--study", "cli", "--preset", "tiny", "--n_trials", "2", "--models", "logreg", "--fah_target", "1.0",
             "--seed", "3", "--studies_dir", str(tmp_path / "studies"), "--out_dir", str(tmp_path / "tables"), "--quiet"]
     assert load_sweep_script().main(argv) == 0
