@@ -20,6 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sklearn_eeg.cli import PRESET_CHOICES
 from sklearn_eeg.config import ConfigError, load_config
 from sklearn_eeg.studies import CLASSICAL_MODELS, FEATURE_SETS, sweep_from_config
 
@@ -42,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out_dir", default="reports/tables", help="sweep_results.csv and best_config.txt (default: %(default)s)")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML run config (default: %(default)s)")
     parser.add_argument("--data_root", help="CHB-MIT(-like) folder; default: the embedded synthetic dataset")
-    parser.add_argument("--preset", choices=("default", "tiny", "null"), help="embedded synthetic preset")
+    parser.add_argument("--preset", choices=PRESET_CHOICES, help="embedded synthetic preset")
     parser.add_argument("--subjects", nargs="+", help="'all' or subject ids (chb01 chb02 ...)")
     parser.add_argument("--cache_dir", help="cache folder for the synthetic data, windows and features")
     parser.add_argument("--n_val_subjects", type=int, help="rotating validation subjects per fold")

@@ -1,6 +1,6 @@
-"""Ablations of the classical LOSO benchmark: alarm post-processing and risk calibration.
+"""Ablations: alarm post-processing and risk calibration (classical LOSO), loss function (deep).
 
-Both ablations reuse one set of fitted leave-one-subject-out folds. :func:`fit_loso_folds` fits
+The two classical ablations reuse one set of fitted LOSO folds. :func:`fit_loso_folds` fits
 every fold **once** (training subjects' labeled windows only, as in
 :func:`sklearn_eeg.benchmark.run_loso`) and keeps the validation and test risk of every window of
 the full timeline (excluded windows included). Then
@@ -20,35 +20,46 @@ not invariant under a nonlinear rescaling of the risk.
 
 :func:`run_ablations` runs both and writes ``<out_dir>/tables/alarm_ablation.csv``,
 ``alarm_ablation_summary.csv``, ``calibration_comparison.csv``, ``calibration_summary.csv`` and
-``calibration_reliability.csv``. The loss comparison (BCE with ``pos_weight`` vs focal loss) needs
-the CNN and is not part of this module.
+``calibration_reliability.csv``.
+
+:func:`loss_comparison` trains the same deep model (:func:`sklearn_eeg.deep_training.run_deep`:
+same data, split, seed and hyper-parameters) once per loss -- BCE with ``pos_weight`` vs focal
+loss -- and compares the test metrics per subject: mean ± std per loss
+(``loss_comparison_summary.csv``) and the paired per-subject differences to the first loss
+(``loss_comparison_paired.csv``, :func:`paired_loss_differences`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
+from scipy.stats import wilcoxon
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
 from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model, summarize_results
+from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
 from sklearn_eeg.model_selection import assert_disjoint_subjects, loso_splits
 from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
     "ALARM_SETTINGS",
+    "LOSSES",
     "FoldRisk",
     "alarm_ablation",
     "calibration_comparison",
     "expected_calibration_error",
     "fit_loso_folds",
     "fit_sigmoid_calibrator",
+    "loss_comparison",
+    "paired_loss_differences",
     "run_ablations",
     "summarize_ablation",
 ]
@@ -61,6 +72,9 @@ ALARM_SETTINGS: dict[str, dict] = {
     "persistence": {"smoothing": None, "persistence": 3},
     "all": {"smoothing": "ema", "alpha": 0.3, "persistence": 3},
 }
+
+#: Losses compared by :func:`loss_comparison` (the first is the reference of the paired differences).
+LOSSES: tuple[str, ...] = ("bce", "focal")
 
 _FOLD_COLUMNS = ("fold", "test_subject", "val_subjects")
 _OPERATING_COLUMNS = (
@@ -515,4 +529,245 @@ def run_ablations(
         directory.mkdir(parents=True, exist_ok=True)
         for stem, table in tables.items():
             table.to_csv(directory / f"{stem}.csv", index=False)
+    return tables
+
+
+# ----------------------------------------------------------------------------------------------
+# loss comparison (deep models)
+
+#: Per-subject columns of :func:`loss_comparison` and whether higher is better (paired differences).
+_PAIRED_METRICS: dict[str, bool] = {
+    "auroc": True,
+    "auprc": True,
+    "brier": False,
+    "sensitivity": True,
+    "fah": False,
+    "ioc": True,
+    "time_in_warning": False,
+}
+_WINDOW_METRICS = ("auroc", "auprc", "brier")
+_RUN_COLUMNS = ("n_train", "n_valid", "test_n_pos", "test_n_neg", "best_epoch", "epochs_run")
+_TUNING_COLUMNS = ("threshold", "val_fah", "val_sensitivity")  # unprefixed in run_deep's per-subject table
+_LOSS_COLUMNS = (
+    "loss",
+    "subject",
+    "fah_target",
+    "n_train",
+    "n_valid",
+    "n_test",
+    "test_n_pos",
+    "test_n_neg",
+    "pos_weight",
+    "focal_gamma",
+    "focal_alpha",
+    "best_epoch",
+    "epochs_run",
+    "valid_auroc",
+    "auroc",
+    "auprc",
+    "brier",
+    *_OPERATING_COLUMNS,
+    "run_dir",
+    "model_dir",
+)
+
+
+def _loss_rows(per_subject: pd.DataFrame, run_dir: Path, loss: str, fah_targets: Sequence[float]) -> list[dict]:
+    """Long rows (subject x FAH target) from one :class:`~sklearn_eeg.deep_training.DeepRunResult` table."""
+    rows = []
+    for subject_row in per_subject.to_dict("records"):
+        model_manifest = json.loads((run_dir / subject_row["model_dir"] / "manifest.json").read_text())
+        params = model_manifest["params"]
+        if params["loss"] != loss:
+            raise RuntimeError(f"run {run_dir} trained loss {params['loss']!r}, expected {loss!r}")
+        base = {
+            "loss": loss,
+            "subject": subject_row["subject"],
+            **{k: subject_row[k] for k in _RUN_COLUMNS},
+            "n_test": subject_row["test_n_pos"] + subject_row["test_n_neg"],
+            "pos_weight": model_manifest["pos_weight"],
+            "focal_gamma": params["focal_gamma"] if loss == "focal" else np.nan,
+            "focal_alpha": params["focal_alpha"] if loss == "focal" and params["focal_alpha"] is not None else np.nan,
+            "valid_auroc": subject_row["valid_auroc"],
+            **{k: subject_row[f"test_{k}"] for k in _WINDOW_METRICS},
+            "run_dir": str(run_dir),
+            "model_dir": str(run_dir / subject_row["model_dir"]),
+        }
+        for target in fah_targets:
+            at = f"@{target:g}"
+            point = {k: subject_row[(k if k in _TUNING_COLUMNS else f"test_{k}") + at] for k in _OPERATING_COLUMNS}
+            rows.append({**base, "fah_target": float(target), **point})
+    return rows
+
+
+def paired_loss_differences(results: pd.DataFrame, *, reference: str | None = None) -> pd.DataFrame:
+    """Per-subject differences of every loss to a reference loss, with a Wilcoxon signed-rank test.
+
+    The window metrics (``auroc``, ``auprc``, ``brier``) are compared once per subject, the alarm
+    metrics (``sensitivity``, ``fah``, ``ioc``, ``time_in_warning``) per subject and FAH target.
+    Subjects where either value is NaN (e.g. a test part with one class) are left out. The test
+    uses subjects as the unit: with fewer than 6 non-tied subjects no two-sided p-value can fall
+    below 0.05, and the table is descriptive.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`loss_comparison` (``loss``, ``subject``, ``fah_target`` and the metric columns).
+    reference : str, optional
+        Loss the others are compared with; default the first loss of ``results``.
+
+    Returns
+    -------
+    paired : DataFrame
+        One row per other loss x metric (x FAH target for the alarm metrics; NaN ``fah_target`` for
+        window metrics): ``loss``, ``reference``, ``metric``, ``fah_target``, ``higher_is_better``,
+        ``n_pairs``, ``mean_diff``, ``std_diff``, ``median_diff`` (``loss - reference``), ``n_better``,
+        ``n_worse``, ``n_tied`` (subjects where ``loss`` beats / loses to / ties the reference) and
+        ``wilcoxon_p`` (two-sided, exact for small samples; NaN when every pair is tied).
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"loss": ["bce", "bce", "focal", "focal"], "subject": ["a", "b", "a", "b"],
+    ...                         "fah_target": 0.5, "auroc": [0.7, 0.8, 0.75, 0.9]})
+    >>> paired = paired_loss_differences(results)
+    >>> paired[["loss", "metric", "n_pairs", "n_better"]].to_dict("records")
+    [{'loss': 'focal', 'metric': 'auroc', 'n_pairs': 2, 'n_better': 2}]
+    """
+    losses = list(pd.unique(results["loss"]))
+    reference = losses[0] if reference is None else reference
+    if reference not in losses:
+        raise ValueError(f"reference loss {reference!r} not in the results (losses: {losses})")
+    rows = []
+    for metric, higher_is_better in _PAIRED_METRICS.items():
+        if metric not in results:
+            continue
+        keys = ["subject"] if metric in _WINDOW_METRICS else ["fah_target", "subject"]
+        table = results.drop_duplicates(["loss", *keys]).pivot(index=keys, columns="loss", values=metric)
+        for loss in losses:
+            if loss == reference:
+                continue
+            diff = (table[loss] - table[reference]).dropna()
+            groups = diff.groupby(level="fah_target") if "fah_target" in keys else [(np.nan, diff)]
+            for target, d in groups:
+                rows.append({"loss": loss, "reference": reference, "metric": metric, "fah_target": target,
+                             "higher_is_better": higher_is_better, **_paired_stats(d.to_numpy(), higher_is_better)})
+    columns = ["loss", "reference", "metric", "fah_target", "higher_is_better", "n_pairs", "mean_diff", "std_diff",
+               "median_diff", "n_better", "n_worse", "n_tied", "wilcoxon_p"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _paired_stats(diff: np.ndarray, higher_is_better: bool) -> dict:
+    signed = diff if higher_is_better else -diff
+    nonzero = diff[diff != 0]
+    return {
+        "n_pairs": len(diff),
+        "mean_diff": float(diff.mean()) if len(diff) else np.nan,
+        "std_diff": float(diff.std(ddof=1)) if len(diff) > 1 else np.nan,
+        "median_diff": float(np.median(diff)) if len(diff) else np.nan,
+        "n_better": int((signed > 0).sum()),
+        "n_worse": int((signed < 0).sum()),
+        "n_tied": int((diff == 0).sum()),
+        "wilcoxon_p": float(wilcoxon(nonzero).pvalue) if len(nonzero) else np.nan,
+    }
+
+
+def loss_comparison(
+    cfg: RunConfig,
+    *,
+    losses: Sequence[str] = LOSSES,
+    model: str = "cnn",
+    mode: str = "patient",
+    test_subjects: Sequence[str] | None = None,
+    train_fraction: float = 0.7,
+    valid_fraction: float = 0.2,
+    out_dir: str | Path | None = None,
+    n_threads: int | None = 2,
+    verbose: int = 0,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Train the same deep model once per loss and compare the test metrics per subject.
+
+    Every run is a :func:`sklearn_eeg.deep_training.run_deep` call with the same data, split,
+    seed (``cfg.seed``: same initial weights and batch order) and estimator parameters
+    (``cfg.model.params`` when ``cfg.model.name == model``, else the estimator defaults); only
+    ``loss`` changes. Both losses use the same ``pos_weight`` parameter (default ``"auto"``: the
+    negative-to-positive ratio of the labeled training windows of each model, validation tail
+    included, never test windows), so BCE is weighted and the focal loss ``FL = -w_t (1 - p_t)^gamma
+    log(p_t)`` multiplies its positive term by the same ``pos_weight`` (and by ``focal_alpha`` when
+    set); ``focal_gamma`` and ``focal_alpha`` come from the parameters (defaults 2.0 and None).
+    Thresholds are tuned per loss on that model's validation tail and applied unchanged to test.
+    The run folders (models, curves, predictions) are kept and named in the table.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Data, labeling, alarms (``fah_targets``), seed, ``output_dir`` and estimator parameters.
+    losses : sequence of {"bce", "focal"}, default=("bce", "focal")
+        Losses to train; the first is the reference of the paired differences.
+    model : {"cnn", "fusion"}, default="cnn"
+    mode : {"patient", "loso-fold"}, default="patient"
+        One :func:`run_deep` per loss with a chronological split of every subject, or one
+        leave-one-subject-out fold per loss and test subject.
+    test_subjects : sequence of str, optional
+        Held-out subjects of ``mode="loso-fold"`` (default ``cfg.data.subjects``; one of the two is
+        required there). Not used by ``mode="patient"``.
+    train_fraction, valid_fraction, n_threads, verbose :
+        As in :func:`run_deep`.
+    out_dir : str or Path, optional
+        Output root (default ``cfg.output_dir``): run folders go to ``<out_dir>/runs/``, the tables to
+        ``<out_dir>/tables/``: ``loss_comparison.csv``, ``loss_comparison_summary.csv``,
+        ``loss_comparison_paired.csv``. :func:`run_deep` also appends its rows to ``metrics.csv``.
+    progress : bool, default=False
+        Progress bars over the runs and, inside each run, :func:`run_deep`'s (loading, models).
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        ``loss_comparison``: one row per loss x test subject x FAH target: ``loss``, ``subject``,
+        ``fah_target``, ``n_train``, ``n_valid``, ``n_test`` (labeled test windows), ``test_n_pos``,
+        ``test_n_neg``, ``pos_weight``, ``focal_gamma``, ``focal_alpha`` (NaN for BCE),
+        ``best_epoch``, ``epochs_run``, ``valid_auroc``, the test window metrics ``auroc``,
+        ``auprc``, ``brier``, the operating point columns of :func:`alarm_ablation`, ``run_dir`` and
+        ``model_dir``. ``loss_comparison_summary``: :func:`summarize_ablation` by ``loss`` (mean ±
+        std over subjects; ``n_folds`` counts subjects). ``loss_comparison_paired``:
+        :func:`paired_loss_differences`.
+    """
+    from sklearn_eeg.deep_training import MODELS, MODES, run_deep  # torch only when a deep model runs
+
+    losses = list(losses)
+    if not losses or len(set(losses)) != len(losses) or not set(losses) <= set(LOSSES):
+        raise ValueError(f"losses must be distinct values among {LOSSES}, got {losses}")
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode == "loso-fold":
+        test_subjects = list(test_subjects or cfg.data.subjects or [])
+        if not test_subjects:
+            raise ValueError("mode='loso-fold' needs test_subjects (or cfg.data.subjects)")
+    folds = [None] if mode == "patient" else test_subjects
+    out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
+    base_params = dict(cfg.model.params) if cfg.model.name == model else {}
+    runs = [(loss, subject) for loss in losses for subject in folds]
+    rows = []
+    bar = tqdm(runs, desc="loss comparison", unit="run", disable=not progress)
+    for loss, subject in bar:
+        bar.set_postfix(loss=loss, **({} if subject is None else {"test_subject": subject}))
+        params = {**base_params, "loss": loss}
+        run_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))
+        result = run_deep(
+            run_cfg, model=model, mode=mode, test_subject=subject, train_fraction=train_fraction,
+            valid_fraction=valid_fraction, out_dir=out_dir, n_threads=n_threads, verbose=verbose, progress=progress,
+        )
+        rows.extend(_loss_rows(result.per_subject, result.run_dir, loss, cfg.alarms.fah_targets))
+    results = pd.DataFrame(rows, columns=list(_LOSS_COLUMNS))
+    tables = {
+        "loss_comparison": results,
+        "loss_comparison_summary": summarize_ablation(results, "loss"),
+        "loss_comparison_paired": paired_loss_differences(results),
+    }
+    directory = out_dir / "tables"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem, table in tables.items():
+        table.to_csv(directory / f"{stem}.csv", index=False)
     return tables

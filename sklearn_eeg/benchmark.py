@@ -47,6 +47,7 @@ from sklearn_eeg.model_selection import (
     ChronologicalSeizureSplit,
     assert_chronological,
     assert_disjoint_subjects,
+    clip_n_val_subjects,
     loso_splits,
 )
 from sklearn_eeg.reporting.predictions import write_predictions
@@ -495,7 +496,9 @@ def run_loso(
         Model name (see :func:`make_model`) or an unfitted classifier with ``predict_proba``;
         cloned for every fold.
     n_val_subjects : int, default=1
-        Validation subjects per fold (threshold tuning only; never used for fitting).
+        Validation subjects per fold (threshold tuning only; never used for fitting). More than
+        the number of subjects minus 2 is lowered to it with a warning (see
+        :func:`~sklearn_eeg.model_selection.clip_n_val_subjects`); fewer than 3 subjects raise.
     test_subjects : sequence of str, optional
         Run only the folds testing these subjects (the folds themselves, and so the results, do not
         depend on this choice).
@@ -534,6 +537,7 @@ def run_loso(
     y, groups, meta = _check_inputs(X, y, groups, meta)
     estimator = _as_estimator(model, X, random_state)
     name = model_name or _model_name(model)
+    n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)
     folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     names = [f"fold_{groups[test][0]}" for _, _, test in folds]
     if test_subjects is not None:

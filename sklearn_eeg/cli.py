@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sklearn_eeg.datasets.synthetic import PRESETS
+
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 MODEL_CHOICES = ("logreg", "hgb", "mlp", "cnn", "fusion")
-PRESET_CHOICES = ("default", "tiny", "null")
+PRESET_CHOICES = tuple(PRESETS)
 
 
 def run_parser(description: str | None, *, default_config: str = "default.yaml") -> argparse.ArgumentParser:

@@ -35,6 +35,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,15 @@ from tqdm.auto import tqdm
 
 from .config import RunConfig, config_hash, load_config
 from .datasets.synthetic import embedded_dataset
-from .estimators import ChronologicalSplit, FusionClassifier, SpectrogramCNNClassifier, ValidScoring, save_run
+from .estimators import (
+    ChronologicalSplit,
+    FusionClassifier,
+    SpectrogramCNNClassifier,
+    TimelineScoring,
+    ValidScoring,
+    checkpoint_index,
+    save_run,
+)
 from .features import FeatureExtractor
 from .labeling import STATES
 from .metrics import window_metrics
@@ -59,6 +68,7 @@ from .windows import load_windows
 __all__ = [
     "MODES",
     "MODELS",
+    "SELECT_BY",
     "DeepRunResult",
     "append_metrics_row",
     "chance_auroc_tolerance",
@@ -66,11 +76,16 @@ __all__ = [
     "run_deep",
     "run_deep_from_config",
     "validation_tail",
+    "validation_timeline",
 ]
 
 MODES = ("patient", "loso-fold")
 MODELS = ("cnn", "fusion")
 METRICS_TABLE = Path("tables") / "metrics.csv"
+SELECTION_FAH = 0.5
+SENSITIVITY_KEY = f"valid_sens_fah{SELECTION_FAH:g}"
+SELECT_BY = {"loss": "valid_loss", "auroc": "valid_auroc", "sensitivity": SENSITIVITY_KEY}
+"""Checkpoint criteria of :func:`run_deep` (``select_by``) and the history keys they select on."""
 
 
 @dataclass
@@ -225,6 +240,40 @@ def _valid_groups(meta: pd.DataFrame) -> np.ndarray:
     return (meta["subject"].astype(str) + "|" + meta["label"].astype(str)).to_numpy()
 
 
+def validation_timeline(meta: pd.DataFrame, train: np.ndarray, valid_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the validation tail of ``train`` and of its full timeline (the rows alarms are tuned on).
+
+    The tail is :func:`validation_tail` of the labeled training rows (what the estimator holds out);
+    its full timeline adds the unlabeled (label -1) training rows that fall inside the tail's time
+    span of their subject: they are never trained on, get a risk, and count neither as hits nor as
+    false alarms (the full-timeline rule of ``docs/DATA_CONTRACTS.md``).
+
+    Parameters
+    ----------
+    meta : DataFrame of shape (n_windows, ...)
+        Window table (``subject``, ``t_abs``, ``label``).
+    train : ndarray of int
+        Training rows into ``meta``, labeled or not.
+    valid_fraction : float, default=0.2
+
+    Returns
+    -------
+    tail : ndarray of int
+        Labeled validation rows into ``meta``.
+    timeline : ndarray of int
+        ``tail`` plus the unlabeled rows in its span, sorted by subject and time.
+    """
+    t_abs, subjects, labels = meta["t_abs"].to_numpy(), meta["subject"].to_numpy(), meta["label"].to_numpy()
+    train = np.asarray(train)[np.lexsort((t_abs[train], subjects[train]))]
+    fit_rows = train[labels[train] >= 0]
+    tail = fit_rows[validation_tail(meta.iloc[fit_rows].reset_index(drop=True), valid_fraction)]
+    span_start = pd.Series(t_abs[tail]).groupby(subjects[tail]).min()
+    unlabeled = train[labels[train] < 0]
+    in_span = t_abs[unlabeled] >= span_start.reindex(subjects[unlabeled]).to_numpy(dtype=float)
+    timeline = np.concatenate([tail, unlabeled[in_span]])
+    return tail, timeline[np.lexsort((t_abs[timeline], subjects[timeline]))]
+
+
 # ----------------------------------------------------------------------------------------------
 # metrics helpers
 
@@ -267,20 +316,38 @@ def _auroc_or_nan(y_true: np.ndarray, y_score: np.ndarray, index: np.ndarray | N
     return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
 
 
+def _sensitivity_at_fah(risk: np.ndarray, *, meta: pd.DataFrame, fah_target: float, alarm_params: Mapping[str, Any]) -> float:
+    """Validation sensitivity at the threshold tuned for ``fah_target`` on the same rows (a ``TimelineScoring`` hook)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = tune_threshold(risk, meta, (fah_target,), **alarm_params)
+    return float(table["val_sensitivity"].iloc[0])
+
+
 # ----------------------------------------------------------------------------------------------
 # one model
 
 
-def _make_estimator(model: str, params: Mapping[str, Any], valid_fraction: float, seed: int, verbose: int):
+def _make_estimator(
+    model: str, params: Mapping[str, Any], valid_fraction: float, seed: int, verbose: int,
+    callbacks: Sequence[tuple[str, Any]] = (), checkpoint_dir: Path | None = None,
+):
     cls = {"cnn": SpectrogramCNNClassifier, "fusion": FusionClassifier}[model]
     kwargs = {
         "train_split": ValidSplit(ChronologicalSplit(valid_fraction)),
         "random_state": seed,
         "verbose": verbose,
-        "callbacks": [("valid_auroc", ValidScoring(_auroc_or_nan, name="valid_auroc"))],
+        "callbacks": [("valid_auroc", ValidScoring(_auroc_or_nan, name="valid_auroc")), *callbacks],
+        "checkpoint_dir": checkpoint_dir,
         **params,
     }
     return cls(**kwargs)
+
+
+def _latest_fit_dir(root: Path) -> Path | None:
+    """The ``fit-*`` checkpoint folder under ``root`` with the newest last checkpoint (None if none)."""
+    fits = [d for d in root.glob("fit-*") if (d / "checkpoints.json").is_file() and (d / "last_state.pt").is_file()]
+    return max(fits, key=lambda d: (d / "checkpoints.json").stat().st_mtime, default=None)
 
 
 def _inputs(X: np.ndarray, features: np.ndarray | None, rows: np.ndarray, mean, scale):
@@ -303,12 +370,18 @@ def _fit_one(
     verbose: int,
     fah_targets: Sequence[float],
     alarm_params: Mapping[str, Any],
+    checkpoint_dir: Path,
+    select_by: str = "loss",
+    resume: bool = False,
 ) -> dict:
     """Fit on the labeled ``train`` rows (validation tail held out), predict ``test``, tune thresholds.
 
     Risk is predicted on every test row, labeled or not, so the alarm metrics see the whole
     timeline; the thresholds are tuned on the validation tail plus the unlabeled training-period rows
-    that fall inside its time span (never trained on).
+    that fall inside its time span (never trained on). The same validation timeline gives the
+    per-epoch sensitivity at FAH <= ``SELECTION_FAH`` (ties broken by the validation AUROC); the
+    checkpoint of ``select_by`` becomes the final model. With ``resume``, training continues from the
+    newest checkpoint folder under ``checkpoint_dir`` when there is one.
     """
     t_abs, subjects, labels = meta["t_abs"].to_numpy(), meta["subject"].to_numpy(), meta["label"].to_numpy()
     train = train[np.lexsort((t_abs[train], subjects[train]))]
@@ -318,19 +391,31 @@ def _fit_one(
     if features is not None:  # standardise with training statistics only
         mean = features[fit_rows].mean(axis=0)
         scale = features[fit_rows].std(axis=0) + 1e-6
-    est = _make_estimator(model, params, valid_fraction, seed, verbose)
-    est.fit(_inputs(X, features, fit_rows, mean, scale), meta_fit["label"].to_numpy(), groups=_valid_groups(meta_fit))
-    in_valid = fit_rows[validation_tail(meta_fit, valid_fraction)]
-    span_start = pd.Series(t_abs[in_valid]).groupby(subjects[in_valid]).min()
-    unlabeled = train[labels[train] < 0]
-    in_span = t_abs[unlabeled] >= span_start.reindex(subjects[unlabeled]).to_numpy(dtype=float)
-    val_rows = np.concatenate([in_valid, unlabeled[in_span]])
-    val_rows = val_rows[np.lexsort((t_abs[val_rows], subjects[val_rows]))]
+    in_valid, val_rows = validation_timeline(meta, train, valid_fraction)
+    meta_val = meta.iloc[val_rows].reset_index(drop=True)
+    sensitivity = TimelineScoring(
+        partial(_sensitivity_at_fah, meta=meta_val, fah_target=SELECTION_FAH, alarm_params=dict(alarm_params)),
+        _inputs(X, features, val_rows, mean, scale),
+        name=SENSITIVITY_KEY,
+        tie_breaker="valid_auroc",
+    )
+    est = _make_estimator(model, params, valid_fraction, seed, verbose, [(SENSITIVITY_KEY, sensitivity)], checkpoint_dir)
+    fit_args = (_inputs(X, features, fit_rows, mean, scale), meta_fit["label"].to_numpy())
+    resume_from = _latest_fit_dir(checkpoint_dir) if resume else None
+    if resume_from is not None:
+        est.resume(*fit_args, groups=_valid_groups(meta_fit), checkpoint=resume_from)
+    else:
+        est.fit(*fit_args, groups=_valid_groups(meta_fit))
+    index = checkpoint_index(est.history, list(SELECT_BY.values()))
+    selected = SELECT_BY[select_by]
+    if selected not in index:
+        warnings.warn(f"no epoch has a finite {selected}: keeping the best validation loss", UserWarning, stacklevel=3)
+        selected = "valid_loss"
+    est.restore_checkpoint(selected)
     test = test[np.lexsort((t_abs[test], subjects[test]))]
     val_risk = est.predict_proba(_inputs(X, features, val_rows, mean, scale))[:, 1]
     test_risk = est.predict_proba(_inputs(X, features, test, mean, scale))[:, 1]
     meta_test = meta.iloc[test].reset_index(drop=True)
-    meta_val = meta.iloc[val_rows].reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         thresholds = tune_threshold(
@@ -346,6 +431,7 @@ def _fit_one(
         "n_train": len(fit_rows) - len(in_valid),
         "n_valid": len(in_valid),
         "feature_scaling": None if mean is None else {"mean": mean.tolist(), "scale": scale.tolist()},
+        "checkpoints": {"selected": selected, "folder": est.checkpoint_dir_, **index},
     }
 
 
@@ -360,6 +446,25 @@ def _new_run_dir(out_dir: Path, name: str) -> Path:
     while run_dir.exists():
         run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
     run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _start_run_dir(out_dir: Path, name: str, resume: str | Path | None, manifest: Mapping[str, Any]) -> Path:
+    """A new run folder with a ``status: running`` manifest, or the folder of the run to resume."""
+    if resume is None:
+        run_dir = _new_run_dir(out_dir, name)
+        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+        return run_dir
+    run_dir = Path(resume)
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(run_dir)!r} is not a run folder (no manifest.json)")
+    previous = json.loads(path.read_text())
+    if previous.get("args_hash") != manifest["args_hash"]:
+        raise ValueError(
+            f"cannot resume {str(run_dir)!r}: it was started with other settings "
+            f"(args_hash {previous.get('args_hash')} != {manifest['args_hash']}); pass the same config and arguments"
+        )
     return run_dir
 
 
@@ -421,8 +526,18 @@ def run_deep(
     n_threads: int | None = 2,
     verbose: int = 1,
     progress: bool = True,
+    select_by: str = "loss",
+    resume: str | Path | None = None,
 ) -> DeepRunResult:
     """Train and evaluate a deep model on the dataset of ``cfg``; write the run folder and table row.
+
+    Every model keeps a checkpoint folder (``models/<subject>/checkpoints/fit-*``, see
+    :class:`~sklearn_eeg.estimators.FitCheckpoint`): its best epoch by validation loss, by validation
+    AUROC and by validation sensitivity at FAH <= 0.5 (``valid_sens_fah0.5``: the alarm threshold
+    tuned for FAH <= 0.5 on the validation tail's full timeline, the rows the thresholds are tuned on,
+    and the sensitivity read there; with few validation seizures it ties often, and a tie goes to the
+    higher validation AUROC), plus the last epoch's state for resuming. The manifest lists each
+    checkpoint's epoch and score.
 
     Parameters
     ----------
@@ -450,6 +565,15 @@ def run_deep(
         skorch epoch table (1) or silent (0).
     progress : bool, default=True
         Progress bars while loading and over subjects.
+    select_by : {"loss", "auroc", "sensitivity"}, default="loss"
+        Checkpoint that becomes the final model (and sets the thresholds): best validation loss (the
+        smoothest criterion, and the early-stopping one), AUROC or sensitivity at FAH <= 0.5 (a
+        clinical criterion, but a coarse one on a few validation seizures). Falls back to the loss,
+        with a warning, when the criterion is NaN at every epoch (e.g. no validation seizure).
+    resume : str or Path, optional
+        Folder of an interrupted run started with the same configuration and arguments: finished
+        models are reloaded, the interrupted one continues from its last checkpoint (losing at most
+        one epoch), the rest are trained; outputs are then written as usual.
 
     Returns
     -------
@@ -463,6 +587,8 @@ def run_deep(
         raise ValueError("mode='loso-fold' needs test_subject")
     if not 0.0 < valid_fraction < 1.0:
         raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+    if select_by not in SELECT_BY:
+        raise ValueError(f"select_by must be one of {tuple(SELECT_BY)}, got {select_by!r}")
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
     out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
@@ -491,24 +617,30 @@ def run_deep(
         )
     params = dict(cfg.model.params)
     run_args = {"model": model, "mode": mode, "test_subject": test_subject, "train_fraction": train_fraction,
-                "valid_fraction": valid_fraction}
+                "valid_fraction": valid_fraction, "select_by": select_by}
     args_hash = hashlib.sha256(
         json.dumps({"config": cfg.to_dict(), **run_args}, sort_keys=True, default=str).encode()
     ).hexdigest()[:12]
-    run_dir = _new_run_dir(out_dir, f"deep-{mode}_{model}")
-    per_subject, predictions, thresholds = [], [], []
+    run_dir = _start_run_dir(out_dir, f"deep-{mode}_{model}", resume, {
+        "kind": "deep", "status": "running", "config": cfg.to_dict(), "args": run_args, "args_hash": args_hash})
+    per_subject, predictions, thresholds, checkpoints = [], [], [], {}
     alarm_params = cfg.alarm_params()
     for subject, (train, test) in tqdm(splits.items(), desc="models", disable=not progress):
         fit = _fit_one(
             model, params, X, features, meta, train, test, valid_fraction=valid_fraction, seed=cfg.seed,
             verbose=verbose, fah_targets=cfg.alarms.fah_targets, alarm_params=alarm_params,
+            checkpoint_dir=run_dir / "models" / subject / "checkpoints", select_by=select_by, resume=resume is not None,
         )
         est = fit["estimator"]
+        ckpt = {**fit["checkpoints"], "folder": str(Path(fit["checkpoints"]["folder"]).relative_to(run_dir))}
+        checkpoints[subject] = ckpt
         model_dir = save_run(est, run_dir / "models" / subject,
-                             manifest={"subject": subject, "feature_scaling": fit["feature_scaling"]})
+                             manifest={"subject": subject, "feature_scaling": fit["feature_scaling"], "checkpoints": ckpt})
         _save_curves(list(est.history), run_dir / f"curves_{subject}.png", f"{model} — {mode} — {subject}")
         row = {"subject": subject, "n_train": fit["n_train"], "n_valid": fit["n_valid"],
-               "best_epoch": int(np.argmin([h["valid_loss"] for h in est.history])) + 1,
+               "best_epoch": ckpt[ckpt["selected"]]["epoch"], "selected_by": ckpt["selected"],
+               **{f"best_epoch_{name}": ckpt.get(key, {}).get("epoch") for name, key in SELECT_BY.items()},
+               f"best_{SENSITIVITY_KEY}": ckpt.get(SENSITIVITY_KEY, {}).get("score"),
                "epochs_run": len(est.history), "model_dir": str(model_dir.relative_to(run_dir))}
         row.update({f"valid_{k}": v for k, v in fit["valid_window"].items()})
         row.update({f"test_{k}": v for k, v in fit["test_window"].items()})
@@ -565,6 +697,7 @@ def run_deep(
     predictions_df.to_csv(run_dir / "predictions.csv", index=False)
     manifest = {
         "kind": "deep",
+        "status": "done",
         "config": cfg.to_dict(),
         "config_hash": metrics["config_hash"],
         "args": run_args,
@@ -573,6 +706,7 @@ def run_deep(
         "split": split_table.to_dict("records"),
         "thresholds": threshold_df.to_dict("records"),
         "threshold_tuning": f"validation tail ({valid_fraction:g} of each subject's training windows per class)",
+        "checkpoints": checkpoints,
         "metrics": metrics,
         "per_subject": per_subject_df.to_dict("records"),
     }

@@ -11,9 +11,13 @@ classifiers (``fit``, ``predict_proba`` of shape (n, 2), ``predict``, ``classes_
 * AdamW, gradient clipping, linear warm-up then cosine learning rate (per epoch);
 * a validation tail taken from the *training* data only (:class:`ChronologicalSplit`, per group when
   ``groups`` is passed to ``fit``), early stopping on it and the best epoch restored at the end from an
-  in-memory copy (no files, so parallel CV cannot collide: skorch issue #848); optional per-fit
-  checkpoint files in a unique directory; an optional ``valid_scoring(y_true, y_score, index)`` hook
-  that picks the best epoch instead (e.g. sensitivity at FAH <= 0.5 with the alarm metrics);
+  in-memory copy (no files, so parallel CV cannot collide: skorch issue #848); an optional
+  ``valid_scoring(y_true, y_score, index)`` hook that picks the best epoch instead (e.g. sensitivity
+  at FAH <= 0.5 with the alarm metrics);
+* optional checkpoint files in a unique directory per fit (:class:`FitCheckpoint`): the best weights
+  by every validation score in the history (loss, AUROC, a :class:`TimelineScoring` criterion...),
+  chosen afterwards with ``restore_checkpoint``, and the last epoch's state, from which ``resume``
+  continues an interrupted fit (every ``.pt`` file loads with ``torch.load(weights_only=True)``);
 * ``pos_weight`` from the labels of each fit, BCE or focal loss, a soft-risk multi-task term,
   per-window sample weights and an optional class-balanced sampler;
 * ``random_state`` seeds weights, shuffling and dropout inside ``fit`` without touching the caller's
@@ -32,14 +36,13 @@ import math
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from skorch import NeuralNetBinaryClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, LRScheduler, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import is_dataset, to_tensor
 from torch.utils.data import Dataset, Subset, WeightedRandomSampler
@@ -49,11 +52,14 @@ from .nn.losses import MultiTaskLoss
 from .nn.spectrogram_cnn import SpectrogramCNN
 
 __all__ = [
-    "BestStateCheckpoint",
     "ChronologicalSplit",
+    "FitCheckpoint",
     "FusionClassifier",
     "SpectrogramCNNClassifier",
+    "TimelineScoring",
     "ValidScoring",
+    "WarmupCosineLR",
+    "checkpoint_index",
     "load_run",
     "onset_sample_weight",
     "pack_targets",
@@ -309,6 +315,39 @@ def warmup_cosine(epoch: int, *, warmup_epochs: int, max_epochs: int, min_factor
     return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+class WarmupCosineLR(Callback):
+    """Set the learning rate at the start of every epoch to ``lr * warmup_cosine(epoch, ...)``.
+
+    Stateless (the factor depends on the epoch number only, read from the history), so a fit resumed
+    from a checkpoint continues the schedule exactly where it stopped. Records ``event_lr``.
+
+    Parameters
+    ----------
+    warmup_epochs, max_epochs : int
+        As in :func:`warmup_cosine`.
+    """
+
+    def __init__(self, warmup_epochs: int, max_epochs: int) -> None:
+        self.warmup_epochs = warmup_epochs
+        self.max_epochs = max_epochs
+
+    def on_epoch_begin(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
+        epoch = len(net.history) - 1  # the row of this epoch is already open
+        lr = net.lr * warmup_cosine(epoch, warmup_epochs=self.warmup_epochs, max_epochs=self.max_epochs)
+        for name in net._optimizers:
+            for group in getattr(net, name + "_").param_groups:
+                group["lr"] = lr
+        net.history.record("event_lr", lr)
+
+
+def _selection_key(row: Mapping[str, Any], name: str, lower_is_better: bool, tie_breaker: str | None) -> tuple[float, ...]:
+    """Lexicographic key of an epoch (higher is better; NaN or missing counts as -inf)."""
+    values = [(row.get(name), -1.0 if lower_is_better else 1.0)]
+    if tie_breaker is not None:
+        values.append((row.get(tie_breaker), 1.0))
+    return tuple(sign * v if v is not None and np.isfinite(v) else -math.inf for v, sign in values)
+
+
 class ValidScoring(Callback):
     """Score the validation split each epoch with ``scoring(y_true, y_score, index)``.
 
@@ -317,60 +356,212 @@ class ValidScoring(Callback):
     run the alarm metrics (e.g. sensitivity at FAH <= 0.5). Records ``name`` and ``name + "_best"`` in
     the history; the estimator then early-stops on and restores the best epoch of this score.
 
+    An epoch is best when its score is strictly better than every earlier one; with ``tie_breaker``
+    (the history key of a score recorded earlier in the same epoch, higher is better, e.g.
+    ``"valid_auroc"``) an equal score with a strictly higher tie-breaker also wins. NaN never beats a
+    number (it ranks as the worst score). The running best is read back from the history when
+    training starts, so a resumed fit (:meth:`SpectrogramCNNClassifier.resume`) continues it.
+
     Parameters
     ----------
     scoring : callable
         ``scoring(y_true (n_valid,), y_score (n_valid,), index (n_valid,)) -> float``.
     name : str, default="valid_score"
     lower_is_better : bool, default=False
+    tie_breaker : str or None, default=None
     """
 
-    def __init__(self, scoring: Callable[[np.ndarray, np.ndarray, np.ndarray], float], name: str = "valid_score", lower_is_better: bool = False) -> None:
+    def __init__(
+        self,
+        scoring: Callable[[np.ndarray, np.ndarray, np.ndarray], float],
+        name: str = "valid_score",
+        lower_is_better: bool = False,
+        tie_breaker: str | None = None,
+    ) -> None:
         self.scoring = scoring
         self.name = name
         self.lower_is_better = lower_is_better
+        self.tie_breaker = tie_breaker
+
+    def _key(self, row: Mapping[str, Any]) -> tuple[float, ...]:
+        return _selection_key(row, self.name, self.lower_is_better, self.tie_breaker)
 
     def on_train_begin(self, net: NeuralNetBinaryClassifier, X: Any = None, y: Any = None, **kwargs: Any) -> None:
-        self.best_score_ = math.inf if self.lower_is_better else -math.inf
+        keys = [self._key(row) for row in net.history if self.name in row]
+        self.best_key_ = max(keys, default=self._key({}))
 
-    def on_epoch_end(self, net: NeuralNetBinaryClassifier, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any) -> None:
+    def _score(self, net: NeuralNetBinaryClassifier, dataset_valid: Any) -> float:
         if dataset_valid is None:
-            raise ValueError("ValidScoring needs a validation split (train_split is None)")
+            raise ValueError(f"{type(self).__name__} needs a validation split (train_split is None)")
         y_true, index = _dataset_labels(dataset_valid)
         y_score = net.predict_proba(dataset_valid)[:, 1]
-        score = float(self.scoring(y_true, y_score, index))
-        is_best = score < self.best_score_ if self.lower_is_better else score > self.best_score_
+        return float(self.scoring(y_true, y_score, index))
+
+    def on_epoch_end(self, net: NeuralNetBinaryClassifier, dataset_train: Any = None, dataset_valid: Any = None, **kwargs: Any) -> None:
+        net.history.record(self.name, self._score(net, dataset_valid))
+        key = self._key(net.history[-1])
+        is_best = key > self.best_key_
         if is_best:
-            self.best_score_ = score
-        net.history.record(self.name, score)
+            self.best_key_ = key
         net.history.record(self.name + "_best", bool(is_best))
 
 
-class BestStateCheckpoint(Callback):
-    """Write the module's ``state_dict`` whenever ``monitor`` (a ``*_best`` history flag) is True.
+class TimelineScoring(ValidScoring):
+    """Score fixed held-out windows each epoch with ``scoring(y_score)``: the risk of every window.
+
+    For criteria that need windows the estimator never fits on, such as the unlabeled (ictal,
+    postictal, excluded) windows inside the validation tail's time span: with them, the alarm metrics
+    run on the validation's full timeline (``scoring`` closes over their window table). Selection,
+    ties and resuming work as in :class:`ValidScoring`.
+
+    Parameters
+    ----------
+    scoring : callable
+        ``scoring(y_score (n_windows,)) -> float``.
+    X : array-like or mapping
+        The windows, in the layout the estimator's ``predict_proba`` takes.
+    name : str, default="valid_score"
+    lower_is_better : bool, default=False
+    tie_breaker : str or None, default=None
+    """
+
+    def __init__(
+        self,
+        scoring: Callable[[np.ndarray], float],
+        X: Any,
+        name: str = "valid_score",
+        lower_is_better: bool = False,
+        tie_breaker: str | None = None,
+    ) -> None:
+        super().__init__(scoring, name=name, lower_is_better=lower_is_better, tie_breaker=tie_breaker)
+        self.X = X
+
+    def _score(self, net: NeuralNetBinaryClassifier, dataset_valid: Any) -> float:
+        return float(self.scoring(net.predict_proba(self.X)[:, 1]))
+
+
+class FitCheckpoint(Callback):
+    """Per-fit checkpoint folder: the best weights by each validation criterion, and the last state.
 
     Each fit writes into its own new directory under ``root`` (``tempfile.mkdtemp``), so parallel
-    folds and trials never overwrite each other (skorch issue #848). The file path is stored on the
-    net as ``checkpoint_path_``; load it with ``torch.load(path, weights_only=True)``.
+    folds and trials never overwrite each other (skorch issue #848); a resumed fit keeps writing into
+    the directory it resumes from. The directory is stored on the net as ``checkpoint_dir_``. Files:
+
+    * ``best_<key>.pt`` -- the module ``state_dict`` of the latest epoch whose history flag
+      ``<key>_best`` was True, for every monitored key (by default every ``valid_*`` key with a flag:
+      ``valid_loss``, ``valid_auroc``, ``valid_sens_fah0.5``...);
+    * ``last_module.pt``, ``last_optimizer.pt``, ``last_history.json``, ``last_state.pt`` (torch RNG
+      states and the fp16 gradient scaler) -- written at the end of every epoch, so an interrupted fit
+      loses at most the epoch in progress (see :meth:`SpectrogramCNNClassifier.resume`);
+    * ``checkpoints.json`` -- for each checkpoint its file, epoch and score.
+
+    Every ``.pt`` file loads with ``torch.load(path, weights_only=True)``. The callback should run
+    after every scoring callback of the epoch (the estimators place it there).
 
     Parameters
     ----------
     root : str or Path
         Parent directory (created if missing).
-    monitor : str, default="valid_loss_best"
+    monitors : sequence of str or None, default=None
+        History keys to keep a best checkpoint for; None = every ``valid_*`` key with a ``_best`` flag.
     """
 
-    def __init__(self, root: str | Path, monitor: str = "valid_loss_best") -> None:
+    def __init__(self, root: str | Path, monitors: tuple[str, ...] | None = None) -> None:
         self.root = root
-        self.monitor = monitor
+        self.monitors = monitors
 
     def on_train_begin(self, net: NeuralNetBinaryClassifier, X: Any = None, y: Any = None, **kwargs: Any) -> None:
+        if len(net.history) and getattr(net, "checkpoint_dir_", None) is not None:
+            return  # resumed fit: continue in the same folder
         Path(self.root).mkdir(parents=True, exist_ok=True)
-        net.checkpoint_path_ = Path(tempfile.mkdtemp(prefix="fit-", dir=self.root)) / "best_params.pt"
+        net.checkpoint_dir_ = Path(tempfile.mkdtemp(prefix="fit-", dir=self.root))
+
+    def _monitors(self, row: Mapping[str, Any]) -> list[str]:
+        if self.monitors is not None:
+            return list(self.monitors)
+        return [k[: -len("_best")] for k in row if k.startswith("valid_") and k.endswith("_best")]
 
     def on_epoch_end(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
-        if net.history[-1].get(self.monitor, False):
-            torch.save(net.module_.state_dict(), net.checkpoint_path_)
+        directory = Path(net.checkpoint_dir_)
+        row = net.history[-1]
+        state = {k: v.detach().cpu() for k, v in net.module_.state_dict().items()}
+        for key in self._monitors(row):
+            if row.get(key + "_best", False):
+                torch.save(state, directory / f"best_{key}.pt")
+        net.save_params(
+            f_params=directory / "last_module.pt",
+            f_optimizer=directory / "last_optimizer.pt",
+            f_history=directory / "last_history.json",
+        )
+        torch.save(_train_state(net), directory / "last_state.pt")
+        (directory / "checkpoints.json").write_text(json.dumps(checkpoint_index(net.history, self._monitors(row)), indent=2))
+
+
+def checkpoint_index(history: Any, monitors: list[str]) -> dict[str, dict[str, Any]]:
+    """Epoch and score of each checkpoint of a :class:`FitCheckpoint` folder, read from the history.
+
+    Parameters
+    ----------
+    history : skorch.History or list of dict
+        Per-epoch rows with ``epoch``, the monitored scores and their ``_best`` flags.
+    monitors : list of str
+        Monitored history keys.
+
+    Returns
+    -------
+    dict
+        ``{key: {"file": "best_<key>.pt", "epoch": int, "score": float}}`` for every monitor with a
+        best epoch, plus ``"last": {"file": "last_module.pt", "epoch": int}``.
+    """
+    index: dict[str, dict[str, Any]] = {}
+    for key in monitors:
+        best = [row for row in history if row.get(key + "_best", False)]
+        if best:
+            index[key] = {"file": f"best_{key}.pt", "epoch": int(best[-1]["epoch"]), "score": _json_safe(best[-1][key])}
+    if len(history):
+        index["last"] = {"file": "last_module.pt", "epoch": int(history[-1]["epoch"])}
+    return index
+
+
+def _train_state(net: NeuralNetBinaryClassifier) -> dict[str, Any]:
+    """RNG and gradient-scaler state of a fit (tensors and numbers only: ``weights_only``-loadable)."""
+    state: dict[str, Any] = {"torch_rng": torch.get_rng_state()}
+    device = torch.device(net.device)
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    if net.grad_scaler_ is not None:
+        state["grad_scaler"] = net.grad_scaler_.state_dict()
+    return state
+
+
+class _ResumableEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` whose patience count continues from the history on a resumed fit.
+
+    An improvement is a strict one (``threshold=0``), the same rule as the ``<monitor>_best`` flags, so
+    the best epoch it restores is the ``best_<monitor>.pt`` checkpoint; ``resume_weights_`` (set by
+    :meth:`SpectrogramCNNClassifier.resume`) holds those weights when the best epoch precedes the
+    resumed part.
+    """
+
+    def on_train_begin(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
+        super().on_train_begin(net, **kwargs)
+        for row in net.history:
+            score = row.get(self.monitor)
+            if score is not None and self._is_score_improved(score):
+                self.misses_ = 0
+                self.dynamic_threshold_ = self._calc_new_threshold(score)
+                self.best_epoch_ = row["epoch"]
+            else:
+                self.misses_ += 1
+        self.best_model_weights_ = getattr(self, "resume_weights_", None) if len(net.history) else None
+
+    def on_train_end(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
+        super().on_train_end(net, **kwargs)
+        self.resume_weights_ = None
+
+    def stopped(self) -> bool:
+        """Whether the patience was used up by the epochs in the history (after ``on_train_begin``)."""
+        return self.misses_ >= self.patience
 
 
 def _sigmoid_proba(logits: torch.Tensor) -> torch.Tensor:
@@ -476,7 +667,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
 
     @property
     def _default_callbacks(self) -> list[tuple[str, Callback | None]]:
-        monitor, lower = ("valid_loss", True) if self.valid_scoring is None else ("valid_score", False)
+        monitor, lower = self._early_stopping_monitor()
         callbacks: list[tuple[str, Callback | None]] = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
@@ -484,25 +675,35 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         ]
         if self.valid_scoring is not None:
             callbacks.append(("valid_score", ValidScoring(self.valid_scoring)))
-        callbacks.append(
-            (
-                "lr_scheduler",
-                LRScheduler(
-                    policy=torch.optim.lr_scheduler.LambdaLR,
-                    lr_lambda=partial(warmup_cosine, warmup_epochs=self.warmup_epochs, max_epochs=self.max_epochs),
-                    step_every="epoch",
-                ),
-            )
-        )
+        callbacks.append(("lr_scheduler", WarmupCosineLR(self.warmup_epochs, self.max_epochs)))
         if self.train_split is not None:
+            if self.checkpoint_dir is not None:
+                callbacks.append(("checkpoint", FitCheckpoint(self.checkpoint_dir)))
             patience = self.max_epochs + 1 if self.patience is None else self.patience
             callbacks.append(
-                ("early_stopping", EarlyStopping(monitor=monitor, patience=patience, lower_is_better=lower, load_best=True))
+                (
+                    "early_stopping",
+                    _ResumableEarlyStopping(
+                        monitor=monitor, patience=patience, lower_is_better=lower, load_best=True,
+                        threshold=0.0, threshold_mode="abs",
+                    ),
+                )
             )
-            if self.checkpoint_dir is not None:
-                callbacks.append(("checkpoint", BestStateCheckpoint(self.checkpoint_dir, monitor=monitor + "_best")))
         callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    def _early_stopping_monitor(self) -> tuple[str, bool]:
+        return ("valid_loss", True) if self.valid_scoring is None else ("valid_score", False)
+
+    def _yield_callbacks(self) -> Iterator[tuple[str, Callback, bool]]:
+        # checkpoint and early stopping after the user's callbacks (e.g. a ValidScoring): they read
+        # every score of the epoch, and an early stop never skips the epoch's checkpoint
+        items = list(super()._yield_callbacks())
+        last = [item for item in items if item[0] in ("checkpoint", "early_stopping")]
+        others = [item for item in items if item[0] not in ("checkpoint", "early_stopping")]
+        n_logs = sum(isinstance(item[1], PrintLog) or item[1] is PrintLog for item in others)
+        cut = len(others) - n_logs
+        yield from others[:cut] + last + others[cut:]
 
     # --- validation and set-up -------------------------------------------------------------------
 
@@ -590,6 +791,73 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         -------
         self
         """
+        target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
+        try:
+            with torch.random.fork_rng(devices=self._rng_devices(), enabled=self.random_state is not None):
+                if self.random_state is not None:
+                    torch.manual_seed(self.random_state)
+                super().fit(X, target)
+        finally:
+            self._fit_groups_ = None
+        return self
+
+    def resume(
+        self,
+        X: Any,
+        y: np.ndarray | None = None,
+        *,
+        checkpoint: str | Path | None = None,
+        y_soft: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+    ) -> "_EEGNetClassifier":
+        """Continue an interrupted :meth:`fit` from the ``last`` checkpoint for the remaining epochs.
+
+        Needs ``checkpoint_dir`` (the fit's :class:`FitCheckpoint` folder) and the same parameters
+        and data as the interrupted fit. Module, optimizer, history, torch RNG states (and the fp16
+        gradient scaler) come back from the end of the last finished epoch; the learning-rate
+        schedule, the running best scores and the early-stopping patience continue from the history;
+        new checkpoints go to the same folder. A seeded fit resumed this way ends with the same
+        weights as an uninterrupted one on the same device. A fit that had already finished (all
+        epochs, or stopped early) is not trained further; its final weights are restored.
+
+        Parameters
+        ----------
+        X, y, y_soft, sample_weight, groups
+            As in :meth:`fit`.
+        checkpoint : str or Path, default=None
+            The fit's checkpoint folder (``checkpoint_dir_`` of the interrupted estimator, a
+            ``fit-*`` folder under ``checkpoint_dir``); None = this estimator's ``checkpoint_dir_``.
+
+        Returns
+        -------
+        self
+        """
+        directory = Path(checkpoint if checkpoint is not None else getattr(self, "checkpoint_dir_", ""))
+        if not (directory / "last_module.pt").is_file():
+            raise FileNotFoundError(f"no 'last' checkpoint in {str(directory)!r}: nothing to resume")
+        if self.train_split is None or self.checkpoint_dir is None:
+            raise ValueError("resume needs a validation split and checkpoint_dir (where the last checkpoint is written)")
+        target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
+        try:
+            with torch.random.fork_rng(devices=self._rng_devices()):
+                self.initialize()
+                self.checkpoint_dir_ = directory
+                self.load_params(
+                    f_params=directory / "last_module.pt",
+                    f_optimizer=directory / "last_optimizer.pt",
+                    f_history=directory / "last_history.json",
+                )
+                remaining = self._restore_training_state(directory)
+                self.partial_fit(X, target, epochs=remaining)
+        finally:
+            self._fit_groups_ = None
+        return self
+
+    def _prepare_fit(
+        self, X: Any, y: np.ndarray | None, y_soft: np.ndarray | None, sample_weight: np.ndarray | None, groups: np.ndarray | None
+    ) -> np.ndarray | None:
+        """Validate, set the fitted input shape, ``pos_weight_`` and groups; return the packed target."""
         self._check_params()
         if is_dataset(X):
             if y is not None or y_soft is not None or sample_weight is not None:
@@ -610,14 +878,64 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         self._set_signal_args(X)
         self.pos_weight_ = n_neg / n_pos if self.pos_weight == "auto" else self.pos_weight
         self._fit_groups_ = None if groups is None else np.asarray(groups)
-        devices = [torch.device(self.device).index or 0] if torch.device(self.device).type == "cuda" else []
-        try:
-            with torch.random.fork_rng(devices=devices, enabled=self.random_state is not None):
-                if self.random_state is not None:
-                    torch.manual_seed(self.random_state)
-                super().fit(X, target)
-        finally:
-            self._fit_groups_ = None
+        return target
+
+    @property
+    def checkpoint_path_(self) -> Path:
+        """The ``best_<monitor>.pt`` file of the early-stopping monitor in the last fit's checkpoint folder."""
+        return Path(self.checkpoint_dir_) / f"best_{self._early_stopping_monitor()[0]}.pt"
+
+    def _rng_devices(self) -> list[int]:
+        device = torch.device(self.device)
+        return [device.index or 0] if device.type == "cuda" else []
+
+    def _restore_training_state(self, directory: Path) -> int:
+        """After loading the last checkpoint: RNG, scaler, best scores, patience; the epochs left."""
+        state = torch.load(directory / "last_state.pt", weights_only=True)
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and torch.device(self.device).type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        if "grad_scaler" in state and self.grad_scaler_ is not None:
+            self.grad_scaler_.load_state_dict(state["grad_scaler"])
+        for _, cb in self.callbacks_:
+            if isinstance(cb, PassthroughScoring):  # best so far, not reset to +-inf
+                scores = [row[cb.name] for row in self.history if cb.name in row]
+                if scores:
+                    cb.best_score_ = min(scores) if cb.lower_is_better else max(scores)
+        remaining = max(0, self.max_epochs - len(self.history))
+        es = dict(self.callbacks_).get("early_stopping")
+        if isinstance(es, _ResumableEarlyStopping):
+            es.on_train_begin(self)  # replays the history
+            best_file = directory / f"best_{es.monitor}.pt"
+            if best_file.is_file():
+                es.resume_weights_ = torch.load(best_file, weights_only=True, map_location=self.device)
+            if es.stopped():
+                remaining = 0
+        return remaining
+
+    def restore_checkpoint(self, key: str) -> "_EEGNetClassifier":
+        """Load the weights of one checkpoint of the last fit (see :class:`FitCheckpoint`).
+
+        Parameters
+        ----------
+        key : str
+            A monitored history key (``"valid_loss"``, ``"valid_auroc"``, ``"valid_sens_fah0.5"``...)
+            for its best epoch, or ``"last"`` for the last finished epoch.
+
+        Returns
+        -------
+        self
+            With ``module_`` holding those weights and ``restored_checkpoint_`` = ``key``.
+        """
+        directory = getattr(self, "checkpoint_dir_", None)
+        if directory is None:
+            raise ValueError("no checkpoint folder: fit with checkpoint_dir set first")
+        path = Path(directory) / ("last_module.pt" if key == "last" else f"best_{key}.pt")
+        if not path.is_file():
+            available = sorted(p.name for p in Path(directory).glob("*.pt"))
+            raise FileNotFoundError(f"no checkpoint {key!r} in {str(directory)!r} (have {available})")
+        self.module_.load_state_dict(torch.load(path, weights_only=True, map_location=self.device))
+        self.restored_checkpoint_ = key
         return self
 
     def get_split_datasets(self, X: Any, y: Any = None, **fit_params: Any) -> tuple[Dataset, Dataset | None]:
@@ -764,7 +1082,9 @@ class SpectrogramCNNClassifier(_EEGNetClassifier):
         ``f(y_true, y_score, index) -> float`` (higher is better) selecting the best epoch instead
         of the validation loss; see :class:`ValidScoring`.
     checkpoint_dir : str, Path or None, default=None
-        Also write the best ``state_dict`` to a fresh sub-directory per fit (``checkpoint_path_``).
+        Write checkpoints to a fresh sub-directory per fit (``checkpoint_dir_``, see
+        :class:`FitCheckpoint`): the best weights by each validation score, and the last epoch's full
+        state for :meth:`resume`. Pick one with :meth:`restore_checkpoint`.
     balanced_sampler : bool, default=False
         Draw training batches with class-balanced probabilities (with replacement).
     num_workers : int, default=0
@@ -787,6 +1107,9 @@ class SpectrogramCNNClassifier(_EEGNetClassifier):
         The trained network (best epoch restored).
     history_ : skorch.History
         Per-epoch losses and scores.
+    checkpoint_dir_ : Path
+        This fit's checkpoint folder (with ``checkpoint_dir``); ``checkpoint_path_`` is its
+        ``best_<monitor>.pt`` for the early-stopping monitor.
 
     Examples
     --------

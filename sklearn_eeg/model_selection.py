@@ -4,7 +4,8 @@ Two splitters, both keyed on the window table (see ``docs/DATA_CONTRACTS.md``):
 
 * :class:`LeaveOneSubjectOutWithValidation` (and the generator :func:`loso_splits`) holds out one
   test subject per fold and a rotating set of validation subjects, used only to tune alarm
-  thresholds; the model is fit on the remaining training subjects.
+  thresholds; the model is fit on the remaining training subjects. :func:`clip_n_val_subjects`
+  fits a configured number of validation subjects to a small dataset.
 * :class:`ChronologicalSeizureSplit` is the patient-specific split: within one subject, fold ``k``
   tests on the ``k``-th lead seizure's block (the interictal time since the previous lead seizure
   and the seizure's preictal windows) and trains on everything strictly earlier in time.
@@ -15,6 +16,7 @@ the benchmarks; they raise :class:`LeakageError`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,6 +30,7 @@ __all__ = [
     "LeaveOneSubjectOutWithValidation",
     "assert_chronological",
     "assert_disjoint_subjects",
+    "clip_n_val_subjects",
     "loso_splits",
 ]
 
@@ -189,6 +192,60 @@ def loso_splits(
     """
     cv = LeaveOneSubjectOutWithValidation(n_val_subjects=n_val_subjects, random_state=random_state)
     yield from cv.split_with_validation(groups=groups)
+
+
+def clip_n_val_subjects(n_subjects: int, n_val_subjects: int) -> int:
+    """Validation subjects per leave-one-subject-out fold, lowered so that one subject is left to fit on.
+
+    A fold holds out one test subject; of the ``n_subjects - 1`` training subjects, at least one
+    must remain to fit the model. A larger ``n_val_subjects`` (a config written for a bigger
+    dataset) is lowered to ``n_subjects - 2`` with a warning.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Subjects in the dataset (folds).
+    n_val_subjects : int
+        Requested validation subjects per fold; ``0`` (no validation subjects) is kept.
+
+    Returns
+    -------
+    n_val_subjects : int
+        ``min(n_val_subjects, n_subjects - 2)``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_val_subjects`` is negative, or if a fold cannot have one validation and one fit
+        subject (fewer than 3 subjects with ``n_val_subjects >= 1``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     clip_n_val_subjects(3, 2)
+    1
+    """
+    n_subjects, requested = int(n_subjects), int(n_val_subjects)
+    if requested < 0:
+        raise ValueError(f"n_val_subjects must be >= 0; got {n_val_subjects}")
+    if requested == 0:
+        return 0
+    if n_subjects < 3:
+        raise ValueError(
+            f"leave-one-subject-out with validation subjects needs at least 3 subjects (1 test, 1 validation, "
+            f"1 to fit on); got {n_subjects}"
+        )
+    if requested > n_subjects - 2:
+        warnings.warn(
+            f"n_val_subjects={requested} leaves no subject to fit on with {n_subjects} subjects (each fold has "
+            f"{n_subjects - 1} training subjects); using n_val_subjects={n_subjects - 2}",
+            UserWarning,
+            stacklevel=2,
+        )
+        return n_subjects - 2
+    return requested
 
 
 class ChronologicalSeizureSplit:

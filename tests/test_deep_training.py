@@ -14,14 +14,17 @@ import pytest
 import torch
 from scipy.stats import rankdata
 
+from sklearn_eeg import deep_training
 from sklearn_eeg.config import load_config
 from sklearn_eeg.datasets.synthetic import make_chbmit_like
 from sklearn_eeg.deep_training import (
+    SENSITIVITY_KEY,
     append_metrics_row,
     chance_auroc_tolerance,
     patient_chronological_split,
     run_deep,
     validation_tail,
+    validation_timeline,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +99,17 @@ def test_validation_tail_takes_latest_windows_of_each_class():
     assert mask.tolist() == [False] * 8 + [True] * 2 + [False] * 4 + [True]
 
 
+def test_validation_timeline_adds_unlabeled_rows_inside_the_tail_span_only():
+    labels = [0, -1, 0, 0, 0, 1, -1, 1, 0, -1, 0, 1, -1, 0]
+    meta = _table("s1", labels, ["a"] * 14, [""] * 14)
+    train = np.arange(10)[::-1]  # rows 10-13 are test; order of train must not matter
+    tail, timeline = validation_timeline(meta, train, 0.4)
+    # labeled training rows: interictal 0 2 3 4 8 -> tail 4 8; preictal 5 7 -> tail 7
+    assert sorted(tail.tolist()) == [4, 7, 8]
+    assert timeline.tolist() == [4, 6, 7, 8, 9]  # unlabeled 6 and 9 are in the span, 1 is before it
+    assert set(timeline) <= set(train)
+
+
 # ------------------------------------------------------------------------------------------ helpers
 
 
@@ -159,6 +173,77 @@ def test_run_deep_smoke_writes_all_outputs(small_dataset, tmp_path):
     assert 0.0 <= table["test_auroc_pooled"].iloc[0] <= 1.0
 
 
+def _tiny_cfg(root: Path, tmp_path: Path, max_epochs: int = 2):
+    return load_config(
+        data__data_root=str(root), data__cache_dir=str(tmp_path / "cache"), model__name="cnn",
+        model__params={**TINY_NET, "max_epochs": max_epochs}, output_dir=str(tmp_path / "reports"),
+    )
+
+
+@pytest.mark.slow
+def test_run_deep_checkpoints_select_and_score_sensitivity_on_validation_only(small_dataset, tmp_path, monkeypatch):
+    torch.set_num_threads(2)
+    scored = []
+    original = deep_training._sensitivity_at_fah
+
+    def spy(risk, *, meta, fah_target, alarm_params):
+        scored.append(meta)
+        return original(risk, meta=meta, fah_target=fah_target, alarm_params=alarm_params)
+
+    monkeypatch.setattr(deep_training, "_sensitivity_at_fah", spy)
+    result = run_deep(_tiny_cfg(small_dataset, tmp_path), model="cnn", mode="loso-fold", test_subject="chb02",
+                      select_by="auroc", verbose=0, progress=False)
+    row = result.per_subject.iloc[0]
+    assert len(scored) == 2  # once per epoch
+    for meta in scored:  # the validation tail's full timeline: training subject, labeled tail + unlabeled rows
+        assert set(meta["subject"]) == {"chb01"} and (meta["label"] == -1).any()
+        assert (meta["label"] >= 0).sum() == row["n_valid"] and meta["t_abs"].is_monotonic_increasing
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "done" and manifest["args"]["select_by"] == "auroc"
+    ckpt = manifest["checkpoints"]["chb02"]
+    assert ckpt["selected"] == "valid_auroc" and ckpt["last"]["epoch"] == 2
+    assert {"valid_loss", "valid_auroc"} <= set(ckpt) and row["best_epoch"] == ckpt["valid_auroc"]["epoch"]
+    model_manifest = json.loads((result.run_dir / "models" / "chb02" / "manifest.json").read_text())
+    history = model_manifest["history"]
+    assert len(history) == 2 and model_manifest["checkpoints"]["selected"] == "valid_auroc"
+    if SENSITIVITY_KEY in ckpt:  # NaN at every epoch (no feasible threshold) leaves no checkpoint
+        assert row["best_epoch_sensitivity"] == ckpt[SENSITIVITY_KEY]["epoch"]
+    folder = result.run_dir / ckpt["folder"]
+    selected = torch.load(folder / "best_valid_auroc.pt", weights_only=True)
+    final = torch.load(result.run_dir / "models" / "chb02" / "model.pt", weights_only=True)
+    for key, value in selected.items():
+        torch.testing.assert_close(final[key], value, rtol=0, atol=0)  # the restored model is the chosen checkpoint
+
+
+@pytest.mark.slow
+def test_run_deep_resumes_a_crashed_run_to_the_same_result(small_dataset, tmp_path, monkeypatch):
+    torch.set_num_threads(2)
+    cfg = _tiny_cfg(small_dataset, tmp_path)
+    kwargs = {"model": "cnn", "mode": "loso-fold", "test_subject": "chb02", "verbose": 0, "progress": False}
+    reference = run_deep(cfg, out_dir=tmp_path / "ref", **kwargs)
+    original = deep_training._sensitivity_at_fah
+    calls = []
+
+    def crash_in_epoch_two(risk, **params):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return original(risk, **params)
+
+    monkeypatch.setattr(deep_training, "_sensitivity_at_fah", crash_in_epoch_two)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_deep(cfg, out_dir=tmp_path / "crash", **kwargs)
+    monkeypatch.setattr(deep_training, "_sensitivity_at_fah", original)
+    (run_dir,) = (tmp_path / "crash" / "runs").iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "running"
+    with pytest.raises(ValueError, match="other settings"):
+        run_deep(cfg, out_dir=tmp_path / "crash", resume=run_dir, **{**kwargs, "select_by": "auroc"})
+    resumed = run_deep(cfg, out_dir=tmp_path / "crash", resume=run_dir, **kwargs)
+    assert resumed.run_dir == run_dir and resumed.per_subject["epochs_run"].iloc[0] == 2
+    np.testing.assert_array_equal(resumed.predictions["risk"], reference.predictions["risk"])
+    assert resumed.metrics["test_auroc_pooled"] == reference.metrics["test_auroc_pooled"]
+
+
 def test_train_deep_script_help(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["train_deep.py", "--help"])
     with pytest.raises(SystemExit) as exit_info:
@@ -166,6 +251,7 @@ def test_train_deep_script_help(monkeypatch, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "--mode" in out and "loso-fold" in out and "--out_dir" in out
+    assert "--resume" in out and "--select_by" in out and "sensitivity" in out
 
 
 def test_run_deep_rejects_unknown_arguments(tmp_path):

@@ -14,6 +14,7 @@ from sklearn_eeg.model_selection import (
     LeaveOneSubjectOutWithValidation,
     assert_chronological,
     assert_disjoint_subjects,
+    clip_n_val_subjects,
     loso_splits,
 )
 
@@ -82,6 +83,36 @@ def test_loso_errors():
         list(LeaveOneSubjectOutWithValidation().split_with_validation(np.zeros(3)))
     with pytest.raises(ValueError, match="at least 4 subjects"):
         list(loso_splits(_groups(n_subjects=3), n_val_subjects=2))
+
+
+def test_clip_n_val_subjects_keeps_one_subject_to_fit_on():
+    assert clip_n_val_subjects(6, 2) == 2
+    assert clip_n_val_subjects(4, 2) == 2
+    assert clip_n_val_subjects(3, 0) == 0
+    assert clip_n_val_subjects(2, 0) == 0
+    with pytest.warns(UserWarning, match=r"n_val_subjects=2 leaves no subject to fit on with 3 subjects.*using n_val_subjects=1"):
+        assert clip_n_val_subjects(3, 2) == 1
+    with pytest.warns(UserWarning, match="using n_val_subjects=3"):
+        assert clip_n_val_subjects(5, 7) == 3
+    with pytest.raises(ValueError, match=r"at least 3 subjects \(1 test, 1 validation, 1 to fit on\); got 2"):
+        clip_n_val_subjects(2, 1)
+    with pytest.raises(ValueError, match=">= 0"):
+        clip_n_val_subjects(5, -1)
+
+
+def test_run_loso_clips_n_val_subjects_on_small_datasets(window_table, tmp_path):
+    from sklearn_eeg.benchmark import run_loso
+
+    data = window_table(1.5, onsets_h=(1.5, 4.0), n_subjects=3, hours=5.0)
+    with pytest.warns(UserWarning, match="using n_val_subjects=1"):
+        results = run_loso(*data, n_val_subjects=2, out_dir=tmp_path, progress=False)
+    folds = results.drop_duplicates("fold")
+    assert len(folds) == 3 and (folds["n_train_subjects"] == 1).all()
+    assert (folds["val_subjects"].str.count(";") == 0).all()  # one validation subject per fold
+    assert not (folds["val_subjects"] == folds["test_subject"]).any()
+    two = window_table(1.5, onsets_h=(1.5, 4.0), n_subjects=2, hours=5.0)
+    with pytest.raises(ValueError, match="at least 3 subjects"):
+        run_loso(*two, n_val_subjects=1, out_dir=tmp_path, progress=False)
 
 
 def test_splitter_works_in_cross_validate_like_leave_one_group_out():

@@ -110,6 +110,8 @@ def test_layout_records_and_manifest(strong_root):
     assert [s["name"] for s in truth] == ["chb01", "chb02"]
     assert len({s["preictal_kind"] for s in truth}) == 2  # subjects differ in their preictal change
     assert "chb01: 1.5 h in 2 files, 1 seizures" in describe_dataset(strong_root)
+    assert _manifest(strong_root)["params"]["common_effect"] == 1.0
+    assert "preictal_effect=2.0, common_effect=1.0, seed=3" in describe_dataset(strong_root)
 
 
 def test_edf_files_readable_by_mne(strong_root):
@@ -304,6 +306,32 @@ def test_effect_changes_only_the_preictal_periods(strong_root, null_root):
             assert np.abs(strong[:, late] - null[:, late]).max() > 10
 
 
+def _ramp_mask(subject: dict, rec: dict, n_times: int) -> np.ndarray:
+    """Samples of ``rec`` inside a preictal ramp (``onset - 660 s`` to the onset)."""
+    onsets = [r["t_file_start"] + on for r in subject["recordings"] for on, _ in r["seizures"]]
+    t_abs = rec["t_file_start"] + np.arange(n_times) / 256
+    return np.any([(t_abs >= onset - 600 - 60) & (t_abs < onset) for onset in onsets], axis=0)
+
+
+def test_common_effect_scales_only_the_shared_change(strong_root, tmp_path):
+    # chb01 depends only on (seed, subject index); common_effect=3 adds 2 x the shared 20-40 Hz change
+    shared = make_chbmit_like(tmp_path, **{**SMALL, "n_subjects": 1}, preictal_effect=2.0, common_effect=3.0)
+    subject = _manifest(shared)["subjects"][0]
+    assert _manifest(shared)["params"]["common_effect"] == 3.0
+    differences = []
+    for rec in subject["recordings"]:
+        more = read_edf(shared / "chb01" / f"{rec['stem']}.edf").data
+        usual = read_edf(strong_root / "chb01" / f"{rec['stem']}.edf").data
+        ramp = _ramp_mask(subject, rec, more.shape[1])
+        assert np.array_equal(more[:, ~ramp], usual[:, ~ramp])
+        differences.append((more - usual)[:, ramp])
+    difference = np.concatenate(differences, axis=1)
+    assert difference.shape[1] >= 256 * 600 and np.abs(difference).max() > 10
+    # the focal change is drawn identically: the difference is the extra shared band only
+    freqs, power = welch(difference, fs=256, nperseg=512)
+    assert power[:, (freqs >= 20) & (freqs <= 40)].sum() / power.sum() > 0.95
+
+
 # ------------------------------------------------------------------------------------------- planning
 
 
@@ -312,27 +340,45 @@ def test_impossible_placement_and_bad_arguments_raise(tmp_path):
         make_chbmit_like(tmp_path, n_subjects=1, hours=1.0, seizures=3, progress=False)
     with pytest.raises(ValueError, match="preictal_effect"):
         make_chbmit_like(tmp_path, preictal_effect=-1, progress=False)
+    with pytest.raises(ValueError, match="common_effect"):
+        make_chbmit_like(tmp_path, common_effect=float("nan"), progress=False)
     with pytest.raises(ValueError, match="seizures"):
         make_chbmit_like(tmp_path, seizures=(3, 2), progress=False)
+
+
+def _planned_subjects(params: dict) -> list:
+    """The seizure plans of a preset (drawn before any signal, as :func:`make_chbmit_like` does)."""
+    return [
+        synthetic._plan_subject(
+            i, seed=params["seed"], hours=params["hours"], file_hours=1.0, seizures=params["seizures"],
+            gap_s=(3, 30), quirks=True, sop_s=600.0, min_separation_s=params.get("min_separation_s", 2400.0),
+            interictal_margin_s=1800.0, min_interictal_s=900.0,
+        )
+        for i in range(params["n_subjects"])
+    ]
 
 
 def test_presets_are_feasible_and_documented():
     for name, params in PRESETS.items():
         assert f'``"{name}"``' in embedded_dataset.__doc__
-        subjects = [
-            synthetic._plan_subject(
-                i, seed=params["seed"], hours=params["hours"], file_hours=1.0, seizures=params["seizures"],
-                gap_s=(3, 30), quirks=True, sop_s=600.0, min_separation_s=2400.0,
-                interictal_margin_s=1800.0, min_interictal_s=900.0,
-            )
-            for i in range(params["n_subjects"])
-        ]
+        subjects = _planned_subjects(params)
         n = [sum(len(r.seizures) for r in s.recordings) for s in subjects]
         low, high = params["seizures"] if isinstance(params["seizures"], tuple) else (params["seizures"],) * 2
         assert all(low <= k <= high for k in n)
     assert PRESETS["null"] == {**PRESETS["tiny"], "preictal_effect": 0.0}
     total_hours = PRESETS["default"]["n_subjects"] * PRESETS["default"]["hours"]
     assert 12 <= total_hours <= 20
+
+
+def test_tiny_shared_preset_has_interictal_time_before_and_between_seizures():
+    params = PRESETS["tiny_shared"]
+    assert params["n_subjects"] == 3 and params["common_effect"] > 1 and params["preictal_effect"] > 0
+    for subject in _planned_subjects(params):
+        (on1, off1), (on2, _) = sorted(
+            (r.t_file_start + on, r.t_file_start + off) for r in subject.recordings for on, off in r.seizures
+        )
+        # interictal = at least 30 min from every seizure: >= 20 min before the first, >= 10 min between
+        assert on1 - 1800 >= 1200 and (on2 - 1800) - (off1 + 1800) >= 600
 
 
 # ------------------------------------------------------------------------------------- embedded dataset

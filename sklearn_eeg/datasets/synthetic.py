@@ -23,10 +23,11 @@ The signal model (electrode space, then the CHB-MIT bipolar montage):
   a 2-min postictal amplitude suppression follows.
 * **Preictal change.** Before each onset, activity in a subject-specific band (delta 1-4, theta 4-7,
   beta 14-30 or gamma 30-45 Hz; the kinds cycle over subjects) is added on the three electrodes
-  around the subject's focus, plus a weaker 20-40 Hz rise on every electrode shared by all subjects.
-  Its envelope rises linearly from 0 at ``onset - sop_s - 60 s`` to 1 at ``onset - sop_s / 2`` and
-  stays at 1 until the onset; its size scales with ``preictal_effect``. The change is drawn from its
-  own random stream, so datasets that differ only in ``preictal_effect`` are byte-identical outside
+  around the subject's focus, plus a weaker 20-40 Hz rise on every electrode shared by all subjects
+  (its size relative to the focal change set by ``common_effect``). Its envelope rises linearly
+  from 0 at ``onset - sop_s - 60 s`` to 1 at ``onset - sop_s / 2`` and stays at 1 until the onset;
+  its size scales with ``preictal_effect``. The change is drawn from its own random stream, so
+  datasets that differ only in ``preictal_effect`` or ``common_effect`` are byte-identical outside
   these periods, and ``preictal_effect=0`` leaves the preictal EEG exactly as generated for any other
   time (a null dataset).
 
@@ -35,6 +36,8 @@ cross-subject forecasting is harder than patient-specific forecasting. Measured 
 powers (5 bands x 18 channels, 10-s windows) and a logistic regression, 4 subjects x 3 h, 2 seizures
 each, seeds 0 and 1: within-subject AUROC 0.93-0.99 and leave-one-subject-out AUROC 0.32-0.98
 (median about 0.75) at ``preictal_effect=1``; within 0.86-0.97 at 0.5; LOSO 0.44-0.52 at 0.
+A larger ``common_effect`` makes the shared change dominate, so that models transfer across
+subjects (the ``"tiny_shared"`` preset).
 """
 
 from __future__ import annotations
@@ -359,6 +362,7 @@ def _synthesize(
     subject_index: int,
     sfreq: float,
     preictal_effect: float,
+    common_effect: float,
     sop_s: float,
     artifacts: bool,
 ) -> np.ndarray:
@@ -396,7 +400,7 @@ def _synthesize(
     if preictal_effect and envelope.any():
         effect_rng = np.random.default_rng([seed, subject_index, 2, rec_index])
         common = _colored_noise(effect_rng, n_el, n_times, sfreq, _band(*_COMMON_BAND))
-        background += _COMMON_GAIN * subject.background_uv * envelope * common
+        background += _COMMON_GAIN * common_effect * subject.background_uv * envelope * common
         # one independent source per focus electrode, so bipolar pairs inside the focus see it too
         kind = subject.preictal_kind
         focal = _colored_noise(effect_rng, len(focus_rows), n_times, sfreq, _band(*_PREICTAL_BANDS[kind]))
@@ -470,6 +474,7 @@ def make_chbmit_like(
     hours: float = 3.0,
     seizures: int | tuple[int, int] = 2,
     preictal_effect: float = 1.0,
+    common_effect: float = 1.0,
     seed: int = 0,
     sfreq: int = 256,
     file_hours: float = 1.0,
@@ -498,6 +503,12 @@ def make_chbmit_like(
     preictal_effect : float, default=1.0
         Size of the preictal change (0 = none: a null dataset; 1 = moderate, a within-subject
         band-power logistic regression reaches AUROC of about 0.9 or more; 2 = strong).
+    common_effect : float, default=1.0
+        Size of the preictal change shared by all subjects (20-40 Hz on every electrode), relative
+        to its default of 0.13 x the electrode background RMS x ``preictal_effect``; the
+        subject-specific focal change is unaffected. 0 leaves only subject-specific changes
+        (nothing shared for a cross-subject model to learn); 3 makes the shared change dominate.
+        ``preictal_effect=0`` still gives a null dataset.
     seed : int, default=0
         Random seed; the same arguments give byte-identical files.
     sfreq : int, default=256
@@ -559,6 +570,8 @@ def make_chbmit_like(
         raise ValueError(f"seizures must be a non-negative int or an increasing (min, max) pair, got {seizures}")
     if not np.isfinite(preictal_effect) or preictal_effect < 0:
         raise ValueError(f"preictal_effect must be finite and >= 0, got {preictal_effect}")
+    if not np.isfinite(common_effect) or common_effect < 0:
+        raise ValueError(f"common_effect must be finite and >= 0, got {common_effect}")
     if len(gap_s) != 2 or gap_s[0] < 0 or gap_s[0] > gap_s[1]:
         raise ValueError(f"gap_s must be an increasing pair of non-negative seconds, got {gap_s}")
     if sfreq < 128 or int(sfreq) != sfreq:
@@ -581,8 +594,8 @@ def make_chbmit_like(
             onsets = [r.t_file_start + on for r in subject.recordings for on, _ in r.seizures]
             for k, rec in enumerate(subject.recordings):
                 data = _synthesize(
-                    subject, k, onsets, seed=seed, subject_index=index, sfreq=sfreq,
-                    preictal_effect=preictal_effect, sop_s=sop_s, artifacts=artifacts,
+                    subject, k, onsets, seed=seed, subject_index=index, sfreq=sfreq, preictal_effect=preictal_effect,
+                    common_effect=common_effect, sop_s=sop_s, artifacts=artifacts,
                 )
                 start = _BASE_DATE + dt.timedelta(seconds=subject.clock_start + rec.t_file_start)
                 write_edf(folder / f"{rec.stem}.edf", data, sfreq, rec.channels, start=start)
@@ -595,8 +608,9 @@ def make_chbmit_like(
     (root / "RECORDS-WITH-SEIZURES").write_text("".join(line + "\n" for line in with_seizures) + "\n")
     params = dict(
         n_subjects=n_subjects, hours=hours, seizures=list(bounds) if isinstance(seizures, tuple) else seizures,
-        preictal_effect=preictal_effect, seed=seed, sfreq=sfreq, file_hours=file_hours, gap_s=list(gap_s),
-        quirks=quirks, artifacts=artifacts, sop_s=sop_s, min_separation_s=min_separation_s,
+        preictal_effect=preictal_effect, common_effect=common_effect, seed=seed, sfreq=sfreq,
+        file_hours=file_hours, gap_s=list(gap_s), quirks=quirks, artifacts=artifacts, sop_s=sop_s,
+        min_separation_s=min_separation_s,
         interictal_margin_s=interictal_margin_s, min_interictal_s=min_interictal_s,
     )
     manifest = {"generator_version": GENERATOR_VERSION, "params": params, "subjects": _ground_truth(subjects)}
@@ -611,6 +625,9 @@ PRESETS: dict[str, dict] = {
     "default": dict(n_subjects=6, hours=3.0, seizures=(2, 3), preictal_effect=1.0, seed=0),
     "tiny": dict(n_subjects=3, hours=2.0, seizures=2, preictal_effect=2.0, seed=1),
     "null": dict(n_subjects=3, hours=2.0, seizures=2, preictal_effect=0.0, seed=1),
+    "tiny_shared": dict(
+        n_subjects=3, hours=2.5, seizures=2, preictal_effect=2.0, common_effect=3.0, seed=6, min_separation_s=4200.0
+    ),
 }
 
 
@@ -642,12 +659,21 @@ def embedded_dataset(cache_dir: str | Path = "cache", *, preset: str = "default"
     ``"null"``
         ``"tiny"`` with ``preictal_effect=0``: the same EEG with no preictal change at all, for
         checking that a pipeline finds nothing where there is nothing.
+    ``"tiny_shared"``
+        3 subjects x 2.5 h, 2 seizures each, strong preictal effect (2.0) whose shared 20-40 Hz part
+        is 3 times the usual (``common_effect=3``), so that a model fit on one subject transfers to
+        the others: leave-one-subject-out works with 3 subjects. Seizures are at least 70 min apart
+        (``min_separation_s=4200``), and seed 6 is the first seed whose seizure plan (drawn before
+        any signal) leaves every subject at least 20 min of interictal time before its first
+        seizure, so each subject has interictal windows both before and between its seizures, as
+        the patient-specific benchmark needs. Its null counterpart:
+        ``make_chbmit_like(root, **{**PRESETS["tiny_shared"], "preictal_effect": 0})``.
 
     Parameters
     ----------
     cache_dir : str or Path, default="cache"
         Cache root (relative paths resolve against the working directory).
-    preset : {"default", "tiny", "null"}, default="default"
+    preset : {"default", "tiny", "null", "tiny_shared"}, default="default"
         Which dataset.
     progress : bool, default=True
         Show a progress bar while generating.
@@ -705,7 +731,8 @@ def describe_dataset(root: str | Path) -> str:
     n_seizures = sum(len(r["seizures"]) for s in subjects for r in s["recordings"])
     lines = [
         f"{root}: {len(subjects)} subjects, {hours:.1f} h, {n_seizures} seizures, "
-        f"preictal_effect={params['preictal_effect']}, seed={params['seed']}"
+        f"preictal_effect={params['preictal_effect']}, common_effect={params.get('common_effect', 1.0)}, "
+        f"seed={params['seed']}"
     ]
     for s in subjects:
         lines.append(
