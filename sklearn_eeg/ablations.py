@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model, summarize_results
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
-from sklearn_eeg.model_selection import assert_disjoint_subjects, loso_splits
+from sklearn_eeg.model_selection import assert_disjoint_subjects, clip_n_val_subjects, loso_splits
 from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
@@ -186,6 +186,7 @@ def fit_loso_folds(
     y, groups, meta = _check_inputs(X, y, groups, meta)
     if isinstance(model, str):
         model = make_model(model, precomputed_features=np.ndim(X) == 2, random_state=random_state)
+    n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)  # a 3-subject dataset keeps 1
     splits = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     if test_subjects is not None:
         unknown = sorted(set(test_subjects) - set(groups))

@@ -860,8 +860,38 @@ def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, me
     summary.to_csv(run_dir / f"{kind}_summary.csv", index=False)
     (run_dir / "models").mkdir()
     for name, result in fold_results.items():
-        joblib.dump(result.get("model", result.get("models")), run_dir / "models" / f"{name}.joblib")
+        model = result.get("model", result.get("models"))
+        joblib.dump(model, run_dir / "models" / f"{name}.joblib")
+        history = training_history(model)
+        if history:
+            (run_dir / "histories").mkdir(exist_ok=True)
+            (run_dir / "histories" / f"{name}.json").write_text(json.dumps(history))
     return run_dir
+
+
+def training_history(model: Any) -> list[dict]:
+    """Per-epoch scalar entries of a fitted deep estimator's skorch history (empty for other models).
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A fitted model; a :class:`~sklearn.pipeline.Pipeline` is looked into through its last step.
+
+    Returns
+    -------
+    list of dict
+        One dict per epoch with the numeric and boolean entries (``epoch``, ``train_loss``,
+        ``valid_loss``, ``valid_auroc``...); batch-level entries are dropped.
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    history = getattr(final, "history", None)
+    if not isinstance(history, Sequence) or isinstance(history, (str, bytes)):
+        return []
+    return [
+        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in dict(epoch).items()
+         if k != "batches" and isinstance(v, (int, float, bool, np.generic))}
+        for epoch in history
+    ]
 
 
 # --------------------------------------------------------------------------- config-driven entry points

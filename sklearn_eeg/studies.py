@@ -56,7 +56,7 @@ from sklearn_eeg.baselines import make_baseline
 from sklearn_eeg.benchmark import fit_predict_risk, load_dataset
 from sklearn_eeg.config import FeaturesConfig
 from sklearn_eeg.metrics import window_metrics
-from sklearn_eeg.model_selection import loso_splits
+from sklearn_eeg.model_selection import clip_n_val_subjects, loso_splits
 from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
@@ -476,6 +476,7 @@ def make_objective(
     with_seizures = np.unique(groups[y == 1])
     if with_seizures.size == 0:
         raise ValueError("no subject has preictal windows: sensitivity is undefined on every fold")
+    n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)  # a 3-subject dataset keeps 1
     folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     test_subjects = [str(groups[test[0]]) for _, _, test in folds]
     return FoldObjective(

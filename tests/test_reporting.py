@@ -337,3 +337,20 @@ def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) ->
     assert_nonblank_png(written["risk_timeline_chb01.png"])
     (run / "manifest.json").unlink()  # without the alarm rule: risk and onsets only
     assert _operating_points(run).empty
+
+
+def test_fold_histories_give_one_training_curve_figure_per_fold(tmp_path: Path) -> None:
+    import json
+
+    from sklearn_eeg.reporting.run_figures import make_run_figures
+
+    run = _run_folder(tmp_path / "run")
+    (run / "history.json").unlink()
+    (run / "histories").mkdir()
+    for fold in ("fold_chb01", "fold_chb02"):
+        history = [{"epoch": e, "train_loss": 0.7 / e, "valid_loss": 0.8 / e, "valid_auroc": 0.5 + 0.1 * e}
+                   for e in (1, 2, 3)]
+        (run / "histories" / f"{fold}.json").write_text(json.dumps(history))
+    names = {p.name for p in make_run_figures(run, tmp_path / "figs")}
+    assert {"training_curves_fold_chb01.png", "training_curves_fold_chb02.png"} <= names
+    assert "training_curves.png" not in names

@@ -1,7 +1,8 @@
 """All figures of a run folder: reads what is present, skips what is missing with a message.
 
 A run folder may hold ``loso_results.csv`` (or ``within_results.csv``), a predictions file (see
-:mod:`sklearn_eeg.reporting.predictions`) and ``history.json`` (a skorch-like list of per-epoch dicts).
+:mod:`sklearn_eeg.reporting.predictions`) and ``history.json`` (a skorch-like list of per-epoch dicts)
+or, for a benchmark of deep models, one ``histories/<fold>.json`` per fold.
 With a data root, the signal and labeling figures of its first recording are added.
 """
 
@@ -132,9 +133,22 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
     return written
 
 
+def _history_files(run_dir: Path) -> list[Path]:
+    """``history.json`` of a single-model run, or one ``histories/<fold>.json`` per fold model."""
+    single = run_dir / "history.json"
+    return [single] if single.is_file() else sorted((run_dir / "histories").glob("*.json"))
+
+
 def _history_figures(run_dir: Path, out: Path) -> list[Path]:
-    history = json.loads((run_dir / "history.json").read_text())
-    return [save_figure(plot_training_curves(history), out / "training_curves.png")]
+    written = []
+    for path in _history_files(run_dir):
+        fig = plot_training_curves(json.loads(path.read_text()))
+        if path.parent.name == "histories":
+            fig.suptitle(f"training curves — {path.stem}")
+            written.append(save_figure(fig, out / f"training_curves_{path.stem}.png"))
+        else:
+            written.append(save_figure(fig, out / "training_curves.png"))
+    return written
 
 
 def _data_figures(data_root: Path, out: Path) -> list[Path]:
@@ -201,7 +215,7 @@ def make_run_figures(
              lambda: _results_figures(run, out)),
             ("prediction figures", find_predictions(run) is not None,
              lambda: _prediction_figures(run, out, max_subjects)),
-            ("training curves", (run / "history.json").is_file(), lambda: _history_figures(run, out)),
+            ("training curves", bool(_history_files(run)), lambda: _history_figures(run, out)),
         ]
     if data_root is not None:
         groups.append(("signal and label figures", Path(data_root).is_dir(),
