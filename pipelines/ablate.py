@@ -40,10 +40,11 @@ import time
 from pathlib import Path
 
 from sklearn_eeg.ablations import LOSSES, loss_comparison, run_ablations
-from sklearn_eeg.benchmark import load_dataset, make_model
+from sklearn_eeg.benchmark import make_model
 from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, RunConfig, load_config
 from sklearn_eeg.deep_training import MODELS, MODES
+from sklearn_eeg.run_data import load_dataset
 
 SUMMARY_COLUMNS = ["fah_target", "n_folds", "sensitivity_mean", "fah_mean", "ioc_mean", "n_predicted", "n_seizures",
                    "pooled_sensitivity", "pooled_ioc", "pooled_p_value"]

@@ -13,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn_eeg.benchmark import format_summary, loso_from_config
+from sklearn_eeg.benchmark import loso_from_config
+from sklearn_eeg.benchmark_summary import format_summary
 from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, load_config
 from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary

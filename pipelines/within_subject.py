@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn_eeg.benchmark import format_summary, within_subject_from_config
+from sklearn_eeg.benchmark import within_subject_from_config
+from sklearn_eeg.benchmark_summary import format_summary
 from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, load_config
 

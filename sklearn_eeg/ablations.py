@@ -43,7 +43,8 @@ from scipy.stats import wilcoxon
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
-from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model, summarize_results
+from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model
+from sklearn_eeg.benchmark_summary import summarize_results
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
 from sklearn_eeg.model_selection import assert_disjoint_subjects, clip_n_val_subjects, loso_splits

@@ -15,6 +15,10 @@ marker into ``out_dir/folds/<run key>/``. A rerun skips finished folds whose run
 fingerprint, estimator, splits, alarm parameters, seed) matches, so a resumed run gives exactly the
 result of an uninterrupted one. Folds run in parallel with joblib; with ``scheduler="tcp://..."``
 they run on a Dask ``distributed`` cluster (whose workers must share ``out_dir``'s filesystem).
+
+Helpers live in their own modules and their public names are re-exported here: the fold store in
+:mod:`sklearn_eeg.fold_store`, run folders and manifests in :mod:`sklearn_eeg.run_outputs`, summaries
+in :mod:`sklearn_eeg.benchmark_summary` and a config's data in :mod:`sklearn_eeg.run_data`.
 """
 
 from __future__ import annotations
@@ -23,13 +27,10 @@ import contextlib
 import dataclasses
 import inspect
 import json
-import os
-import subprocess
-import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import joblib
 import numpy as np
@@ -38,10 +39,9 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
+from sklearn_eeg.benchmark_summary import format_summary, summarize_results
 from sklearn_eeg.config import RunConfig, config_hash
-from sklearn_eeg.datasets.synthetic import embedded_dataset
-from sklearn_eeg.features import FeatureExtractor
-from sklearn_eeg.labeling import STATES
+from sklearn_eeg.fold_store import _META_COLUMNS, FoldStore, _fingerprint
 from sklearn_eeg.metrics import confusion_at_threshold, window_metrics
 from sklearn_eeg.model_selection import (
     ChronologicalSeizureSplit,
@@ -51,32 +51,39 @@ from sklearn_eeg.model_selection import (
     loso_splits,
 )
 from sklearn_eeg.reporting.predictions import write_predictions
+from sklearn_eeg.run_data import _data_root, compute_features, load_dataset
+from sklearn_eeg.run_outputs import (
+    _write_outputs,
+    dataset_counts,
+    new_run_dir,
+    training_history,
+    write_manifest,
+)
 from sklearn_eeg.scoring import tune_threshold
-from sklearn_eeg.windows import load_windows
 
 __all__ = [
     "DEEP_MODELS",
     "FoldStore",
     "compute_features",
     "dataset_counts",
+    "fit_predict_risk",
     "format_summary",
     "load_dataset",
     "loso_from_config",
     "make_model",
+    "new_run_dir",
     "run_loso",
     "run_split",
     "run_within_subject",
-    "new_run_dir",
     "summarize_results",
     "train_baseline_from_config",
+    "training_history",
     "within_subject_from_config",
     "write_manifest",
 ]
 
 DEEP_MODELS = {"cnn": "SpectrogramCNNClassifier", "fusion": "FusionClassifier"}
 FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
-SUMMARY_METRICS = ("auroc", "auprc", "sensitivity", "fah", "warning_time_mean", "time_in_warning", "chance_p", "ioc")
-_META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
 
 
 # --------------------------------------------------------------------------- inputs and models
@@ -163,100 +170,7 @@ def _model_name(model) -> str:
     return type(final).__name__.lower()
 
 
-def compute_features(
-    X: np.ndarray, *, feature_set: str = "basic_plus", sfreq: float = 256.0, n_jobs: int = 1, progress: bool = True
-) -> np.ndarray:
-    """Feature matrix of a whole dataset, computed in chunks with a progress bar.
-
-    Features are computed per window without fitted state (``fit`` only checks shapes), so
-    computing them once before cross-validation is not leakage.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_windows, n_channels, n_times)
-        Windows.
-    feature_set : str, default="basic_plus"
-        See :class:`sklearn_eeg.features.FeatureExtractor`.
-    sfreq : float, default=256.0
-        Sampling frequency.
-    n_jobs : int, default=1
-        Parallel chunks.
-    progress : bool, default=True
-        Show a tqdm bar.
-
-    Returns
-    -------
-    features : ndarray of shape (n_windows, n_features)
-    """
-    extractor = FeatureExtractor(sfreq=sfreq, feature_set=feature_set, n_jobs=n_jobs, verbose=progress)
-    return extractor.fit(X[:1]).transform(X)
-
-
-# --------------------------------------------------------------------------- fold persistence
-
-
-class FoldStore:
-    """Atomic per-fold results plus completion markers in one directory.
-
-    Parameters
-    ----------
-    directory : str or Path
-        Created on first write.
-    key : str
-        Run key; a marker written under another key does not count as done.
-    """
-
-    def __init__(self, directory: str | Path, key: str):
-        self.directory = Path(directory)
-        self.key = key
-
-    def _paths(self, name: str) -> tuple[Path, Path]:
-        return self.directory / f"{name}.joblib", self.directory / f"{name}.done"
-
-    def is_done(self, name: str) -> bool:
-        """Whether fold ``name`` finished under this run key."""
-        result, marker = self._paths(name)
-        if not (result.is_file() and marker.is_file()):
-            return False
-        return json.loads(marker.read_text()).get("key") == self.key
-
-    def save(self, name: str, result: dict) -> None:
-        """Write ``result`` atomically, then the completion marker."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path, marker = self._paths(name)
-        marker.unlink(missing_ok=True)
-        _atomic_write(path, lambda p: joblib.dump(result, p))
-        _atomic_write(marker, lambda p: Path(p).write_text(json.dumps({"key": self.key, "fold": name})))
-
-    def load(self, name: str) -> dict:
-        """Read a finished fold's result."""
-        return joblib.load(self._paths(name)[0])
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _fingerprint(*arrays: Any) -> str:
-    """Cheap content hash: small arrays fully, wide rows (raw windows) on a regular subsample."""
-    parts = []
-    for a in arrays:
-        if isinstance(a, np.ndarray) and a.ndim >= 2:
-            flat = a.reshape(len(a), -1)
-            step = max(1, flat.shape[1] // 4096)
-            parts.append((a.shape, a.dtype.str, np.ascontiguousarray(flat[:, ::step])))
-        elif isinstance(a, pd.DataFrame):
-            parts.append(pd.util.hash_pandas_object(a[list(_META_COLUMNS)], index=False).to_numpy())
-        else:
-            parts.append(a)
-    return joblib.hash(parts)[:16]
+# --------------------------------------------------------------------------- parallel folds
 
 
 @contextlib.contextmanager
@@ -707,7 +621,16 @@ def run_within_subject(
     _run_parallel(tasks, n_jobs, scheduler, "subjects", progress)
     subject_results = {f"subject_{s}": store.load(f"subject_{s}") for s in subjects}
     results = pd.DataFrame([row for r in subject_results.values() for row in r["rows"]])
-    if not results.empty:
+    if results.empty:
+        needed = min_train_seizures + (2 if threshold_on == "previous" else 1)
+        warnings.warn(
+            f"no patient-specific fold could be evaluated: with min_train_seizures={min_train_seizures} and "
+            f"threshold_on={threshold_on!r} a subject needs at least {needed} lead seizures (with both classes "
+            "before each test block); with fewer seizures per subject use threshold_on='train'",
+            UserWarning,
+            stacklevel=2,
+        )
+    else:
         results = results.sort_values(["test_subject", "fold", "fah_target"], ignore_index=True)
     summary = summarize_results(results)
     _write_outputs(
@@ -729,233 +652,7 @@ def run_within_subject(
     return results
 
 
-# --------------------------------------------------------------------------- summaries and outputs
-
-
-def _poisson_binomial_sf(k: int, probabilities: np.ndarray) -> float:
-    """P(K >= k) for K a sum of independent Bernoulli(p_i)."""
-    pmf = np.array([1.0])
-    for p in probabilities:
-        pmf = np.convolve(pmf, [1.0 - p, p])
-    return float(pmf[k:].sum())
-
-
-def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std over folds per FAH target, plus pooled seizure-level significance.
-
-    The pooled p-value treats every test seizure as an independent Bernoulli trial whose chance
-    probability is its fold's ``max(chance_p, time_in_warning)`` and gives P(K >= k predicted)
-    under that Poisson-binomial null. ``chance_p`` is the Poisson chance from the false-alarm rate
-    (Snyder et al. 2008); ``time_in_warning`` is the chance that a seizure falls under a warning
-    placed at random with the same total warning time. The maximum keeps the test conservative in
-    folds without false alarms, where ``chance_p`` is 0 and a single lucky alarm would otherwise be
-    "significant".
-
-    Parameters
-    ----------
-    results : DataFrame
-        Rows of :func:`run_loso` or :func:`run_within_subject`.
-
-    Returns
-    -------
-    summary : DataFrame
-        One row per ``fah_target``: ``n_folds``, ``<metric>_mean``, ``<metric>_std``,
-        ``n_seizures``, ``n_predicted``, ``pooled_sensitivity``, ``pooled_chance_p``,
-        ``pooled_ioc``, ``pooled_p_value``.
-    """
-    if results.empty:
-        return pd.DataFrame(columns=["fah_target", "n_folds"])
-    rows = []
-    for target, part in results.groupby("fah_target", sort=True):
-        row = {"fah_target": target, "n_folds": len(part)}
-        for metric in SUMMARY_METRICS:
-            values = part[metric].astype(float)
-            row[f"{metric}_mean"] = values.mean()
-            row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
-        n_seizures = part["n_seizures"].fillna(0).astype(int).to_numpy()
-        n_predicted = int(part["n_predicted"].fillna(0).sum())
-        fold_chance = np.fmax(part["chance_p"].to_numpy(dtype=float), part["time_in_warning"].to_numpy(dtype=float))
-        chance = np.repeat(np.nan_to_num(fold_chance, nan=0.0), n_seizures)
-        total = int(n_seizures.sum())
-        row.update(
-            n_seizures=total,
-            n_predicted=n_predicted,
-            pooled_sensitivity=n_predicted / total if total else np.nan,
-            pooled_chance_p=chance.mean() if total else np.nan,
-            pooled_p_value=_poisson_binomial_sf(n_predicted, chance) if total else np.nan,
-        )
-        row["pooled_ioc"] = row["pooled_sensitivity"] - row["pooled_chance_p"]
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_summary(summary: pd.DataFrame) -> str:
-    """Human-readable ``mean ± std`` table of a :func:`summarize_results` output."""
-    if summary.empty:
-        return "(no evaluated folds)"
-    table = pd.DataFrame({"FAH target": summary["fah_target"], "folds": summary["n_folds"]})
-    for metric in ("auroc", "sensitivity", "fah", "ioc", "time_in_warning"):
-        table[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
-    table["predicted"] = [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])]
-    table["pooled p"] = summary["pooled_p_value"].map(lambda p: f"{p:.3g}")
-    return table.to_string(index=False)
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def dataset_counts(meta: pd.DataFrame) -> dict:
-    """Subjects, windows per class and lead seizures of a window table (for manifests)."""
-    labels = meta["label"].to_numpy()
-    return {
-        "n_subjects": int(meta["subject"].nunique()),
-        "subjects": sorted(map(str, meta["subject"].unique())),
-        "n_windows": len(meta),
-        "n_preictal": int((labels == 1).sum()),
-        "n_interictal": int((labels == 0).sum()),
-        "n_lead_seizures": int(meta.loc[labels == 1, "seizure_id"].nunique()),
-    }
-
-
-def new_run_dir(out_dir: str | Path, kind: str, model_name: str) -> Path:
-    """Create ``out_dir/runs/<UTC timestamp>_<kind>_<model>/`` (unique) and return it."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    base = Path(out_dir) / "runs" / f"{stamp}_{kind}_{model_name}"
-    run_dir, n = base, 1
-    while run_dir.exists():
-        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
-    run_dir.mkdir(parents=True)
-    return run_dir
-
-
-def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None, extra: dict) -> None:
-    """Write ``manifest.json``: config and its hash, seed, dataset counts, git commit, time."""
-    manifest = {
-        "created": datetime.now(timezone.utc).isoformat(),
-        "git_commit": _git_commit(),
-        "config": None if config is None else config.to_dict(),
-        "config_hash": None if config is None else config_hash(config),
-        "seed": None if config is None else config.seed,
-        "dataset": dataset_counts(meta),
-        **extra,
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-
-
-def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
-    tables = Path(out_dir) / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    results.to_csv(tables / f"{kind}_results.csv", index=False)
-    summary.to_csv(tables / f"{kind}_summary.csv", index=False)
-    run_dir = new_run_dir(out_dir, kind, model_name)
-    write_manifest(run_dir, meta, config=config, extra={"kind": kind, "model": model_name, **extra})
-    results.to_csv(run_dir / f"{kind}_results.csv", index=False)
-    summary.to_csv(run_dir / f"{kind}_summary.csv", index=False)
-    (run_dir / "models").mkdir()
-    for name, result in fold_results.items():
-        model = result.get("model", result.get("models"))
-        joblib.dump(model, run_dir / "models" / f"{name}.joblib")
-        history = training_history(model)
-        if history:
-            (run_dir / "histories").mkdir(exist_ok=True)
-            (run_dir / "histories" / f"{name}.json").write_text(json.dumps(history))
-    return run_dir
-
-
-def training_history(model: Any) -> list[dict]:
-    """Per-epoch scalar entries of a fitted deep estimator's skorch history (empty for other models).
-
-    Parameters
-    ----------
-    model : estimator or Pipeline
-        A fitted model; a :class:`~sklearn.pipeline.Pipeline` is looked into through its last step.
-
-    Returns
-    -------
-    list of dict
-        One dict per epoch with the numeric and boolean entries (``epoch``, ``train_loss``,
-        ``valid_loss``, ``valid_auroc``...); batch-level entries are dropped.
-    """
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    history = getattr(final, "history", None)
-    if not isinstance(history, Sequence) or isinstance(history, (str, bytes)):
-        return []
-    return [
-        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in dict(epoch).items()
-         if k != "batches" and isinstance(v, (int, float, bool, np.generic))}
-        for epoch in history
-    ]
-
-
 # --------------------------------------------------------------------------- config-driven entry points
-
-
-def _data_root(cfg: RunConfig, progress: bool) -> Path:
-    """The configured CHB-MIT(-like) folder, or the embedded synthetic preset (built on first use)."""
-    if cfg.data.data_root:
-        return Path(cfg.data.data_root)
-    return embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
-
-
-def load_dataset(
-    cfg: RunConfig, *, features: bool = True, progress: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
-    """Windows (or their features) of a run config's dataset.
-
-    ``cfg.data.data_root`` names a CHB-MIT(-like) folder; ``None`` uses the embedded synthetic
-    dataset of ``cfg.data.preset`` (generated into ``cfg.data.cache_dir`` on first use). Windows
-    are labeled with ``cfg.labeling``. Features are computed once for the whole dataset (stateless
-    per window, so not leakage) and cached in ``<cache_dir>/features/`` keyed on the data root,
-    the window table, the feature set and a sample of the signals.
-
-    Parameters
-    ----------
-    cfg : RunConfig
-        Run configuration.
-    features : bool, default=True
-        Return the feature matrix ``(n_windows, n_features)`` instead of the raw windows
-        ``(n_windows, n_channels, n_times)``.
-    progress : bool, default=True
-        Show progress bars.
-
-    Returns
-    -------
-    X, y, groups, meta
-        As :func:`sklearn_eeg.windows.load_windows`, with ``X`` replaced by features if asked.
-    """
-    data_root = _data_root(cfg, progress)
-    X, y, groups, meta = load_windows(
-        data_root,
-        cfg.data.subjects,
-        cache_dir=cfg.data.cache_dir,
-        states=STATES,  # the full timeline: excluded windows get a risk, never a training label
-        progress=progress,
-        **dataclasses.asdict(cfg.labeling),
-    )
-    if not features:
-        return X, y, groups, meta
-    # the first 2 s of the first channel of every window stand for the signal content (preprocessing
-    # changes in the window store change them) without reading the whole array
-    head = np.ascontiguousarray(X[:, 0, : int(2 * 256)])
-    key = _fingerprint(str(Path(data_root).resolve()), meta.reset_index(drop=True), cfg.features.feature_set, head)
-    path = Path(cfg.data.cache_dir) / "features" / f"{cfg.features.feature_set}_{key}.npy"
-    if path.is_file():
-        return np.load(path), y, groups, meta
-    F = compute_features(X, feature_set=cfg.features.feature_set, n_jobs=cfg.n_jobs, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    def save(tmp: str) -> None:
-        with open(tmp, "wb") as fh:
-            np.save(fh, F)
-
-    _atomic_write(path, save)
-    return F, y, groups, meta
 
 
 def _config_model(cfg: RunConfig):

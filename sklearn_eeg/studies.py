@@ -53,10 +53,11 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from sklearn_eeg.baselines import make_baseline
-from sklearn_eeg.benchmark import fit_predict_risk, load_dataset
+from sklearn_eeg.benchmark import fit_predict_risk
 from sklearn_eeg.config import FeaturesConfig
 from sklearn_eeg.metrics import window_metrics
 from sklearn_eeg.model_selection import clip_n_val_subjects, loso_splits
+from sklearn_eeg.run_data import load_dataset
 from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [

@@ -399,3 +399,15 @@ def test_training_history_keeps_epoch_scalars_of_deep_models_only():
     assert training_history(make_pipeline(StandardScaler(), FakeNet())) == training_history(FakeNet())
     assert training_history(LogisticRegression()) == []
     assert training_history([LogisticRegression()]) == []
+
+
+def test_within_subject_without_evaluable_folds_says_why(strong, tmp_path):
+    X, y, groups, meta = strong  # 6 lead seizures per subject: 'previous' needs min_train_seizures + 2
+    with pytest.warns(UserWarning, match="at least 7 lead seizures"):
+        results = run_within_subject(
+            X, y, groups, meta, subjects=["chb01"], min_train_seizures=5, out_dir=tmp_path, progress=False
+        )
+    assert results.empty
+    train = run_within_subject(X, y, groups, meta, subjects=["chb01"], min_train_seizures=5, threshold_on="train",
+                               out_dir=tmp_path, progress=False)
+    assert train["fold"].nunique() == 1

@@ -1,4 +1,9 @@
-"""Torch modules for EEG windows: models (one per file), losses, augmentations, on-disk dataset."""
+"""Torch modules for EEG windows: models (one per file), losses, augmentations, on-disk dataset.
+
+The skorch training pieces (``devices``, ``targets``, ``splits``, ``callbacks``, ``checkpoints``,
+``persistence``) are not imported here, so that importing this package does not load skorch; their
+public names are re-exported by :mod:`sklearn_eeg.estimators`.
+"""
 
 from .augment import SignalAugment, SpecAugment
 from .data import MemmapWindowDataset
