@@ -34,16 +34,16 @@ Examples
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
 
 from sklearn_eeg.ablations import LOSSES, loss_comparison, run_ablations
-from sklearn_eeg.benchmark import make_model
+from sklearn_eeg.baselines import BASELINE_MODELS
+from sklearn_eeg.benchmark import config_model
 from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, RunConfig, load_config
-from sklearn_eeg.deep_training import MODELS, MODES
+from sklearn_eeg.deep_training import MODELS, MODES, with_deep_model
 from sklearn_eeg.run_data import load_dataset
 
 SUMMARY_COLUMNS = ["fah_target", "n_folds", "sensitivity_mean", "fah_mean", "ioc_mean", "n_predicted", "n_seizures",
@@ -77,11 +77,8 @@ def deep_config(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
     model = args.model or "cnn"
     if model not in MODELS:
         raise ValueError(f"--ablation loss trains a deep model ({', '.join(MODELS)}); got --model {model!r}")
-    params = dict(cfg.model.params) if cfg.model.name == model else {}
-    overrides = {"max_epochs": args.max_epochs, "batch_size": args.batch_size, "lr": args.lr,
-                 "focal_gamma": args.focal_gamma, "focal_alpha": args.focal_alpha}
-    params.update({k: v for k, v in overrides.items() if v is not None})
-    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))
+    return with_deep_model(cfg, model, max_epochs=args.max_epochs, batch_size=args.batch_size, lr=args.lr,
+                           focal_gamma=args.focal_gamma, focal_alpha=args.focal_alpha)
 
 
 def run_loss_comparison(cfg: RunConfig, args: argparse.Namespace) -> None:
@@ -130,17 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.ablation == "loss":
             run_loss_comparison(deep_config(cfg, args), args)
             return 0
-        if cfg.model.name not in ("logreg", "hgb", "mlp"):
-            raise ValueError(f"--ablation classical runs the classical models only (logreg, hgb, mlp); got "
+        if cfg.model.name not in BASELINE_MODELS:
+            raise ValueError(f"--ablation classical runs the classical models only ({', '.join(BASELINE_MODELS)}); got "
                              f"{cfg.model.name!r} (deep models: --ablation loss)")
-        model = make_model(
-            cfg.model.name,
-            precomputed_features=True,
-            feature_set=cfg.features.feature_set,
-            sampler=cfg.model.sampler,
-            params=cfg.model.params,
-            random_state=cfg.seed,
-        )
+        model = config_model(cfg)  # a classical model on precomputed features
         X, y, groups, meta = load_dataset(cfg, features=True, progress=not args.quiet)
         tables = run_ablations(
             X,

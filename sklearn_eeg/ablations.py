@@ -43,7 +43,7 @@ from scipy.stats import wilcoxon
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
-from sklearn_eeg.benchmark import FAH_TARGETS, _check_inputs, fit_predict_risk, make_model
+from sklearn_eeg.benchmark import FAH_TARGETS, _as_estimator, _check_inputs, fit_predict_risk
 from sklearn_eeg.benchmark_summary import summarize_results
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
@@ -185,8 +185,7 @@ def fit_loso_folds(
         In fold order.
     """
     y, groups, meta = _check_inputs(X, y, groups, meta)
-    if isinstance(model, str):
-        model = make_model(model, precomputed_features=np.ndim(X) == 2, random_state=random_state)
+    model = _as_estimator(model, X, random_state)
     n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)  # a 3-subject dataset keeps 1
     splits = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     if test_subjects is not None:
@@ -527,11 +526,16 @@ def run_ablations(
         "calibration_reliability": reliability,
     }
     if out_dir is not None:
-        directory = Path(out_dir) / "tables"
-        directory.mkdir(parents=True, exist_ok=True)
-        for stem, table in tables.items():
-            table.to_csv(directory / f"{stem}.csv", index=False)
+        _write_tables(tables, out_dir)
     return tables
+
+
+def _write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> None:
+    """Write each table to ``<out_dir>/tables/<name>.csv``."""
+    directory = Path(out_dir) / "tables"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem, table in tables.items():
+        table.to_csv(directory / f"{stem}.csv", index=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -734,7 +738,8 @@ def loss_comparison(
         std over subjects; ``n_folds`` counts subjects). ``loss_comparison_paired``:
         :func:`paired_loss_differences`.
     """
-    from sklearn_eeg.deep_training import MODELS, MODES, run_deep  # torch only when a deep model runs
+    # torch loads only when a deep model runs
+    from sklearn_eeg.deep_training import MODELS, MODES, run_deep, with_deep_model
 
     losses = list(losses)
     if not losses or len(set(losses)) != len(losses) or not set(losses) <= set(LOSSES):
@@ -749,16 +754,13 @@ def loss_comparison(
             raise ValueError("mode='loso-fold' needs test_subjects (or cfg.data.subjects)")
     folds = [None] if mode == "patient" else test_subjects
     out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
-    base_params = dict(cfg.model.params) if cfg.model.name == model else {}
     runs = [(loss, subject) for loss in losses for subject in folds]
     rows = []
     bar = tqdm(runs, desc="loss comparison", unit="run", disable=not progress)
     for loss, subject in bar:
         bar.set_postfix(loss=loss, **({} if subject is None else {"test_subject": subject}))
-        params = {**base_params, "loss": loss}
-        run_cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))
         result = run_deep(
-            run_cfg, model=model, mode=mode, test_subject=subject, train_fraction=train_fraction,
+            with_deep_model(cfg, model, loss=loss), model=model, mode=mode, test_subject=subject, train_fraction=train_fraction,
             valid_fraction=valid_fraction, out_dir=out_dir, n_threads=n_threads, verbose=verbose, progress=progress,
         )
         rows.extend(_loss_rows(result.per_subject, result.run_dir, loss, cfg.alarms.fah_targets))
@@ -768,8 +770,5 @@ def loss_comparison(
         "loss_comparison_summary": summarize_ablation(results, "loss"),
         "loss_comparison_paired": paired_loss_differences(results),
     }
-    directory = out_dir / "tables"
-    directory.mkdir(parents=True, exist_ok=True)
-    for stem, table in tables.items():
-        table.to_csv(directory / f"{stem}.csv", index=False)
+    _write_tables(tables, out_dir)
     return tables

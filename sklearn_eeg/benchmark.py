@@ -65,6 +65,7 @@ __all__ = [
     "DEEP_MODELS",
     "FoldStore",
     "compute_features",
+    "config_model",
     "dataset_counts",
     "fit_predict_risk",
     "format_summary",
@@ -655,7 +656,9 @@ def run_within_subject(
 # --------------------------------------------------------------------------- config-driven entry points
 
 
-def _config_model(cfg: RunConfig):
+def config_model(cfg: RunConfig):
+    """Unfitted estimator of a run config's ``model`` section (:func:`make_model` with its name,
+    parameters, sampler, feature set and seed; classical models take precomputed features)."""
     return make_model(
         cfg.model.name,
         precomputed_features=cfg.model.name in BASELINE_MODELS,
@@ -673,7 +676,7 @@ def loso_from_config(
 
     ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
     """
-    model = _config_model(cfg)  # fails fast on an unknown or unavailable model
+    model = config_model(cfg)  # fails fast on an unknown or unavailable model
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
     results = run_loso(
         X,
@@ -706,7 +709,7 @@ def within_subject_from_config(
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
-    model = _config_model(cfg)  # fails fast on an unknown or unavailable model
+    model = config_model(cfg)  # fails fast on an unknown or unavailable model
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
     results = run_within_subject(
         X,
@@ -753,7 +756,7 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
                 cfg.data, subjects=[*split.train_subjects, *split.val_subjects, *split.test_subjects]
             ),
         )
-    model = _config_model(cfg)
+    model = config_model(cfg)
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
     out = run_split(
         X,

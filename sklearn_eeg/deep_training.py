@@ -35,17 +35,17 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.metrics import roc_auc_score
 from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
-from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .config import RunConfig, config_hash, load_config
@@ -62,6 +62,7 @@ from .estimators import (
 from .features import FeatureExtractor
 from .labeling import STATES
 from .metrics import window_metrics
+from .run_outputs import new_run_dir
 from .scoring import tune_threshold
 from .windows import load_windows
 
@@ -77,6 +78,7 @@ __all__ = [
     "run_deep_from_config",
     "validation_tail",
     "validation_timeline",
+    "with_deep_model",
 ]
 
 MODES = ("patient", "loso-fold")
@@ -439,20 +441,12 @@ def _fit_one(
 # outputs
 
 
-def _new_run_dir(out_dir: Path, name: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    base = out_dir / "runs" / f"{stamp}_{name}"
-    run_dir, n = base, 1
-    while run_dir.exists():
-        run_dir, n = base.with_name(f"{base.name}_{n}"), n + 1
-    run_dir.mkdir(parents=True)
-    return run_dir
-
-
-def _start_run_dir(out_dir: Path, name: str, resume: str | Path | None, manifest: Mapping[str, Any]) -> Path:
+def _start_run_dir(
+    out_dir: Path, kind: str, model: str, resume: str | Path | None, manifest: Mapping[str, Any]
+) -> Path:
     """A new run folder with a ``status: running`` manifest, or the folder of the run to resume."""
     if resume is None:
-        run_dir = _new_run_dir(out_dir, name)
+        run_dir = new_run_dir(out_dir, kind, model)
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
         return run_dir
     run_dir = Path(resume)
@@ -621,7 +615,7 @@ def run_deep(
     args_hash = hashlib.sha256(
         json.dumps({"config": cfg.to_dict(), **run_args}, sort_keys=True, default=str).encode()
     ).hexdigest()[:12]
-    run_dir = _start_run_dir(out_dir, f"deep-{mode}_{model}", resume, {
+    run_dir = _start_run_dir(out_dir, f"deep-{mode}", model, resume, {
         "kind": "deep", "status": "running", "config": cfg.to_dict(), "args": run_args, "args_hash": args_hash})
     per_subject, predictions, thresholds, checkpoints = [], [], [], {}
     alarm_params = cfg.alarm_params()
@@ -756,7 +750,27 @@ def run_deep_from_config(
         data__cache_dir=cache_dir, seed=seed,
     )
     model = kwargs.setdefault("model", "cnn")
+    return run_deep(with_deep_model(cfg, model, max_epochs=max_epochs, lr=lr, batch_size=batch_size), **kwargs)
+
+
+def with_deep_model(cfg: RunConfig, model: str, **overrides: Any) -> RunConfig:
+    """``cfg`` with ``model.name = model`` and estimator parameters for it.
+
+    The config's ``model.params`` are kept when they were written for this model (its name matches)
+    and dropped otherwise (a classical config's ``C`` means nothing to a CNN); ``overrides`` that are
+    not None are merged over them.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+    model : {"cnn", "fusion"}
+    **overrides
+        Estimator parameters (``max_epochs``, ``lr``, ``loss``...); None values are ignored.
+
+    Returns
+    -------
+    RunConfig
+    """
     params = dict(cfg.model.params) if cfg.model.name == model else {}
-    params.update({k: v for k, v in {"max_epochs": max_epochs, "lr": lr, "batch_size": batch_size}.items() if v is not None})
-    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))
-    return run_deep(cfg, **kwargs)
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=model, params=params))

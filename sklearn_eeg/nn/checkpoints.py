@@ -62,8 +62,9 @@ class FitCheckpoint(Callback):
     def on_epoch_end(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
         directory = Path(net.checkpoint_dir_)
         row = net.history[-1]
+        monitors = self._monitors(row)
         state = {k: v.detach().cpu() for k, v in net.module_.state_dict().items()}
-        for key in self._monitors(row):
+        for key in monitors:
             if row.get(key + "_best", False):
                 torch.save(state, directory / f"best_{key}.pt")
         net.save_params(
@@ -72,7 +73,7 @@ class FitCheckpoint(Callback):
             f_history=directory / "last_history.json",
         )
         torch.save(_train_state(net), directory / "last_state.pt")
-        (directory / "checkpoints.json").write_text(json.dumps(checkpoint_index(net.history, self._monitors(row)), indent=2))
+        (directory / "checkpoints.json").write_text(json.dumps(checkpoint_index(net.history, monitors), indent=2))
 
 
 def checkpoint_index(history: Any, monitors: list[str]) -> dict[str, dict[str, Any]]:
