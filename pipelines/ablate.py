@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Ablations: alarm post-processing and risk calibration (classical LOSO), BCE vs focal loss (deep).
 
---ablation classical (default) fits every leave-one-subject-out fold once (classical model on
-precomputed features), then, on the same validation/test risk:
+--ablation classical (default) fits every leave-one-subject-out fold once (classical model, or the
+chance baseline constant / random, on precomputed features), then, on the same validation/test risk:
 
 * alarm settings none / EMA smoothing (alpha 0.3) / persistence (K=3) / both, thresholds tuned
   per setting and FAH target on the validation subjects, applied unchanged to the test subject;
@@ -39,8 +39,7 @@ import time
 from pathlib import Path
 
 from sklearn_eeg.ablations import LOSSES, loss_comparison, run_ablations
-from sklearn_eeg.baselines import BASELINE_MODELS
-from sklearn_eeg.benchmark import config_model
+from sklearn_eeg.benchmark import FEATURE_MATRIX_MODELS, config_model
 from sklearn_eeg.cli import config_overrides, run_parser, selected_subjects
 from sklearn_eeg.config import ConfigError, RunConfig, load_config
 from sklearn_eeg.deep_training import MODELS, MODES, with_deep_model
@@ -127,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.ablation == "loss":
             run_loss_comparison(deep_config(cfg, args), args)
             return 0
-        if cfg.model.name not in BASELINE_MODELS:
-            raise ValueError(f"--ablation classical runs the classical models only ({', '.join(BASELINE_MODELS)}); got "
-                             f"{cfg.model.name!r} (deep models: --ablation loss)")
-        model = config_model(cfg)  # a classical model on precomputed features
+        if cfg.model.name not in FEATURE_MATRIX_MODELS:
+            raise ValueError(f"--ablation classical runs the models on precomputed features only "
+                             f"({', '.join(FEATURE_MATRIX_MODELS)}); got {cfg.model.name!r} (deep models: --ablation loss)")
+        model = config_model(cfg)  # a classical or chance model on precomputed features
         X, y, groups, meta = load_dataset(cfg, features=True, progress=not args.quiet)
         tables = run_ablations(
             X,

@@ -33,14 +33,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--file_hours", type=float, help="hours per EDF file (default 1)")
     parser.add_argument("--no_quirks", action="store_true", help="standard 23 channels everywhere")
+    parser.add_argument("--lookalike_rate", type=float,
+                        help="interictal look-alike episodes (the preictal change, no seizure) per recorded hour")
+    parser.add_argument("--boundary_seizure", action="store_true",
+                        help="one seizure 2-5 min into a later file per subject (the CHB-MIT quirk; default: uniform onsets)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     params = dict(PRESETS[args.preset]) if args.preset else {}
-    for name in ("n_subjects", "hours", "seizures", "preictal_effect", "seed", "file_hours"):
+    for name in ("n_subjects", "hours", "seizures", "preictal_effect", "seed", "file_hours", "lookalike_rate"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if args.no_quirks:
         params["quirks"] = False
+    if args.boundary_seizure:
+        params["boundary_seizure"] = True
     try:
         root = make_chbmit_like(args.root, progress=not args.quiet, **params)
     except ValueError as exc:

@@ -7,6 +7,7 @@ mean test sensitivity; WilcoxonPruner stops trials that are worse than the best 
 The study is named and resumable: rerun the command to add trials.
 
   python pipelines/sweep.py --study classical_tiny --preset tiny --n_trials 20
+  python pipelines/sweep.py --study chance_tiny --preset tiny --model constant random --n_trials 10
   optuna-dashboard sqlite:///studies/classical_tiny.db
 
 Parallel workers: start the same command several times with one shared --storage (a JournalStorage
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from sklearn_eeg.cli import PRESET_CHOICES
 from sklearn_eeg.config import ConfigError, load_config
-from sklearn_eeg.studies import CLASSICAL_MODELS, FEATURE_SETS, sweep_from_config
+from sklearn_eeg.studies import CLASSICAL_MODELS, FEATURE_SETS, SPACE_MODELS, sweep_from_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 
@@ -51,7 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--multi_objective", action="store_true", help="maximize (sensitivity, AUPRC) together; disables pruning"
     )
-    parser.add_argument("--models", nargs="+", choices=CLASSICAL_MODELS, help="classical models to search (default: all)")
+    parser.add_argument("--models", "--model", nargs="+", choices=SPACE_MODELS,
+                        help=f"models of the classical space (default: {' '.join(CLASSICAL_MODELS)}; "
+                        "constant, random: chance baselines, nothing to tune but the alarm settings)")
     parser.add_argument("--feature_sets", nargs="+", default=list(FEATURE_SETS), help="classical feature sets (default: %(default)s)")
     parser.add_argument("--hgb_max_iter", type=int, help="boosting iterations of hgb (not searched; default 200)")
     parser.add_argument("--max_epochs", type=int, help="CNN training epochs (not searched; default 30)")

@@ -39,9 +39,11 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
-from sklearn_eeg.benchmark_summary import format_summary, summarize_results
+from sklearn_eeg.benchmark_summary import format_summary, summarize_results, surrogate_histogram
+from sklearn_eeg.chance import CHANCE_MODELS, make_chance
 from sklearn_eeg.config import RunConfig, config_hash
 from sklearn_eeg.fold_store import _META_COLUMNS, FoldStore, _fingerprint
+from sklearn_eeg.forecast_scores import fold_forecast_scores
 from sklearn_eeg.metrics import confusion_at_threshold, window_metrics
 from sklearn_eeg.model_selection import (
     ChronologicalSeizureSplit,
@@ -63,6 +65,8 @@ from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
     "DEEP_MODELS",
+    "FEATURE_MATRIX_MODELS",
+    "MODEL_NAMES",
     "FoldStore",
     "compute_features",
     "config_model",
@@ -84,6 +88,10 @@ __all__ = [
 ]
 
 DEEP_MODELS = {"cnn": "SpectrogramCNNClassifier", "fusion": "FusionClassifier"}
+MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS)
+"""Every model name :func:`make_model` accepts (the ``--model`` choices of the run scripts)."""
+FEATURE_MATRIX_MODELS = (*BASELINE_MODELS, *CHANCE_MODELS)
+"""Models that config-driven runs fit on the cached feature matrix instead of raw windows."""
 FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
 
 
@@ -126,16 +134,19 @@ def make_model(
 
     Parameters
     ----------
-    name : {"logreg", "hgb", "mlp", "cnn", "fusion"}
-        Classical baselines come from :func:`sklearn_eeg.baselines.make_baseline`; ``cnn`` and
-        ``fusion`` from :mod:`sklearn_eeg.estimators` (they take raw windows).
+    name : {"logreg", "hgb", "mlp", "constant", "random", "cnn", "fusion"}
+        Classical baselines come from :func:`sklearn_eeg.baselines.make_baseline`; the chance
+        baselines ``constant`` and ``random`` from :func:`sklearn_eeg.chance.make_chance` (they
+        read only the number of windows, so take either input); ``cnn`` and ``fusion`` from
+        :mod:`sklearn_eeg.estimators` (they take raw windows).
     precomputed_features : bool
         The data are a feature matrix (classical baselines skip the feature step).
     feature_set, sampler :
-        Passed to the baseline factory.
+        Passed to the baseline factory. Chance baselines have no feature step and take no
+        sampler (undersampling would only change the rate they learn).
     params : dict, optional
-        Estimator parameters (classifier parameters of a baseline, constructor arguments of a
-        deep estimator).
+        Estimator parameters (classifier parameters of a baseline, ``step`` and ``reversion`` of
+        the random chance baseline, constructor arguments of a deep estimator).
     random_state : int or None, default=0
         Seed of the estimator.
     """
@@ -149,13 +160,17 @@ def make_model(
             random_state=random_state,
             **params,
         )
+    if name in CHANCE_MODELS:
+        if sampler is not None:
+            raise ValueError(f"chance model {name!r} takes no sampler; got sampler={sampler!r}")
+        return make_chance(name, random_state=random_state, **params)
     if name in DEEP_MODELS:
         if precomputed_features:
             raise ValueError(f"model {name!r} needs raw windows of shape (n_windows, n_channels, n_times)")
         from sklearn_eeg import estimators  # torch and skorch load only when a deep model is asked for
 
         return getattr(estimators, DEEP_MODELS[name])(**{"random_state": random_state, **params})
-    raise ValueError(f"unknown model {name!r}; choose one of {[*BASELINE_MODELS, *DEEP_MODELS]}")
+    raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
 
 
 def _as_estimator(model, X: np.ndarray, random_state: int | None):
@@ -226,10 +241,14 @@ def _score(
     fah_targets: Sequence[float],
     alarm_params: dict,
     info: dict,
+    train_meta: pd.DataFrame,
 ) -> list[dict]:
     """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test.
 
     Window metrics use the labeled windows; alarms use the full timeline (excluded windows too).
+    The threshold-free forecast scores (:func:`~sklearn_eeg.forecast_scores.fold_forecast_scores`:
+    ``sens_tiw_auc``, ``brier_timeline``, ``bss``...) use the full test timeline; ``train_meta`` (the
+    fold's training windows) only gives their climatology, the training rate of the forecast target.
     """
     val_labeled = val_meta["label"].to_numpy() >= 0
     test_labeled = test_meta["label"].to_numpy() >= 0
@@ -249,8 +268,13 @@ def _score(
         "auroc": test_w["auroc"],
         "auprc": test_w["auprc"],
         "brier": test_w["brier"],
+        # probabilistic, threshold-free scores of the test timeline (climatology from training rows)
+        **fold_forecast_scores(test_risk, test_meta, train_meta, alarm_params),
     }
     rows = []
+    # result tables keep the surrogates as a histogram ("n0;n1;...": surrogates predicting 0, 1, ...
+    # seizures), which is all that pooling independent folds needs
+    tuned["test_surrogate_hist"] = [surrogate_histogram(c) for c in tuned.pop("test_surrogate_counts")]
     for record in tuned.to_dict("records"):
         row = dict(base)
         for column, value in record.items():
@@ -329,6 +353,7 @@ def run_split(
         fah_targets=fah_targets,
         alarm_params=alarm_params or {},
         info=info,
+        train_meta=meta.iloc[sets["train"]],
     )
     results = pd.DataFrame(rows)
     labeled = y[sets["test"]] >= 0
@@ -370,6 +395,7 @@ def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_t
         fah_targets=fah_targets,
         alarm_params=alarm_params,
         info=info,
+        train_meta=meta.iloc[train],
     )
     store.save(name, {"rows": rows, "model": fitted, "test_index": test, "test_risk": test_risk})
     return name
@@ -488,7 +514,7 @@ def run_loso(
         config=config,
         extra={"run_key": key, "n_val_subjects": n_val_subjects, "random_state": random_state},
     )
-    columns = ["subject", "recording", "t_abs", "label", "tte", "state", "seizure_id"]
+    columns = ["subject", "recording", "t_abs", "label", "tte", "state", "seizure_id", "lead_seizure"]
     predictions = [
         meta.iloc[r["test_index"]].reindex(columns=columns).assign(risk=r["test_risk"], fold=r["rows"][0]["fold"])
         for r in fold_results.values()
@@ -539,6 +565,7 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
                 fah_targets=fah_targets,
                 alarm_params=alarm_params,
                 info=info,
+                train_meta=sub_meta.iloc[train],
             )
         previous = (risk, sub_meta.iloc[test], test)
     store.save(f"subject_{subject}", {"rows": rows, "models": models})
@@ -658,10 +685,10 @@ def run_within_subject(
 
 def config_model(cfg: RunConfig):
     """Unfitted estimator of a run config's ``model`` section (:func:`make_model` with its name,
-    parameters, sampler, feature set and seed; classical models take precomputed features)."""
+    parameters, sampler, feature set and seed; classical and chance models take precomputed features)."""
     return make_model(
         cfg.model.name,
-        precomputed_features=cfg.model.name in BASELINE_MODELS,
+        precomputed_features=cfg.model.name in FEATURE_MATRIX_MODELS,
         feature_set=cfg.features.feature_set,
         sampler=cfg.model.sampler,
         params=cfg.model.params,
@@ -677,7 +704,7 @@ def loso_from_config(
     ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
     """
     model = config_model(cfg)  # fails fast on an unknown or unavailable model
-    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
     results = run_loso(
         X,
         y,
@@ -710,7 +737,7 @@ def within_subject_from_config(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
     model = config_model(cfg)  # fails fast on an unknown or unavailable model
-    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
     results = run_within_subject(
         X,
         y,
@@ -757,7 +784,7 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
             ),
         )
     model = config_model(cfg)
-    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in BASELINE_MODELS, progress=progress)
+    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
     out = run_split(
         X,
         y,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sklearn_eeg.benchmark import MODEL_NAMES
 from sklearn_eeg.datasets.synthetic import PRESETS
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-MODEL_CHOICES = ("logreg", "hgb", "mlp", "cnn", "fusion")
+MODEL_CHOICES = MODEL_NAMES
 PRESET_CHOICES = tuple(PRESETS)
 
 
@@ -32,7 +33,8 @@ def run_parser(description: str | None, *, default_config: str = "default.yaml")
                         help="YAML run config (default: %(default)s)")
     parser.add_argument("--data_root", help="CHB-MIT(-like) folder; default: the embedded synthetic dataset")
     parser.add_argument("--preset", choices=PRESET_CHOICES, help="embedded synthetic preset")
-    parser.add_argument("--model", choices=MODEL_CHOICES, help="estimator")
+    parser.add_argument("--model", choices=MODEL_CHOICES,
+                        help="estimator (constant, random: chance baselines that never read the EEG)")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--out_dir", help="output root (tables/, runs/, folds/); default from the config: reports")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

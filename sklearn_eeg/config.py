@@ -23,7 +23,7 @@ the valid keys.
     features:
       feature_set: basic_plus
     model:
-      name: logreg           # logreg | hgb | mlp | cnn | fusion
+      name: logreg           # logreg | hgb | mlp | constant | random | cnn | fusion
       sampler: null          # null | undersample
       params: {}             # passed to the classifier
     alarms:                  # sklearn_eeg.metrics.alarm_metrics parameters

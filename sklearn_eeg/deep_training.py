@@ -48,6 +48,7 @@ from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
 from tqdm.auto import tqdm
 
+from .benchmark import DEEP_MODELS
 from .config import RunConfig, config_hash, load_config
 from .datasets.synthetic import embedded_dataset
 from .estimators import (
@@ -82,7 +83,7 @@ __all__ = [
 ]
 
 MODES = ("patient", "loso-fold")
-MODELS = ("cnn", "fusion")
+MODELS = tuple(DEEP_MODELS)
 METRICS_TABLE = Path("tables") / "metrics.csv"
 SELECTION_FAH = 0.5
 SENSITIVITY_KEY = f"valid_sens_fah{SELECTION_FAH:g}"
@@ -643,7 +644,7 @@ def run_deep(
             row.update({f"{k}@{target:g}": v for k, v in t.items() if k != "fah_target"})
             thresholds.append({"subject": subject, **t})
         per_subject.append(row)
-        pred = fit["meta_test"][["subject", "recording", "t_abs", "state", "label", "tte", "seizure_id"]].copy()
+        pred = fit["meta_test"][["subject", "recording", "t_abs", "state", "label", "tte", "seizure_id", "lead_seizure"]].copy()
         pred["risk"] = fit["test_risk"]
         predictions.append(pred)
     per_subject_df = pd.DataFrame(per_subject)

@@ -29,7 +29,9 @@ the loss reads (see :func:`pack_targets`); a :class:`~sklearn_eeg.nn.data.Memmap
 such an array as its ``y``.
 
 The training pieces live in :mod:`sklearn_eeg.nn`, one module each (``devices``, ``targets``,
-``splits``, ``callbacks``, ``checkpoints``, ``persistence``), and are re-exported here.
+``splits``, ``callbacks``, ``checkpoints``, ``persistence``), and are re-exported here, as are the
+chance baselines of :mod:`sklearn_eeg.chance` (:class:`ConstantRiskClassifier`,
+:class:`RandomWalkRiskClassifier`), which need no torch: import them from there to avoid loading it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import is_dataset, to_tensor
 from torch.utils.data import Dataset, WeightedRandomSampler
 
+from .chance import ConstantRiskClassifier, RandomWalkRiskClassifier
 from .nn.callbacks import TimelineScoring, ValidScoring, WarmupCosineLR, warmup_cosine
 from .nn.checkpoints import FitCheckpoint, _ResumableEarlyStopping, checkpoint_index
 from .nn.devices import AMP_CHOICES, _move, resolve_amp, resolve_device
@@ -58,8 +61,10 @@ from .nn.targets import _dataset_labels, onset_sample_weight, pack_targets
 
 __all__ = [
     "ChronologicalSplit",
+    "ConstantRiskClassifier",
     "FitCheckpoint",
     "FusionClassifier",
+    "RandomWalkRiskClassifier",
     "SpectrogramCNNClassifier",
     "TimelineScoring",
     "ValidScoring",

@@ -22,6 +22,8 @@ __all__ = ["FoldStore"]
 
 # window-table columns every benchmark needs; the run key hashes them
 _META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
+# columns the alarm scoring reads when present (exempt ictal/postictal alarms, unscorable seizures)
+SCORING_COLUMNS = ("state", "lead_seizure")
 
 
 class FoldStore:
@@ -82,7 +84,8 @@ def _fingerprint(*arrays: Any) -> str:
             step = max(1, flat.shape[1] // 4096)
             parts.append((a.shape, a.dtype.str, np.ascontiguousarray(flat[:, ::step])))
         elif isinstance(a, pd.DataFrame):
-            parts.append(pd.util.hash_pandas_object(a[list(_META_COLUMNS)], index=False).to_numpy())
+            columns = [*_META_COLUMNS, *(c for c in SCORING_COLUMNS if c in a.columns)]
+            parts.append(pd.util.hash_pandas_object(a[columns], index=False).to_numpy())
         else:
             parts.append(a)
     return joblib.hash(parts)[:16]

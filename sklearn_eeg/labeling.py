@@ -48,6 +48,7 @@ WINDOW_COLUMNS = (
     "tte",
     "y_soft",
     "seizure_id",
+    "lead_seizure",
     "ictal",
 )
 _RECORDING_COLUMNS = ("subject", "recording", "t_file_start", "duration", "segment")
@@ -226,13 +227,15 @@ def label_windows(
 
     Returns
     -------
-    table : DataFrame of shape (n_windows, 10)
+    table : DataFrame of shape (n_windows, 11)
         Columns ``subject``, ``recording``, ``t_start`` (s from file start), ``t_abs`` (window end
         on the subject timeline), ``state`` (one of :data:`STATES`), ``label`` (1 preictal,
         0 interictal, -1 otherwise), ``tte`` (s from window end to the next onset at or after it
         in the same segment, NaN if none), ``y_soft`` (0 where ``tte`` is NaN), ``seizure_id``
-        (the lead seizure of preictal windows, else ""), ``ictal`` (bool). Rows follow the order of
-        ``recordings`` then time.
+        (the lead seizure of preictal windows, else ""), ``lead_seizure`` (the next seizure at or
+        after the window end when it is a lead seizure, else "": what alarm scoring counts as
+        forecasting targets, with onset ``t_abs + tte``), ``ictal`` (bool). Rows follow the order
+        of ``recordings`` then time.
 
     Examples
     --------
@@ -258,6 +261,7 @@ def label_windows(
     state = np.zeros(ts.size, dtype=np.int8)
     tte = np.full(ts.size, np.nan)
     seizure_id = np.full(ts.size, "", dtype=object)
+    lead_seizure = np.full(ts.size, "", dtype=object)
 
     windows = pd.DataFrame({"subject": rec["subject"].to_numpy(), "segment": rec["segment"].to_numpy()})
     groups = windows.groupby(["subject", "segment"], sort=False).indices
@@ -271,6 +275,9 @@ def label_windows(
         state[rows], tte[rows] = g_state, g_tte
         pre = g_state == STATES.index("preictal")
         seizure_id[rows[pre]] = s["seizure_id"].to_numpy()[g_next[pre]]
+        ahead = g_next >= 0
+        ahead[ahead] = s["lead"].to_numpy(bool)[g_next[ahead]]
+        lead_seizure[rows[ahead]] = s["seizure_id"].to_numpy()[g_next[ahead]]
 
     states = np.asarray(STATES, dtype=object)[state]
     label = np.select([state == STATES.index("preictal"), state == STATES.index("interictal")], [1, 0], default=-1)
@@ -285,6 +292,7 @@ def label_windows(
             "tte": tte,
             "y_soft": np.exp(-np.where(np.isnan(tte), np.inf, tte) / tau),
             "seizure_id": seizure_id,
+            "lead_seizure": lead_seizure,
             "ictal": state == STATES.index("ictal"),
         }
     )

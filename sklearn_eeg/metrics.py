@@ -1,27 +1,11 @@
 """Forecasting metrics: window-level (AUROC, AUPRC, Brier, reliability) and alarm-level.
 
-Alarm-level definitions (defaults SOP = 600 s, SPH = 30 s)
-----------------------------------------------------------
-* Seizures to predict: the distinct non-empty ``seizure_id`` of the preictal (``label == 1``)
-  windows of ``meta``; onset = ``t_abs + tte`` (median over the seizure's windows). A seizure
-  without preictal windows in ``meta`` is not counted.
-* A seizure is predicted when an alarm of its subject falls in ``[onset - SOP, onset - SPH]``;
-  warning time = onset - first such alarm.
-* A false alarm is an alarm raised on an interictal (``label == 0``) window outside every seizure's
-  window. Alarms raised on excluded windows (``label == -1``: ictal, postictal, SPH gap, buffer)
-  count neither way, but they do take part in persistence, hysteresis and the refractory period.
-* ``meta`` must be the full timeline: every window with its risk, excluded ones included with
-  ``label == -1``. Dropping the excluded windows would start a new run at every preictal block
-  (re-arming the detector there) and leak the labels into the alarms; a warning says so.
-* ``interictal_hours`` = number of interictal (``label == 0``) windows x stride / 3600, with the
-  stride inferred from ``meta`` (:func:`sklearn_eeg.alarms.infer_stride`) unless given; ``fah`` =
-  false alarms / interictal hours; ``fah_total`` = false alarms / (all windows x stride / 3600).
-  Gaps are never counted.
-* ``time_in_warning``: fraction of windows whose end lies within SOP after an alarm, i.e. in
-  ``[t_alarm, t_alarm + SOP)``.
-* Chance level (Snyder et al. 2008, J Neurosci Methods 170:264): a Poisson alarm process with the
-  same false-alarm rate predicts a given seizure with ``chance_p = 1 - exp(-fah * SOP_h)``;
-  ``ioc = sensitivity - chance_p``; ``p_value = P(X >= k)`` for ``X ~ Binomial(n_seizures, chance_p)``.
+Alarm-level metrics follow the literature rules spelled out in :mod:`sklearn_eeg.alarm_scoring`:
+an alarm at ``t`` opens the occurrence period ``[t + SPH, t + SPH + SOP]``; a lead seizure is predicted
+iff its onset lies in one; every other alarm is false wherever it is raised (alarms raised on
+ictal/postictal windows are exempt); FAH is per recorded hour outside seizures and postictal
+periods; the chance level is floored at the time in warning; the seizure-time surrogate test gives
+``p_surrogate``.
 """
 
 from __future__ import annotations
@@ -30,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from sklearn_eeg.alarms import alarm_metrics_over_thresholds
+from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
 
 
 def _binary_inputs(y_true: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +129,8 @@ def alarm_metrics(
     alpha: float = 0.3,
     n: int = 3,
     stride: float | None = None,
+    n_surrogates: int = 1000,
+    random_state: int | None = 0,
 ) -> dict:
     """Alarm-level forecasting metrics of one operating point (definitions in the module docstring).
 
@@ -161,15 +147,22 @@ def alarm_metrics(
     persistence, reset, smoothing, alpha, n, stride :
         As in :func:`sklearn_eeg.alarms.raise_alarms`.
     refractory : float, optional
-        Seconds without a new alarm after an alarm; ``None`` means ``sop``.
+        Seconds without a new alarm after an alarm; ``None`` means the warning period ``sph + sop``.
+    n_surrogates : int, default=1000
+        Seizure-time surrogates for ``p_surrogate`` (0 skips the test).
+    random_state : int or None, default=0
+        Seed of the surrogates.
 
     Returns
     -------
     metrics : dict
-        ``sensitivity``, ``n_seizures``, ``n_predicted``, ``n_alarms``, ``n_false_alarms``, ``fah``,
-        ``fah_total``, ``interictal_hours``, ``warning_time_mean``, ``warning_time_median``,
-        ``warning_times`` (list, s), ``time_in_warning``, ``chance_p``, ``ioc``, ``p_value``.
-        Sensitivity, IoC and p-value are NaN without seizures; FAH is NaN without interictal time.
+        The keys of :func:`sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds` (without
+        ``threshold``): ``sensitivity``, ``n_seizures`` (scorable lead seizures), ``n_predicted``,
+        ``n_not_scorable``, ``n_alarms``, ``n_false_alarms``, ``n_exempt_alarms``, ``fah`` (false
+        alarms per non-ictal hour), ``fah_interictal``, ``nonictal_hours``, ``interictal_hours``,
+        ``warning_time_mean``, ``warning_time_median``, ``warning_times`` (list, s),
+        ``time_in_warning``, ``chance_poisson``, ``chance_p``, ``ioc``, ``p_value``,
+        ``surrogate_chance``, ``p_surrogate``, ``surrogate_counts`` (list).
     """
     table = alarm_metrics_over_thresholds(
         risk,
@@ -184,6 +177,8 @@ def alarm_metrics(
         alpha=alpha,
         n=n,
         stride=stride,
+        n_surrogates=n_surrogates,
+        random_state=random_state,
     )
     row = table.iloc[0].to_dict()
     del row["threshold"]

@@ -25,18 +25,26 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_eeg.alarms import alarm_metrics_over_thresholds, smooth_risk
+from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
+from sklearn_eeg.alarms import smooth_risk
 
 _TEST_KEYS = (
     "fah",
+    "fah_interictal",
     "sensitivity",
     "n_predicted",
     "n_seizures",
+    "n_not_scorable",
+    "n_alarms",
+    "n_false_alarms",
     "warning_time_mean",
     "time_in_warning",
+    "chance_poisson",
     "chance_p",
     "ioc",
     "p_value",
+    "surrogate_chance",
+    "p_surrogate",
 )
 _SCORER_METRICS = ("sensitivity", "ioc", "warning_time_mean", "time_in_warning")
 
@@ -89,7 +97,9 @@ def _alarm_table(
             stride=alarm_params.get("stride"),
         )
         thresholds = candidate_thresholds(smoothed, n_thresholds)
-    return alarm_metrics_over_thresholds(risk, meta, np.asarray(thresholds, dtype=float), **alarm_params)
+    # the threshold search needs no surrogates: only the chosen operating point is tested
+    params = {**alarm_params, "n_surrogates": 0}
+    return alarm_metrics_over_thresholds(risk, meta, np.asarray(thresholds, dtype=float), **params)
 
 
 def tune_threshold(
@@ -122,17 +132,20 @@ def tune_threshold(
     n_thresholds : int, default=200
         Quantiles used for the default candidates.
     **alarm_params
-        Passed to :func:`sklearn_eeg.alarms.alarm_metrics_over_thresholds` (``sop``, ``sph``,
+        Passed to :func:`sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds` (``sop``, ``sph``,
         ``persistence``, ``reset``, ``refractory``, ``smoothing``, ``alpha``, ``n``, ``stride``),
-        identically on validation and test.
+        identically on validation and test; ``n_surrogates`` (default 1000) and ``random_state``
+        act on the test scoring only.
 
     Returns
     -------
     table : DataFrame of shape (n_targets, 4 or 13)
         ``fah_target``, ``threshold``, ``val_fah``, ``val_sensitivity``; with test data also
-        ``test_fah``, ``test_sensitivity``, ``test_n_predicted``, ``test_n_seizures``,
-        ``test_warning_time_mean``, ``test_time_in_warning``, ``test_chance_p``, ``test_ioc``,
-        ``test_p_value``.
+        ``test_<key>`` for the keys of :func:`~sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds`
+        ``fah``, ``fah_interictal``, ``sensitivity``, ``n_predicted``, ``n_seizures``,
+        ``n_not_scorable``, ``n_alarms``, ``n_false_alarms``, ``warning_time_mean``,
+        ``time_in_warning``, ``chance_poisson``, ``chance_p``, ``ioc``, ``p_value``,
+        ``surrogate_chance``, ``p_surrogate`` and ``surrogate_counts`` (a list per row).
     """
     if (test_risk is None) != (test_meta is None):
         raise ValueError("pass test_risk and test_meta together")
@@ -158,13 +171,17 @@ def tune_threshold(
         test = None
         if finite.any():
             test = alarm_metrics_over_thresholds(
-                test_risk, test_meta, out["threshold"].to_numpy()[finite], **alarm_params
+                test_risk, test_meta, out["threshold"].to_numpy()[finite], **{"n_surrogates": 1000, **alarm_params}
             )
         for key in _TEST_KEYS:
             values = np.full(len(out), np.nan)
             if test is not None:
                 values[finite] = test[key].to_numpy(dtype=float)
             out[f"test_{key}"] = values
+        counts = [[] for _ in range(len(out))]
+        for i, row in zip(np.flatnonzero(finite), [] if test is None else test["surrogate_counts"]):
+            counts[i] = row
+        out["test_surrogate_counts"] = counts
     return out
 
 

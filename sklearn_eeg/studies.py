@@ -52,8 +52,9 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from sklearn_eeg.baselines import make_baseline
+from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
 from sklearn_eeg.benchmark import fit_predict_risk
+from sklearn_eeg.chance import CHANCE_MODELS, make_chance
 from sklearn_eeg.config import FeaturesConfig
 from sklearn_eeg.metrics import window_metrics
 from sklearn_eeg.model_selection import clip_n_val_subjects, loso_splits
@@ -74,7 +75,12 @@ __all__ = [
     "write_results",
 ]
 
-CLASSICAL_MODELS = ("logreg", "hgb", "mlp")
+CLASSICAL_MODELS = BASELINE_MODELS
+"""Models the classical space searches by default."""
+SPACE_MODELS = (*CLASSICAL_MODELS, *CHANCE_MODELS)
+"""Models the classical space can draw: the classical baselines and, when asked for, the chance
+baselines (no parameters of their own), to score a sweep's protocol against a forecaster that
+knows nothing."""
 FEATURE_SETS = ("basic", "basic_plus")
 _META_COLUMNS = ("subject", "t_abs", "label", "tte", "seizure_id")
 _SCHEMA_ATTEMPTS = 5
@@ -105,17 +111,20 @@ def classical_space(
     trial : optuna.Trial
         Trial that draws the parameters.
     models : sequence of str, default=("logreg", "hgb", "mlp")
-        Models to choose from.
+        Models to choose from, among :data:`SPACE_MODELS`: the classical baselines and the chance
+        baselines ``"constant"`` and ``"random"`` (:mod:`sklearn_eeg.chance`).
     feature_sets : sequence of str or None, default=("basic", "basic_plus")
         Feature sets to choose from; ``None`` draws none (a single precomputed feature matrix).
 
     Returns
     -------
     params : dict
-        ``model`` ("logreg", "hgb" or "mlp"); ``model_params`` (logreg: ``C`` log-uniform in
+        ``model`` (one of ``models``); ``model_params`` (logreg: ``C`` log-uniform in
         [1e-3, 1e2]; hgb: ``max_depth`` in 2..8 and ``learning_rate`` log-uniform in [0.01, 0.3];
-        mlp: ``hidden_size`` in 16..128, log scale); ``feature_set``; ``alarm_params``
-        (``smoothing`` None or "ema" with ``alpha`` in [0.1, 0.9]; ``persistence`` in 1..3).
+        mlp: ``hidden_size`` in 16..128, log scale; chance baselines: none, they are not tuned);
+        ``feature_set`` (drawn for every model; the chance baselines read only its row count);
+        ``alarm_params`` (``smoothing`` None or "ema" with ``alpha`` in [0.1, 0.9]; ``persistence``
+        in 1..3).
 
     Examples
     --------
@@ -124,9 +133,9 @@ def classical_space(
     >>> classical_space(trial)["model_params"]
     {'C': 0.1}
     """
-    unknown = set(models) - set(CLASSICAL_MODELS)
+    unknown = set(models) - set(SPACE_MODELS)
     if unknown or not models:
-        raise ValueError(f"models must be a non-empty subset of {CLASSICAL_MODELS}, got {list(models)}")
+        raise ValueError(f"models must be a non-empty subset of {SPACE_MODELS}, got {list(models)}")
     model = trial.suggest_categorical("model", list(models))
     if model == "logreg":
         model_params = {"C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
@@ -135,8 +144,10 @@ def classical_space(
             "max_depth": trial.suggest_int("max_depth", 2, 8),
             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
         }
-    else:
+    elif model == "mlp":
         model_params = {"hidden_size": trial.suggest_int("hidden_size", 16, 128, log=True)}
+    else:
+        model_params = {}
     feature_set = trial.suggest_categorical("feature_set", list(feature_sets)) if feature_sets else None
     return {"model": model, "model_params": model_params, "feature_set": feature_set, "alarm_params": _alarm_space(trial)}
 
@@ -185,14 +196,17 @@ def build_estimator(params: Mapping[str, Any], *, fixed_params: Mapping[str, Any
     Returns
     -------
     estimator : classifier with ``predict_proba``
-        A baseline pipeline ``StandardScaler → classifier`` taking a feature matrix, or the
-        CNN taking raw windows ``(n_windows, n_channels, n_times)``.
+        A baseline pipeline ``StandardScaler → classifier`` taking a feature matrix, a chance
+        baseline (:func:`sklearn_eeg.chance.make_chance`) or the CNN taking raw windows
+        ``(n_windows, n_channels, n_times)``.
     """
     model = params["model"]
     searched = dict(params["model_params"])
     fixed = dict(fixed_params or {})
     if model in CLASSICAL_MODELS:
         return make_baseline(model, features=False, random_state=random_state, **{**fixed, **_classifier_params(searched)})
+    if model in CHANCE_MODELS:
+        return make_chance(model, random_state=random_state, **fixed)
     if model == "cnn":
         from sklearn_eeg.estimators import SpectrogramCNNClassifier
         from sklearn_eeg.nn import SignalAugment, SpecAugment
@@ -211,7 +225,7 @@ def build_estimator(params: Mapping[str, Any], *, fixed_params: Mapping[str, Any
                 "module__spec_augment": SpecAugment(max_freq=8, max_time=4, seed=seed) if augment else None,
             }
         )
-    raise ValueError(f"unknown model {model!r}; choose one of {[*CLASSICAL_MODELS, 'cnn']}")
+    raise ValueError(f"unknown model {model!r}; choose one of {[*SPACE_MODELS, 'cnn']}")
 
 
 def _classifier_params(model_params: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,8 +257,8 @@ def run_config_sections(params: Mapping[str, Any]) -> dict[str, Any]:
     ...                      "alarm_params": {"smoothing": None, "persistence": 2}})["model"]
     {'name': 'mlp', 'params': {'hidden_layer_sizes': [32]}}
     """
-    if params["model"] not in CLASSICAL_MODELS:
-        raise ValueError(f"run config sections exist for the classical models {CLASSICAL_MODELS}, not {params['model']!r}")
+    if params["model"] not in SPACE_MODELS:
+        raise ValueError(f"run config sections exist for the models {SPACE_MODELS}, not {params['model']!r}")
     sections: dict[str, Any] = {"model": {"name": params["model"], "params": _classifier_params(params["model_params"])}}
     if params["feature_set"] is not None:
         sections["features"] = {"feature_set": params["feature_set"]}
@@ -670,7 +684,7 @@ def write_results(
         ]
         if space is not None and len(study.directions) == 1:
             params = space(optuna.trial.FixedTrial(study.best_trial.params))
-            if params["model"] in CLASSICAL_MODELS:
+            if params["model"] in SPACE_MODELS:
                 summary["run_config"] = run_config_sections(params)
     txt = out / "best_config.txt"
     txt.write_text(yaml.safe_dump(summary, sort_keys=False))
@@ -714,7 +728,7 @@ def sweep_from_config(
         models and must be the same for every worker of a study; give each worker its own
         ``sampler_seed``.
     models : sequence of str, default=("logreg", "hgb", "mlp")
-        Models searched by the classical space.
+        Models searched by the classical space (any of :data:`SPACE_MODELS`).
     feature_sets : sequence of str, default=("basic", "basic_plus")
         Feature sets computed (and cached) and searched by the classical space.
     progress : bool, default=True

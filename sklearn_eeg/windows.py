@@ -239,7 +239,7 @@ class WindowStore:
         frames = [_read_table(t) for t in tables]
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             columns=["subject", "recording", "t_start", "t_abs", "state", "label", "tte", "y_soft",
-                     "seizure_id", "ictal", "bad"])
+                     "seizure_id", "lead_seizure", "ictal", "bad"])
         return cls(root, table)
 
     def __getstate__(self) -> dict:

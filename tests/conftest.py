@@ -31,8 +31,9 @@ def make_window_table(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """Features, labels, groups and the full window table of hand-made subjects (10-s windows, 5-s stride).
 
-    Every subject has seizures at ``onsets_h`` hours; preictal = 30-600 s before an onset, interictal
-    >= 30 min from every onset, all other windows kept as excluded (label -1), as on a real timeline.
+    Every subject has (lead) seizures of 60 s at ``onsets_h`` hours; preictal = 30-600 s before an
+    onset, interictal >= 30 min from every onset, all other windows kept as excluded (label -1, with
+    their ``state``: ictal, 10-min postictal or excluded), as on a real timeline.
     Feature 0 shifts by ``effect`` on preictal windows; the others are noise.
     """
     rng = np.random.default_rng(seed)
@@ -45,17 +46,25 @@ def make_window_table(
         tte = np.where(after.any(axis=1), np.where(after, onsets[None, :], np.inf).min(axis=1) - t_abs, np.nan)
         preictal = (tte >= 30) & (tte <= 600)
         interictal = np.abs(t_abs[:, None] - onsets[None, :]).min(axis=1) >= 1800
-        seizure = [f"{subject}_s{i:02d}" for i in np.searchsorted(onsets, t_abs) + 1]
+        seizure = np.array([f"{subject}_s{i:02d}" for i in np.searchsorted(onsets, t_abs) + 1])
+        since = np.where(onsets[None, :] <= t_abs[:, None], t_abs[:, None] - onsets[None, :], np.inf).min(axis=1)
+        state = np.select(
+            [since < 70, since < 670, preictal, interictal],  # 60-s seizures, 10-min postictal
+            ["ictal", "postictal", "preictal", "interictal"],
+            default="excluded",
+        )
         meta = pd.DataFrame(
             {
                 "subject": subject,
                 "recording": [f"{subject}_{int(t // 3600) + 1:02d}" for t in t_abs],
                 "t_start": t_abs % 3600,
                 "t_abs": t_abs,
+                "state": state,
                 "label": np.where(preictal, 1, np.where(interictal, 0, -1)),
                 "tte": tte,
                 "y_soft": 0.0,
                 "seizure_id": np.where(preictal, seizure, ""),
+                "lead_seizure": np.where(np.isfinite(tte), seizure, ""),
                 "bad": False,
             }
         )

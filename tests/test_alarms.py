@@ -1,4 +1,4 @@
-"""Alarm raising: smoothing per run, persistence, hysteresis, refractory; fast == reference loop."""
+"""Alarm raising on the subject timeline: smoothing, persistence, hysteresis, refractory; fast == reference loop."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, benchmark_over_thresholds
 from sklearn_eeg.alarms import (
     _alarm_positions_loop,
     _timeline,
-    alarm_metrics_over_thresholds,
-    benchmark_over_thresholds,
     infer_stride,
     raise_alarms,
     simulate_risk_timeline,
@@ -39,37 +38,41 @@ def test_infer_stride_ignores_gaps_and_order():
         infer_stride(make_meta([10.0]))
 
 
-def test_ema_restarts_after_gap_and_keeps_input_order():
-    # run 1: t = 10, 15, 20 ; gap ; run 2: t = 100, 105
+def test_ema_runs_across_gaps_and_keeps_input_order():
+    # file 1: t = 10, 15, 20 ; gap ; file 2: t = 100, 105 -- one subject, one continuous detector
     meta = make_meta([10, 15, 20, 100, 105])
     risk = np.array([1.0, 0.0, 0.0, 0.0, 1.0])
     out = smooth_risk(risk, meta, method="ema", alpha=0.5)
-    np.testing.assert_allclose(out, [1.0, 0.5, 0.25, 0.0, 0.5])
+    np.testing.assert_allclose(out, [1.0, 0.5, 0.25, 0.125, 0.5625])
     perm = np.array([4, 2, 0, 3, 1])
     out_perm = smooth_risk(risk[perm], meta.iloc[perm].reset_index(drop=True), method="ema", alpha=0.5)
     np.testing.assert_allclose(out_perm, out[perm])
+    # a new subject starts from its own first value
+    two = pd.concat([meta, make_meta([10, 15], subject="s2")], ignore_index=True)
+    out2 = smooth_risk(np.r_[risk, 0.2, 0.4], two, method="ema", alpha=0.5)
+    np.testing.assert_allclose(out2[5:], [0.2, 0.3])
 
 
-def test_moving_average_is_causal_and_run_local():
+def test_moving_average_is_causal_and_subject_local():
     meta = make_meta([10, 15, 20, 25, 200, 205])
     risk = np.array([3.0, 6.0, 9.0, 0.0, 4.0, 8.0])
-    np.testing.assert_allclose(smooth_risk(risk, meta, method="ma", n=3), [3, 4.5, 6, 5, 4, 6])
+    np.testing.assert_allclose(smooth_risk(risk, meta, method="ma", n=3), [3, 4.5, 6, 5, 13 / 3, 4])
     np.testing.assert_array_equal(smooth_risk(risk, meta, method=None), risk)
     with pytest.raises(ValueError, match="method"):
         smooth_risk(risk, meta, method="median")
 
 
-def test_persistence_counts_consecutive_windows_within_a_run():
+def test_persistence_counts_consecutive_windows_of_the_subject():
     t = np.arange(1, 11) * 5.0
     risk = np.array([0.9, 0.9, 0.1, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1])
     alarms = raise_alarms(risk, make_meta(t), threshold=0.5, persistence=3, refractory=0.0)
     assert alarms["t_alarm"].tolist() == [30.0]  # third consecutive window of the second excursion
     assert list(alarms.columns) == ["subject", "t_alarm", "recording"]
-    # a gap in the middle of an excursion restarts the count
-    t_gap = np.array([5, 10, 15, 100, 105, 110], dtype=float)
-    risk_gap = np.full(6, 0.9)
+    # a gap in the middle of an excursion neither restarts the count nor re-arms the detector
+    t_gap = np.array([5, 10, 100, 105, 110], dtype=float)
+    risk_gap = np.full(5, 0.9)
     alarms = raise_alarms(risk_gap, make_meta(t_gap), threshold=0.5, persistence=3, refractory=0.0)
-    assert alarms["t_alarm"].tolist() == [15.0, 110.0]
+    assert alarms["t_alarm"].tolist() == [100.0]
 
 
 def test_hysteresis_requires_drop_below_reset():
@@ -99,11 +102,14 @@ def test_refractory_spans_file_boundaries_but_subjects_are_independent():
     assert got[["subject", "t_alarm"]].values.tolist() == [["s1", 5.0], ["s2", 5.0]]
 
 
-def test_gap_rearms_the_detector():
-    meta = make_meta([5, 10, 15, 1000, 1005])
-    risk = np.full(5, 0.9)
-    got = raise_alarms(risk, meta, threshold=0.5, refractory=600.0)
-    assert got["t_alarm"].tolist() == [5.0, 1000.0]
+def test_gaps_and_file_boundaries_never_rearm_the_detector():
+    meta = pd.concat(
+        [make_meta([5, 10, 15], recording="a"), make_meta([1000, 1005], recording="b"),
+         make_meta([3600 * 5, 3600 * 5 + 5], recording="c")],
+        ignore_index=True,
+    )
+    got = raise_alarms(np.full(len(meta), 0.9), meta, threshold=0.5, refractory=600.0)
+    assert got["t_alarm"].tolist() == [5.0]  # a constant risk: one alarm per subject
 
 
 @pytest.mark.parametrize(
@@ -121,7 +127,7 @@ def test_vectorized_alarms_equal_reference_loop(params):
     r = risk[tl.order]
     for th in (0.1, 0.2, 0.35, 0.6):
         reset = th if params["reset"] is None else min(params["reset"], th)
-        ref = _alarm_positions_loop(r, tl.run_start, tl.gt, threshold=th, persistence=params["persistence"],
+        ref = _alarm_positions_loop(r, tl.subject_start, tl.gt, threshold=th, persistence=params["persistence"],
                                     reset=reset, refractory=params["refractory"])
         got = raise_alarms(risk, meta, threshold=th, persistence=params["persistence"], reset=reset,
                            refractory=params["refractory"])
@@ -138,7 +144,7 @@ def test_benchmark_asserts_equal_results_and_reports_ratio():
 def test_over_thresholds_fewer_alarms_at_higher_threshold_without_hysteresis_effects():
     risk, meta = simulate_risk_timeline(2, 20, random_state=1)
     table = alarm_metrics_over_thresholds(risk, meta, [0.99, 0.5, 0.2], refractory=0.0, reset=0.0)
-    # reset 0 never re-arms within a run: at most one alarm per run, at the first crossing
+    # reset 0 never re-arms: at most one alarm per subject, at the first crossing
     assert table["n_alarms"].iloc[0] <= table["n_alarms"].iloc[1] <= table["n_alarms"].iloc[2]
 
 

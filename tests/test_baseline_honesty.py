@@ -25,9 +25,11 @@ from sklearn_eeg.windows import load_windows
 # its test part: 2 subjects x 2.5 h, 2 seizures each (2 h fails for every seed 0-24; at 2.5 h about
 # 60 % of seeds work). The seed was chosen on the split structure alone, before any model was fitted:
 # among the seeds where both subjects have >= 100 interictal test windows, the one with the largest
-# smallest test set (chb01: 110 preictal / 421 interictal, chb02: 108 / 413). Placement does not depend
-# on ``preictal_effect``, so the strong and null datasets share their timelines and splits.
-DATA = dict(n_subjects=2, hours=2.5, seizures=2, seed=16, progress=False)
+# smallest test set. With generator version 3 (uniform onsets) seeds 3, 4, 10, 18 and 20 qualify and
+# seed 10 is chosen (chb01: 114 preictal / 299 interictal, chb02: 112 / 304); version 2 chose seed 16 by
+# the same rule. Placement does not depend on ``preictal_effect``, so the strong and null datasets
+# share their timelines and splits.
+DATA = dict(n_subjects=2, hours=2.5, seizures=2, seed=10, progress=False)
 SFREQ = 256.0
 
 
@@ -86,7 +88,7 @@ def test_patient_specific_logreg_is_at_chance_without_effect(null_scores):
     # that reason, is an effective sample size of n/2 per class (one independent window per 10 s),
     # which widens the band by sqrt(2); it is fixed in advance from the window counts, never from the
     # observed AUROC. With the data above the nominal band holds, so it is the one asserted. For the
-    # record: over the 5 seeds that pass the structural rule above (4, 6, 7, 15, 16) the 10 per-subject
+    # record (generator version 2): over the 5 seeds that passed the structural rule (4, 6, 7, 15, 16) the 10 per-subject
     # null AUROCs spread with an RMS deviation from 0.5 of about 0.05, against a nominal sigma of about
     # 0.03 -- the correlation is real; every seed's mean still lay inside the nominal band.
     variances = [chance_auroc_tolerance(p, n, z=1.0) ** 2 for p, n in zip(null_scores["n_pos"], null_scores["n_neg"])]

@@ -244,6 +244,30 @@ def test_pooled_p_value_is_poisson_binomial_and_conservative():
     assert summarize_results(equal).iloc[0]["pooled_p_value"] == pytest.approx(stats.binom.sf(2, 5, 0.25))
 
 
+def test_pooled_surrogate_p_convolves_the_folds_histograms(tmp_path):
+    base = {m: 0.0 for m in ("auroc", "auprc", "sensitivity", "fah", "warning_time_mean", "ioc", "time_in_warning")}
+    rows = pd.DataFrame(
+        {
+            "fah_target": 1.0,
+            "test_subject": ["a", "b"],
+            "n_seizures": [1, 1],
+            "n_predicted": [1, 0],
+            "chance_p": [0.2, 0.2],
+            "surrogate_hist": ["800;200", "800;200"],  # each fold's surrogates predict their seizure 1 in 5
+            **base,
+        }
+    )
+    row = summarize_results(rows).iloc[0]
+    assert row["pooled_p_surrogate"] == pytest.approx(1 - 0.8**2)  # P(S >= 1), S = sum of the two folds
+    assert (row["n_patients"], row["n_patients_above_chance"]) == (2, 0)
+    # a fold whose surrogates never predict anything ("1000", read back from a CSV as a number)
+    rows.to_csv(tmp_path / "r.csv", index=False)
+    strong = pd.read_csv(tmp_path / "r.csv").assign(n_predicted=1, surrogate_hist=["990;10", 1000])
+    row = summarize_results(strong).iloc[0]
+    assert row["pooled_p_surrogate"] == pytest.approx(1 / 1001)  # floored at 1 / (N + 1), never 0
+    assert row["n_patients_above_chance"] == 2
+
+
 # --------------------------------------------------------------------------- end to end on EDF presets
 
 REPO = Path(__file__).resolve().parents[1]

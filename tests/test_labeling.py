@@ -44,7 +44,7 @@ def test_no_seizure_all_interictal():
     assert (table["state"] == "interictal").all() and (table["label"] == 0).all()
     assert table["tte"].isna().all() and (table["y_soft"] == 0).all()
     assert list(table.columns) == ["subject", "recording", "t_start", "t_abs", "state", "label", "tte",
-                                   "y_soft", "seizure_id", "ictal"]
+                                   "y_soft", "seizure_id", "lead_seizure", "ictal"]
 
 
 def test_exact_counts_single_seizure():

@@ -7,25 +7,31 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sklearn_eeg.alarms import alarm_metrics_over_thresholds, simulate_risk_timeline
+from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
+from sklearn_eeg.alarms import simulate_risk_timeline
 from sklearn_eeg.metrics import alarm_metrics, confusion_at_threshold, reliability_curve, window_metrics
 
 STRIDE = 5.0
 
 
 def one_seizure_timeline():
-    """One subject, stride 5 s: 1 h interictal (720 windows), a 28-min unobserved gap,
-    then the preictal windows of a seizure at t = 6000 s (window ends 5400..5970)."""
+    """One subject, stride 5 s: 1 h interictal (720 windows), a 28-min unobserved gap, the preictal
+    windows of a seizure at t = 6000 s (window ends 5400..5970), then its ictal (6005..6060) and
+    postictal (6065..6600) windows."""
     t_inter = np.arange(1, 721) * STRIDE  # 5 .. 3600
     t_pre = np.arange(5400.0, 5971.0, STRIDE)  # onset - 600 .. onset - 30
+    t_post = np.arange(6005.0, 6601.0, STRIDE)
     meta = pd.DataFrame(
         {
             "subject": "s1",
-            "recording": ["r1"] * t_inter.size + ["r2"] * t_pre.size,
-            "t_abs": np.r_[t_inter, t_pre],
-            "label": np.r_[np.zeros(t_inter.size, int), np.ones(t_pre.size, int)],
-            "tte": np.r_[np.full(t_inter.size, np.nan), 6000.0 - t_pre],
-            "seizure_id": [""] * t_inter.size + ["s1_s01"] * t_pre.size,
+            "recording": ["r1"] * t_inter.size + ["r2"] * (t_pre.size + t_post.size),
+            "t_abs": np.r_[t_inter, t_pre, t_post],
+            "state": ["interictal"] * t_inter.size + ["preictal"] * t_pre.size
+            + ["ictal" if t <= 6060 else "postictal" for t in t_post],
+            "label": np.r_[np.zeros(t_inter.size, int), np.ones(t_pre.size, int), -np.ones(t_post.size, int)],
+            "tte": np.r_[np.full(t_inter.size, np.nan), 6000.0 - t_pre, np.full(t_post.size, np.nan)],
+            "seizure_id": [""] * t_inter.size + ["s1_s01"] * t_pre.size + [""] * t_post.size,
+            "lead_seizure": [""] * t_inter.size + ["s1_s01"] * t_pre.size + [""] * t_post.size,
         }
     )
     return meta
@@ -65,21 +71,23 @@ def test_alarm_metrics_hand_built_one_seizure():
     risk[t == 1000.0] = 0.9  # false alarm (interictal)
     risk[t == 2000.0] = 0.9  # false alarm
     risk[t == 5700.0] = 0.9  # true alarm: 300 s before onset
-    risk[t == 5800.0] = 0.9  # second alarm, blocked by the refractory period (SOP)
+    risk[t == 5800.0] = 0.9  # second alarm, blocked by the refractory period (SPH + SOP = 630 s)
+    risk[t == 6400.0] = 0.9  # postictal: exempt, neither true nor false
     m = alarm_metrics(risk, meta, threshold=0.5)
     assert m["n_seizures"] == 1 and m["n_predicted"] == 1 and m["sensitivity"] == 1.0
-    assert m["n_false_alarms"] == 2
-    assert m["interictal_hours"] == pytest.approx(1.0)
-    assert m["fah"] == pytest.approx(2.0)
-    total_h = len(meta) * STRIDE / 3600
-    assert m["fah_total"] == pytest.approx(2.0 / total_h)
+    assert (m["n_alarms"], m["n_false_alarms"], m["n_exempt_alarms"], m["n_not_scorable"]) == (4, 2, 1, 0)
+    nonictal_h = (720 + 115) * STRIDE / 3600  # interictal + preictal windows
+    assert m["nonictal_hours"] == pytest.approx(nonictal_h)
+    assert m["fah"] == pytest.approx(2.0 / nonictal_h)
+    assert m["interictal_hours"] == pytest.approx(1.0) and m["fah_interictal"] == pytest.approx(2.0)
     assert m["warning_times"] == [300.0] and m["warning_time_mean"] == 300.0
-    # warnings [1000, 1600), [2000, 2600), [5700, 6300): 120 + 120 + 55 windows
-    assert m["time_in_warning"] == pytest.approx((120 + 120 + 55) / len(meta))
-    p = 1 - np.exp(-2.0 * 600 / 3600)
-    assert m["chance_p"] == pytest.approx(p)
-    assert m["ioc"] == pytest.approx(1.0 - p)
-    assert m["p_value"] == pytest.approx(stats.binom.sf(0, 1, p))
+    # warning periods [t, t + 630): 126 + 126 + (55 preictal + 65 ictal/postictal) + 41 postictal windows
+    assert m["time_in_warning"] == pytest.approx((126 + 126 + 120 + 41) / len(meta))
+    poisson = 1 - np.exp(-m["fah"] * 600 / 3600)
+    assert m["chance_poisson"] == pytest.approx(poisson)
+    assert m["chance_p"] == pytest.approx(max(poisson, m["time_in_warning"]))  # floored at the time in warning
+    assert m["ioc"] == pytest.approx(1.0 - m["chance_p"])
+    assert m["p_value"] == pytest.approx(stats.binom.sf(0, 1, m["chance_p"]))
 
 
 def test_alarm_too_late_or_too_early_is_a_miss():
@@ -117,4 +125,4 @@ def test_alarm_metrics_matches_over_thresholds_and_properties():
     assert ((table["time_in_warning"] >= 0) & (table["time_in_warning"] <= 1)).all()
     assert np.allclose(table["ioc"], table["sensitivity"] - table["chance_p"])
     with pytest.raises(ValueError, match="sph"):
-        alarm_metrics(risk, meta, threshold=0.5, sph=700.0)
+        alarm_metrics(risk, meta, threshold=0.5, sph=-1.0)

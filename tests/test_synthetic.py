@@ -112,6 +112,10 @@ def test_layout_records_and_manifest(strong_root):
     assert "chb01: 1.5 h in 2 files, 1 seizures" in describe_dataset(strong_root)
     assert _manifest(strong_root)["params"]["common_effect"] == 1.0
     assert "preictal_effect=2.0, common_effect=1.0, seed=3" in describe_dataset(strong_root)
+    assert "2 seizures, 0 look-alike episodes, preictal_effect" in describe_dataset(strong_root)
+    params = _manifest(strong_root)["params"]
+    assert params["boundary_seizure"] is False and params["lookalike_rate"] == 0.0
+    assert all(s["lookalike_onsets"] == [] for s in truth)
 
 
 def test_edf_files_readable_by_mne(strong_root):
@@ -222,11 +226,38 @@ def test_load_index_recovers_planted_seizures(strong_root):
     got_files = list(recordings[columns].itertuples(index=False, name=None))
     assert got_files == expected_files
     assert (recordings["segment"] == 0).all()
+
+
+def test_boundary_seizure_quirk_is_opt_in(tmp_path):
+    root = make_chbmit_like(tmp_path, **{**SMALL, "n_subjects": 1}, boundary_seizure=True)
+    assert _manifest(root)["params"]["boundary_seizure"] is True
+    recordings, seizures = load_index(root)
     # chb01 has a seizure 2-5 min into its second file: its 10-min preictal period starts in the first file
-    first = seizures[seizures["subject"] == "chb01"].iloc[0]
-    files = recordings[recordings["subject"] == "chb01"].reset_index(drop=True)
-    assert first["recording"] == files.loc[1, "recording"] and 120 <= first["onset"] <= 300
-    assert files.loc[0, "t_file_start"] < first["t_onset"] - 600 < files.loc[0, "t_file_end"]
+    (_, first), = seizures.iterrows()
+    assert first["recording"] == recordings.loc[1, "recording"] and 120 <= first["onset"] <= 300
+    assert recordings.loc[0, "t_file_start"] < first["t_onset"] - 600 < recordings.loc[0, "t_file_end"]
+
+
+def _onsets_near_file_starts(boundary_seizure: bool) -> tuple[float, float, bool]:
+    """Planned seizures of 25 seeds x 8 subjects (3 h, 2 seizures): the share within 5 min of a file
+    start, the share of subjects with such a seizure, and whether every first subject has one."""
+    near = []
+    for seed in range(25):
+        params = dict(n_subjects=8, hours=3.0, seizures=2, seed=seed, boundary_seizure=boundary_seizure)
+        near.append([[on < 300 for r in s.recordings for on, _ in r.seizures] for s in _planned_subjects(params)])
+    per_subject = [any(flags) for subjects in near for flags in subjects]
+    return float(np.mean(near)), float(np.mean(per_subject)), all(any(subjects[0]) for subjects in near)
+
+
+def test_onsets_are_uniform_over_recorded_time_by_default():
+    # uniform onsets: the first 5 min (less the 10-s margin) of the 2nd and 3rd files hold 2 x 290 s of
+    # the 3 h (the first onset comes after its 12-min preictal ramp, so not in the first file's start)
+    uniform = 2 * 290 / (3 * 3600)
+    share, subjects, every_first = _onsets_near_file_starts(boundary_seizure=False)
+    assert 0.5 * uniform < share < 1.5 * uniform and subjects < 0.2 and not every_first
+    # the opt-in quirk: chb01 always, every other subject with probability 1/2
+    share, subjects, every_first = _onsets_near_file_starts(boundary_seizure=True)
+    assert share > 0.25 and subjects > 0.5 and every_first
 
 
 # ---------------------------------------------------------------------------------------- determinism
@@ -332,6 +363,88 @@ def test_common_effect_scales_only_the_shared_change(strong_root, tmp_path):
     assert power[:, (freqs >= 20) & (freqs <= 40)].sum() / power.sum() > 0.95
 
 
+# ------------------------------------------------------------------------------------ look-alikes
+
+
+def _ramp_start(onset: float) -> float:
+    return onset - 600 - 60  # a preictal change rises from onset - sop_s - 60 s
+
+
+def test_lookalike_episodes_arrive_at_the_rate_far_from_seizures():
+    params = dict(n_subjects=20, hours=4.0, seizures=1, seed=5, lookalike_rate=1.0)
+    subjects = _planned_subjects(params)
+    onsets = [t for s in subjects for t in s.lookalike_onsets]
+    assert 0.6 < len(onsets) / 80 < 1.4  # Poisson(80): 80 +- 9
+    for subject in subjects:
+        assert subject.lookalike_onsets == sorted(subject.lookalike_onsets)
+        (seizure_on, seizure_off), = [
+            (r.t_file_start + on, r.t_file_start + off) for r in subject.recordings for on, off in r.seizures
+        ]
+        for t in subject.lookalike_onsets:
+            assert any(r.t_file_start <= t < r.t_file_start + r.duration for r in subject.recordings)
+            assert _ramp_start(t) >= 0
+            assert t <= seizure_on - 1800 or _ramp_start(t) >= seizure_off + 1800  # windows interictal
+    assert _planned_subjects({**params, "lookalike_rate": 0.0})[0].lookalike_onsets == []
+
+
+@pytest.fixture(scope="module")
+def lookalike_root(tmp_path_factory) -> Path:
+    """``strong_root``'s chb01 with look-alike episodes (chb01 depends only on seed and subject index)."""
+    return make_chbmit_like(
+        tmp_path_factory.mktemp("lookalike"), preictal_effect=2.0, lookalike_rate=1.0, **{**SMALL, "n_subjects": 1}
+    )
+
+
+def test_lookalikes_are_recorded_and_change_nothing_else(lookalike_root, strong_root):
+    subject = _manifest(lookalike_root)["subjects"][0]
+    episodes = subject.pop("lookalike_onsets")
+    assert len(episodes) == 2 and _manifest(lookalike_root)["params"]["lookalike_rate"] == 1.0
+    reference = _manifest(strong_root)["subjects"][0]
+    assert reference.pop("lookalike_onsets") == [] and subject == reference  # same plan and traits
+    text = describe_dataset(lookalike_root)
+    assert "2 look-alike episodes" in text
+    assert f"look-alikes ending at {episodes[0]:.0f} s, {episodes[1]:.0f} s" in text
+    summary = "chb01-summary.txt"
+    assert (lookalike_root / "chb01" / summary).read_bytes() == (strong_root / "chb01" / summary).read_bytes()
+    # the episodes' own stream: outside them the EEG is byte-identical to lookalike_rate=0, inside it differs
+    for rec in subject["recordings"]:
+        path = Path("chb01") / f"{rec['stem']}.edf"
+        with_episodes, without = read_edf(lookalike_root / path).data, read_edf(strong_root / path).data
+        t_abs = rec["t_file_start"] + np.arange(with_episodes.shape[1]) / 256
+        inside = np.any([(t_abs >= _ramp_start(t)) & (t_abs < t) for t in episodes], axis=0)
+        assert np.array_equal(with_episodes[:, ~inside], without[:, ~inside])
+        assert not inside.any() or np.abs(with_episodes[:, inside] - without[:, inside]).max() > 10
+    first_file = Path("chb01") / "chb01_01.edf"  # no episode in it
+    assert (lookalike_root / first_file).read_bytes() == (strong_root / first_file).read_bytes()
+
+
+def test_lookalike_episode_raises_the_preictal_band_on_the_focus(lookalike_root):
+    subject = _manifest(lookalike_root)["subjects"][0]
+    episode = subject["lookalike_onsets"][0]
+    rec = next(r for r in subject["recordings"] if r["t_file_start"] <= episode < r["t_file_start"] + r["duration"])
+    # full envelope: the last 5 min before the episode's onset; quiet: 5 min ending 1 min before its ramp
+    during = (episode - 300, episode)
+    quiet = (_ramp_start(episode) - 360, _ramp_start(episode) - 60)
+    seizures = [
+        (r["t_file_start"] + on, r["t_file_start"] + off) for r in subject["recordings"] for on, off in r["seizures"]
+    ]
+    assert rec["t_file_start"] <= quiet[0]
+    assert all(quiet[0] > off + 120 or quiet[1] < _ramp_start(on) for on, off in seizures)  # not pre-, ictal, postictal
+    assert all(quiet[1] <= _ramp_start(t) or quiet[0] >= t for t in subject["lookalike_onsets"])
+    data = read_edf(lookalike_root / "chb01" / f"{rec['stem']}.edf").data
+    focal = [i for i, name in enumerate(CANONICAL) if set(name.split("-")) & set(subject["focus"])]
+    low, high = synthetic._PREICTAL_BANDS[subject["preictal_kind"]]
+
+    def band_power(span: tuple[float, float]) -> np.ndarray:
+        start, stop = (int((t - rec["t_file_start"]) * 256) for t in span)
+        windows = data[focal, start:stop].reshape(len(focal), -1, 10 * 256)  # 10-s windows
+        freqs, power = welch(windows, fs=256, nperseg=256)
+        return np.median(power[..., (freqs >= low) & (freqs <= high)].sum(-1), axis=1)  # robust to artifacts
+
+    ratio = band_power(during) / band_power(quiet)
+    assert ratio.min() > 3, ratio  # about 7-8 x at preictal_effect=2
+
+
 # ------------------------------------------------------------------------------------------- planning
 
 
@@ -344,6 +457,8 @@ def test_impossible_placement_and_bad_arguments_raise(tmp_path):
         make_chbmit_like(tmp_path, common_effect=float("nan"), progress=False)
     with pytest.raises(ValueError, match="seizures"):
         make_chbmit_like(tmp_path, seizures=(3, 2), progress=False)
+    with pytest.raises(ValueError, match="lookalike_rate"):
+        make_chbmit_like(tmp_path, lookalike_rate=-0.5, progress=False)
 
 
 def _planned_subjects(params: dict) -> list:
@@ -351,8 +466,10 @@ def _planned_subjects(params: dict) -> list:
     return [
         synthetic._plan_subject(
             i, seed=params["seed"], hours=params["hours"], file_hours=1.0, seizures=params["seizures"],
-            gap_s=(3, 30), quirks=True, sop_s=600.0, min_separation_s=params.get("min_separation_s", 2400.0),
-            interictal_margin_s=1800.0, min_interictal_s=900.0,
+            gap_s=(3, 30), quirks=True, boundary_seizure=params.get("boundary_seizure", False),
+            lookalike_rate=params.get("lookalike_rate", 0.0), sop_s=600.0,
+            min_separation_s=params.get("min_separation_s", 2400.0), interictal_margin_s=1800.0,
+            min_interictal_s=900.0,
         )
         for i in range(params["n_subjects"])
     ]
@@ -365,7 +482,10 @@ def test_presets_are_feasible_and_documented():
         n = [sum(len(r.seizures) for r in s.recordings) for s in subjects]
         low, high = params["seizures"] if isinstance(params["seizures"], tuple) else (params["seizures"],) * 2
         assert all(low <= k <= high for k in n)
-    assert PRESETS["null"] == {**PRESETS["tiny"], "preictal_effect": 0.0}
+    assert PRESETS["null"] == {**PRESETS["tiny"], "preictal_effect": 0.0, "lookalike_rate": 0.25}
+    assert not any(params.get("boundary_seizure", False) for params in PRESETS.values())
+    assert PRESETS["default"]["lookalike_rate"] == 0.25
+    assert "lookalike_rate" not in PRESETS["tiny"] and "lookalike_rate" not in PRESETS["tiny_shared"]
     total_hours = PRESETS["default"]["n_subjects"] * PRESETS["default"]["hours"]
     assert 12 <= total_hours <= 20
 

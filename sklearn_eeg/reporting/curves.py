@@ -407,3 +407,46 @@ def plot_loso_bars(
     ax.set_title(f"LOSO {metric} per subject{suffix}")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
+
+
+def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Figure:
+    """Sensitivity against time in warning, one thin line per test subject, with the chance diagonal.
+
+    Parameters
+    ----------
+    curves : mapping of str to DataFrame
+        Per test subject, its :func:`~sklearn_eeg.forecast_scores.sensitivity_tiw_curve` table
+        (``time_in_warning``, ``sensitivity``). Subjects without scorable seizures (NaN
+        sensitivity) are left out and counted in the title.
+    ax : Axes, optional
+        Axes to draw in.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Title with the mean area under the curves (:func:`~sklearn_eeg.forecast_scores.sensitivity_tiw_auc`).
+    """
+    from ..forecast_scores import closed_tiw_curve, sensitivity_tiw_auc
+
+    if not curves:
+        raise ValueError("curves is empty: no subject to draw")
+    for name, curve in curves.items():
+        check_columns(curve, ("time_in_warning", "sensitivity"), f"curve of {name}")
+    aucs = {name: sensitivity_tiw_auc(curve) for name, curve in curves.items()}
+    scored = [name for name, auc in aucs.items() if np.isfinite(auc)]
+    fig, ax = new_axes(ax, figsize=(5.5, 5.0))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", label="chance (AUC 0.5)")
+    for i, name in enumerate(scored):
+        tiw, sens = closed_tiw_curve(curves[name])
+        ax.plot(tiw, sens, color="#0072B2", linewidth=0.8, alpha=0.6, label="test subjects" if i == 0 else None)
+    mean = float(np.mean([aucs[name] for name in scored])) if scored else float("nan")
+    skipped = len(curves) - len(scored)
+    note = f", {skipped} without scorable seizures" if skipped else ""
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Time in warning (fraction of recorded time)")
+    ax.set_ylabel("Sensitivity (fraction of lead seizures)")
+    ax.set_title(f"Sensitivity vs time in warning\nmean AUC {mean:.2f} over {len(scored)} subjects{note}")
+    ax.legend(frameon=False, loc="lower right")
+    return fig

@@ -35,7 +35,7 @@ from ._checks import check_columns
 
 #: Columns of a predictions table (after :func:`validate_predictions`).
 PREDICTION_COLUMNS: tuple[str, ...] = ("subject", "recording", "t_abs", "risk", "label", "tte", "state",
-                                       "seizure_id")
+                                       "seizure_id", "lead_seizure")
 
 #: Columns a predictions file must have; the others are filled in when absent.
 REQUIRED_COLUMNS: tuple[str, ...] = ("subject", "recording", "t_abs", "risk", "label")
@@ -55,8 +55,9 @@ def validate_predictions(pred: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Sorted copy with all :data:`PREDICTION_COLUMNS`; ``subject``/``recording``/``state``/``seizure_id``
-        as str and numeric columns as float.
+        Sorted copy with all :data:`PREDICTION_COLUMNS`; ``subject``/``recording``/``state``/``seizure_id``/
+        ``lead_seizure`` as str and numeric columns as float. A file without ``lead_seizure`` (older
+        runs) is scored with the seizures of its preictal windows.
     """
     check_columns(pred, REQUIRED_COLUMNS, "predictions")
     out = pred.copy()
@@ -64,10 +65,11 @@ def validate_predictions(pred: pd.DataFrame) -> pd.DataFrame:
         out["tte"] = np.nan
     if "state" not in out.columns:
         out["state"] = np.where(out["label"].to_numpy() == 1, "preictal", "interictal")
-    if "seizure_id" not in out.columns:
-        out["seizure_id"] = ""
-    out["seizure_id"] = out["seizure_id"].fillna("")
-    for col in ("subject", "recording", "state", "seizure_id"):
+    for col in ("seizure_id", "lead_seizure"):
+        if col not in out.columns:
+            out[col] = ""
+        out[col] = out[col].astype(object).where(out[col].notna(), "")
+    for col in ("subject", "recording", "state", "seizure_id", "lead_seizure"):
         out[col] = out[col].astype(str)
     for col in ("t_abs", "risk", "tte"):
         out[col] = pd.to_numeric(out[col], errors="raise").astype(float)
@@ -108,7 +110,8 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         table = pd.read_parquet(path)
     elif path.suffix == ".csv":
-        table = pd.read_csv(path, dtype={"subject": str, "recording": str, "state": str, "seizure_id": str})
+        table = pd.read_csv(path, dtype={"subject": str, "recording": str, "state": str, "seizure_id": str,
+                                         "lead_seizure": str})
     else:
         raise ValueError(f"predictions must be .parquet or .csv, got {path.name}")
     return validate_predictions(table)

@@ -21,6 +21,7 @@ from .curves import (
     plot_fah_sensitivity_tradeoff,
     plot_loso_bars,
     plot_reliability,
+    plot_sensitivity_tiw,
     plot_threshold_vs_fah,
     plot_threshold_vs_sensitivity,
     plot_training_curves,
@@ -36,7 +37,11 @@ DEFAULT_LIMITS: tuple[str, ...] = (
     "Results on the synthetic CHB-MIT-like generator measure the pipeline, not clinical performance.",
     "CHB-MIT is pediatric scalp EEG from one centre; seizure counts per subject are small, so "
     "per-subject sensitivities are coarse and their spread is large.",
-    "False alarms per hour are counted on interictal time only; gaps between files are unobserved.",
+    "False alarms per hour count every alarm that predicts no seizure (alarms in a seizure or its postictal "
+    "period exempt) over the recorded hours outside seizures and postictal periods; gaps between files are "
+    "unobserved and never counted.",
+    "The binomial (Snyder) p-value assumes independent seizures; the seizure-time surrogate p-value, which "
+    "moves a subject's seizures together, is the one to read when seizures cluster.",
 )
 
 #: Threshold grid of the threshold/FAH/sensitivity sweeps.
@@ -81,7 +86,8 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
 
 
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
-    from ..alarms import alarm_metrics_over_thresholds, raise_alarms, smooth_risk
+    from ..alarm_scoring import alarm_metrics_over_thresholds
+    from ..alarms import raise_alarms, smooth_risk
     from ..metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
@@ -131,6 +137,31 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
     fig.axes[0].set_title(f"Warning times at threshold {best:.2f} (pooled FAH closest to 0.2/h)")
     written.append(save_figure(fig, out / "warning_times.png"))
     return written
+
+
+def _run_alarm_rule(run_dir: Path) -> dict:
+    """The run's alarm rule and SOP/SPH from its manifest's config; empty (the defaults) without one."""
+    manifest = run_dir / "manifest.json"
+    config = (json.loads(manifest.read_text()).get("config") or {}) if manifest.is_file() else {}
+    alarms, labeling = config.get("alarms") or {}, config.get("labeling") or {}
+    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")  # None: the default
+    rule = {k: alarms[k] for k in keys if alarms.get(k) is not None}
+    rule.update({k: labeling[k] for k in ("sop", "sph") if labeling.get(k) is not None})
+    return rule
+
+
+def _sensitivity_tiw_figure(run_dir: Path, out: Path) -> list[Path]:
+    """Per test subject, sensitivity vs time in warning of its LOSO test risk (the full timeline)."""
+    from ..forecast_scores import sensitivity_tiw_curve
+
+    pred = read_predictions(find_predictions(run_dir))
+    if pred["tte"].isna().all():
+        print("skipped sensitivity/time-in-warning curves: predictions carry no tte (seizure information)")
+        return []
+    rule = _run_alarm_rule(run_dir)
+    curves = {str(subject): sensitivity_tiw_curve(rows["risk"].to_numpy(), rows.reset_index(drop=True), **rule)
+              for subject, rows in pred.groupby("subject")}
+    return [save_figure(plot_sensitivity_tiw(curves), out / "sensitivity_tiw_curves.png")]
 
 
 def _history_files(run_dir: Path) -> list[Path]:
@@ -215,6 +246,9 @@ def make_run_figures(
              lambda: _results_figures(run, out)),
             ("prediction figures", find_predictions(run) is not None,
              lambda: _prediction_figures(run, out, max_subjects)),
+            ("sensitivity/time-in-warning curves (LOSO results and predictions)",
+             (run / "loso_results.csv").is_file() and find_predictions(run) is not None,
+             lambda: _sensitivity_tiw_figure(run, out)),
             ("training curves", bool(_history_files(run)), lambda: _history_figures(run, out)),
         ]
     if data_root is not None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..benchmark_summary import summarize_results
+from ..forecast_scores import bootstrap_ci
 from ._checks import check_columns
 
 #: FAH targets (per hour) reported as operating points in the final summary.
@@ -82,6 +84,92 @@ def summarize_benchmark(
     return auroc, pd.DataFrame(rows)
 
 
+def seizure_significance(results: pd.DataFrame) -> pd.DataFrame | None:
+    """Pooled seizure-level significance per FAH target, formatted (None for tables without it).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Benchmark results with ``fah_target``, ``n_seizures``, ``n_predicted``, ``chance_p`` and the
+        surrogate columns (``surrogate_hist``...) of :func:`sklearn_eeg.benchmark.run_loso`.
+
+    Returns
+    -------
+    table : DataFrame or None
+        ``FAH target (/h)``, ``predicted``, ``not scorable``, ``binomial p``, ``surrogate p``,
+        ``patients > chance``.
+    """
+    needed = ("fah_target", "n_seizures", "n_predicted", "chance_p", "time_in_warning", "surrogate_hist")
+    if any(c not in results.columns for c in needed):
+        return None
+    summary = summarize_results(results)
+    return pd.DataFrame(
+        {
+            "FAH target (/h)": summary["fah_target"].map(lambda t: f"{t:g}"),
+            "predicted": [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])],
+            "not scorable": summary["n_not_scorable"],
+            "binomial p": summary["pooled_p_value"].map(lambda p: f"{p:.3g}"),
+            "surrogate p": summary["pooled_p_surrogate"].map(lambda p: f"{p:.3g}"),
+            "patients > chance": [
+                f"{a}/{n}" for a, n in zip(summary["n_patients_above_chance"], summary["n_patients"])
+            ],
+        }
+    )
+
+
+def _mean_ci(per_subject: pd.Series, digits: int) -> str:
+    v = per_subject.to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return "n/a"
+    low, high = bootstrap_ci(v)
+    return f"{v.mean():.{digits}f} (95 % CI {low:.{digits}f} to {high:.{digits}f})"
+
+
+def _probabilistic_scores(results: pd.DataFrame, *, name: str = "results") -> pd.DataFrame | None:
+    """Threshold-free forecast scores of a benchmark table: mean over subjects with a bootstrap 95 % CI.
+
+    Each subject's folds are averaged first (the scores repeat on every FAH-target row of a fold);
+    the interval resamples subjects (:func:`~sklearn_eeg.forecast_scores.bootstrap_ci`).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Benchmark rows with ``test_subject`` (or ``subject``) and any of ``sens_tiw_auc``,
+        ``brier_timeline``, ``brier_climatology``, ``bss``.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    table : DataFrame of shape (3, 3) or None
+        ``score``, ``mean over subjects``, ``reading``; None when the table has none of the scores
+        (runs written before they existed).
+    """
+    columns = ("sens_tiw_auc", "brier_timeline", "brier_climatology", "bss")
+    if not any(col in results.columns for col in columns):
+        return None
+    per_subject = results.groupby(_subject_column(results, name)).mean(numeric_only=True)
+    per_subject = per_subject.reindex(columns=list(columns))
+    clim_brier = per_subject["brier_climatology"].mean()
+    clim_text = f"{clim_brier:.4f}" if np.isfinite(clim_brier) else "n/a"
+    return pd.DataFrame(
+        {
+            "score": ["sensitivity–time-in-warning AUC", "Brier score (full timeline)", "Brier skill score (BSS)"],
+            "mean over subjects": [
+                _mean_ci(per_subject["sens_tiw_auc"], 2),
+                _mean_ci(per_subject["brier_timeline"], 4),
+                _mean_ci(per_subject["bss"], 2),
+            ],
+            "reading": [
+                "about 0.5 chance (warnings independent of seizures), 1 perfect",
+                f"lower is better; the constant training-rate forecast scores {clim_text}",
+                "vs that constant forecast: 0 no skill, 1 perfect, < 0 worse",
+            ],
+        }
+    )
+
+
 def dataset_totals(recordings: pd.DataFrame, seizures: pd.DataFrame) -> dict[str, object]:
     """Subjects, files, recorded hours and seizures of a recording index (``load_index`` output)."""
     check_columns(recordings, ("subject", "recording", "duration"), "recordings")
@@ -147,6 +235,20 @@ def write_final_summary(
                "Operating points (thresholds tuned without the test subject, mean ± std over subjects):", "",
                _markdown_table(table), ""]
         txt += [f"  subjects: {n}", f"  window AUROC: {auroc}", table.to_string(index=False), ""]
+        pooled = seizure_significance(results)
+        if pooled is not None:
+            md += ["Seizure-level significance, pooled over test subjects (lead seizures predicted of those "
+                   "scorable, seizures not scorable, binomial p with each seizure's chance floored at the time "
+                   "in warning, seizure-time surrogate p, patients whose own surrogate p < 0.05):", "",
+                   _markdown_table(pooled), ""]
+            txt += ["  Seizure-level significance (pooled)", pooled.to_string(index=False), ""]
+        scores = _probabilistic_scores(results, name=title)
+        if scores is not None:
+            md += ["### Probabilistic scores", "",
+                   "Threshold-free, on the full test timeline, against the alarm target (a lead-seizure onset "
+                   "within SPH to SPH + SOP); mean over subjects with a subject-bootstrap 95 % CI:", "",
+                   _markdown_table(scores), ""]
+            txt += ["  Probabilistic scores (full test timeline)", scores.to_string(index=False), ""]
     md += ["## Limits", ""] + [f"- {item}" for item in limits] + [""]
     txt += ["Limits"] + [f"  - {item}" for item in limits] + [""]
     txt_path, md_path = out / "final_summary.txt", out / "final_summary.md"
