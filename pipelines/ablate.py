@@ -46,7 +46,7 @@ from sklearn_eeg.deep_training import MODELS, MODES, with_deep_model
 from sklearn_eeg.run_data import load_dataset
 
 SUMMARY_COLUMNS = ["fah_target", "n_folds", "sensitivity_mean", "fah_mean", "ioc_mean", "n_predicted", "n_seizures",
-                   "pooled_sensitivity", "pooled_ioc", "pooled_p_value"]
+                   "pooled_sensitivity", "pooled_ioc", "pooled_p_value", "pooled_p_surrogate"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -141,7 +141,7 @@ def alarm_view(
     risk = pred["risk"].to_numpy(dtype=float)
     meta = pred.reset_index(drop=True)
     smoothed = smooth_risk(risk, meta, method=smoothing, alpha=alpha)
-    alarms = raise_alarms(risk, meta, threshold=threshold, persistence=persistence, refractory=sop,
+    alarms = raise_alarms(risk, meta, threshold=threshold, persistence=persistence, refractory=sop + sph,
                           smoothing=smoothing, alpha=alpha)
     times = alarms["t_alarm"].to_numpy(dtype=float)
     if meta["tte"].isna().all():

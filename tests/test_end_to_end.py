@@ -103,3 +103,4 @@ def test_null_dataset_has_no_significant_ioc(runs, benchmark):
     assert (summary["n_seizures"] == (6 if benchmark == "loso" else 3)).all()  # not vacuous
     assert abs(results.drop_duplicates(["test_subject", "fold"])["auroc"].mean() - 0.5) < 0.15
     assert (summary["pooled_p_value"] >= ALPHA).all()
+    assert (summary["pooled_p_surrogate"] >= ALPHA).all() and (summary["n_patients_above_chance"] == 0).all()

@@ -72,7 +72,8 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
     results, manifest = run_dir / "loso_results.csv", run_dir / "manifest.json"
     if not (results.is_file() and manifest.is_file()):
         return pd.DataFrame(columns=["threshold"])
-    alarms = (json.loads(manifest.read_text()).get("config") or {}).get("alarms")
+    config = json.loads(manifest.read_text()).get("config") or {}
+    alarms = config.get("alarms")
     if not alarms:
         return pd.DataFrame(columns=["threshold"])
     table = pd.read_csv(results)
@@ -80,8 +81,12 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
         return pd.DataFrame(columns=["threshold"])
     table = table[np.isclose(table["fah_target"], fah_target) & np.isfinite(table["threshold"])]
     points = table.groupby("test_subject")[["threshold"]].first()
-    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")  # None: the default (SOP)
-    points.attrs["alarm_params"] = {k: alarms[k] for k in keys if alarms.get(k) is not None}
+    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")
+    params = {k: alarms[k] for k in keys if alarms.get(k) is not None}
+    labeling = config.get("labeling") or {}
+    # refractory None: the warning period SPH + SOP of the run's labeling, as its scoring used
+    params.setdefault("refractory", labeling.get("sop", 600.0) + labeling.get("sph", 30.0))
+    points.attrs["alarm_params"] = params
     return points
 
 
