@@ -13,9 +13,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from sklearn_eeg.alarm_scoring import lead_seizure_table
 from sklearn_eeg.config import RunConfig, config_hash
 
-__all__ = ["dataset_counts", "new_run_dir", "training_history", "write_manifest"]
+__all__ = ["dataset_counts", "new_run_dir", "training_history", "write_lead_seizures", "write_manifest"]
 
 
 def _git_commit() -> str | None:
@@ -28,6 +29,15 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _n_lead_seizures(meta: pd.DataFrame) -> int:
+    """Lead seizures of a window table: ``lead_seizure`` ids (with or without preictal windows)."""
+    column = "lead_seizure" if "lead_seizure" in meta.columns else "seizure_id"
+    ids = meta[column].fillna("").astype(str)
+    if column == "seizure_id":
+        ids = ids[meta["label"].to_numpy() == 1]
+    return int(ids[ids != ""].nunique())
+
+
 def dataset_counts(meta: pd.DataFrame) -> dict:
     """Subjects, windows per class and lead seizures of a window table (for manifests)."""
     labels = meta["label"].to_numpy()
@@ -37,7 +47,7 @@ def dataset_counts(meta: pd.DataFrame) -> dict:
         "n_windows": len(meta),
         "n_preictal": int((labels == 1).sum()),
         "n_interictal": int((labels == 0).sum()),
-        "n_lead_seizures": int(meta.loc[labels == 1, "seizure_id"].nunique()),
+        "n_lead_seizures": _n_lead_seizures(meta),
     }
 
 
@@ -66,6 +76,19 @@ def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | Non
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
 
 
+def write_lead_seizures(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None) -> Path:
+    """Write ``lead_seizures.csv``: every lead seizure of the run's timeline, scorable or not, with the reason.
+
+    Scored on each subject's full timeline (a LOSO test set); in patient-specific runs the seizure
+    that closes a training block is also not scorable in the next test block (its alarm window was
+    training time), which the result tables count as ``n_not_scorable``.
+    """
+    sop, sph = (config.labeling.sop, config.labeling.sph) if config is not None else (600.0, 30.0)
+    path = run_dir / "lead_seizures.csv"
+    lead_seizure_table(meta, sop=sop, sph=sph).to_csv(path, index=False)
+    return path
+
+
 def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
     tables = Path(out_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
@@ -75,6 +98,7 @@ def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, me
     write_manifest(run_dir, meta, config=config, extra={"kind": kind, "model": model_name, **extra})
     results.to_csv(run_dir / f"{kind}_results.csv", index=False)
     summary.to_csv(run_dir / f"{kind}_summary.csv", index=False)
+    write_lead_seizures(run_dir, meta, config=config)
     (run_dir / "models").mkdir()
     for name, result in fold_results.items():
         model = result.get("model", result.get("models"))

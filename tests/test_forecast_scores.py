@@ -225,18 +225,22 @@ def test_final_summary_has_a_probabilistic_block(tmp_path: Path):
     assert "Probabilistic scores" not in md_old.read_text()
 
 
-def test_sensitivity_tiw_figure(tmp_path: Path):
+def test_forecast_figures(tmp_path: Path):
     from sklearn_eeg.reporting.predictions import write_predictions
-    from sklearn_eeg.reporting.run_figures import _run_alarm_rule, _sensitivity_tiw_figure
+    from sklearn_eeg.reporting.run_figures import _forecast_figures, _run_alarm_rule
 
     risk, meta = simulate_risk_timeline(n_subjects=2, hours=40, random_state=0)
     curves = {s: sensitivity_tiw_curve(risk[idx], meta.iloc[idx]) for s, idx in meta.groupby("subject").indices.items()}
     fig = plot_sensitivity_tiw(curves)
-    assert "mean AUC" in fig.axes[0].get_title() and len(fig.axes[0].lines) == 3  # diagonal + 2 subjects
+    ax = fig.axes[0]
+    assert "mean AUC" in ax.get_title()
+    assert len(ax.lines) == 2 and len(ax.collections) == 2  # diagonal + binned mean; one dot cloud per subject
     run = tmp_path / "run"
     write_predictions(meta.assign(risk=risk), run / "predictions.csv")
     config = {"alarms": {"smoothing": "ema", "persistence": 2, "reset": None}, "labeling": {"sop": 600, "sph": 30}}
     (run / "manifest.json").write_text(json.dumps({"config": config}))
-    assert _run_alarm_rule(run) == {"smoothing": "ema", "persistence": 2, "sop": 600, "sph": 30}
-    (written,) = _sensitivity_tiw_figure(run, tmp_path / "figs")
-    assert written.name == "sensitivity_tiw_curves.png" and written.stat().st_size > 0
+    # refractory not set: the warning period SPH + SOP, as the scoring uses
+    assert _run_alarm_rule(run) == {"smoothing": "ema", "persistence": 2, "sop": 600, "sph": 30, "refractory": 630}
+    written = _forecast_figures(run, tmp_path / "figs")
+    assert [w.name for w in written] == ["sensitivity_tiw_curves.png", "reliability_timeline.png"]
+    assert all(w.stat().st_size > 0 for w in written)

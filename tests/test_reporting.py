@@ -332,7 +332,9 @@ def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) ->
     (run / "manifest.json").write_text(json.dumps({"config": {"alarms": alarms}}))
     points = _operating_points(run)
     assert points.loc["chb01", "threshold"] == 0.6 and points.loc["chb02", "threshold"] == 0.65
-    assert points.attrs["alarm_params"] == {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2}
+    # refractory null: the warning period SPH + SOP (the default labeling's 30 s + 600 s)
+    assert points.attrs["alarm_params"] == {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2,
+                                            "refractory": 630.0}
     written = {p.name: p for p in make_run_figures(run, tmp_path / "figs")}
     assert_nonblank_png(written["risk_timeline_chb01.png"])
     (run / "manifest.json").unlink()  # without the alarm rule: risk and onsets only

@@ -410,7 +410,11 @@ def plot_loso_bars(
 
 
 def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) -> Figure:
-    """Sensitivity against time in warning, one thin line per test subject, with the chance diagonal.
+    """Sensitivity against time in warning: every subject's operating points, their binned mean, chance.
+
+    A subject's points (one per threshold) zig-zag -- the refractory period and hysteresis make the
+    alarms of neighbouring thresholds differ in both directions -- so they are drawn as dots, and the
+    mean sensitivity over subjects in 10 bins of time in warning as a line.
 
     Parameters
     ----------
@@ -436,9 +440,17 @@ def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     scored = [name for name, auc in aucs.items() if np.isfinite(auc)]
     fig, ax = new_axes(ax, figsize=(5.5, 5.0))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", label="chance (AUC 0.5)")
-    for i, name in enumerate(scored):
-        tiw, sens = closed_tiw_curve(curves[name])
-        ax.plot(tiw, sens, color="#0072B2", linewidth=0.8, alpha=0.6, label="test subjects" if i == 0 else None)
+    points = [closed_tiw_curve(curves[name]) for name in scored]
+    for i, (tiw, sens) in enumerate(points):
+        ax.scatter(tiw, sens, s=8, color="#0072B2", alpha=0.35, linewidths=0,
+                   label="operating points (per subject)" if i == 0 else None)
+    if points:
+        tiw, sens = np.concatenate([p[0] for p in points]), np.concatenate([p[1] for p in points])
+        edges = np.linspace(0.0, 1.0, 11)
+        which = np.clip(np.digitize(tiw, edges) - 1, 0, 9)
+        filled = [b for b in range(10) if np.any(which == b)]
+        ax.plot([tiw[which == b].mean() for b in filled], [sens[which == b].mean() for b in filled],
+                color="#0072B2", linewidth=2.0, marker="o", markersize=4, label="mean over subjects")
     mean = float(np.mean([aucs[name] for name in scored])) if scored else float("nan")
     skipped = len(curves) - len(scored)
     note = f", {skipped} without scorable seizures" if skipped else ""

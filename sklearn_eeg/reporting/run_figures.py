@@ -72,21 +72,14 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
     results, manifest = run_dir / "loso_results.csv", run_dir / "manifest.json"
     if not (results.is_file() and manifest.is_file()):
         return pd.DataFrame(columns=["threshold"])
-    config = json.loads(manifest.read_text()).get("config") or {}
-    alarms = config.get("alarms")
-    if not alarms:
+    if not (json.loads(manifest.read_text()).get("config") or {}).get("alarms"):
         return pd.DataFrame(columns=["threshold"])
     table = pd.read_csv(results)
     if not {"test_subject", "fah_target", "threshold"} <= set(table.columns):
         return pd.DataFrame(columns=["threshold"])
     table = table[np.isclose(table["fah_target"], fah_target) & np.isfinite(table["threshold"])]
     points = table.groupby("test_subject")[["threshold"]].first()
-    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")
-    params = {k: alarms[k] for k in keys if alarms.get(k) is not None}
-    labeling = config.get("labeling") or {}
-    # refractory None: the warning period SPH + SOP of the run's labeling, as its scoring used
-    params.setdefault("refractory", labeling.get("sop", 600.0) + labeling.get("sph", 30.0))
-    points.attrs["alarm_params"] = params
+    points.attrs["alarm_params"] = {k: v for k, v in _run_alarm_rule(run_dir).items() if k not in ("sop", "sph")}
     return points
 
 
@@ -152,12 +145,15 @@ def _run_alarm_rule(run_dir: Path) -> dict:
     keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")  # None: the default
     rule = {k: alarms[k] for k in keys if alarms.get(k) is not None}
     rule.update({k: labeling[k] for k in ("sop", "sph") if labeling.get(k) is not None})
+    # refractory None: the warning period SPH + SOP, as the run's scoring used
+    rule.setdefault("refractory", rule.get("sop", 600.0) + rule.get("sph", 30.0))
     return rule
 
 
-def _sensitivity_tiw_figure(run_dir: Path, out: Path) -> list[Path]:
-    """Per test subject, sensitivity vs time in warning of its LOSO test risk (the full timeline)."""
-    from ..forecast_scores import sensitivity_tiw_curve
+def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
+    """Per test subject, sensitivity vs time in warning of its LOSO test risk, and the reliability of
+    the risk against the alarm target on the full timeline."""
+    from ..forecast_scores import forecast_target, reliability_on_timeline, sensitivity_tiw_curve
 
     pred = read_predictions(find_predictions(run_dir))
     if pred["tte"].isna().all():
@@ -166,7 +162,14 @@ def _sensitivity_tiw_figure(run_dir: Path, out: Path) -> list[Path]:
     rule = _run_alarm_rule(run_dir)
     curves = {str(subject): sensitivity_tiw_curve(rows["risk"].to_numpy(), rows.reset_index(drop=True), **rule)
               for subject, rows in pred.groupby("subject")}
-    return [save_figure(plot_sensitivity_tiw(curves), out / "sensitivity_tiw_curves.png")]
+    written = [save_figure(plot_sensitivity_tiw(curves), out / "sensitivity_tiw_curves.png")]
+    target = forecast_target(pred, sop=rule.get("sop", 600.0), sph=rule.get("sph", 30.0))
+    rel = reliability_on_timeline(np.clip(pred["risk"].to_numpy(), 0.0, 1.0), target).query("count > 0")
+    fig = plot_reliability(rel["mean_risk"], rel["frac_pos"], counts=rel["count"])
+    fig.axes[0].set_title("Reliability on the full timeline\n(event: a lead-seizure onset SPH to SPH + SOP ahead)")
+    fig.axes[0].set_ylabel("Observed fraction of windows with the event")
+    written.append(save_figure(fig, out / "reliability_timeline.png"))
+    return written
 
 
 def _history_files(run_dir: Path) -> list[Path]:
@@ -251,9 +254,9 @@ def make_run_figures(
              lambda: _results_figures(run, out)),
             ("prediction figures", find_predictions(run) is not None,
              lambda: _prediction_figures(run, out, max_subjects)),
-            ("sensitivity/time-in-warning curves (LOSO results and predictions)",
+            ("sensitivity/time-in-warning and full-timeline reliability (LOSO results and predictions)",
              (run / "loso_results.csv").is_file() and find_predictions(run) is not None,
-             lambda: _sensitivity_tiw_figure(run, out)),
+             lambda: _forecast_figures(run, out)),
             ("training curves", bool(_history_files(run)), lambda: _history_figures(run, out)),
         ]
     if data_root is not None:
