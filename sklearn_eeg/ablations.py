@@ -44,7 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
 from sklearn_eeg.benchmark import FAH_TARGETS, _as_estimator, _check_inputs, fit_predict_risk
-from sklearn_eeg.benchmark_summary import summarize_results, surrogate_histogram
+from sklearn_eeg.benchmark_summary import summarize_results
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
 from sklearn_eeg.model_selection import assert_disjoint_subjects, clip_n_val_subjects, loso_splits
@@ -222,7 +222,6 @@ def _operating_points(
         test_meta=meta.iloc[fold.test_index].reset_index(drop=True),
         **alarm_params,
     )
-    tuned["test_surrogate_hist"] = [surrogate_histogram(c) for c in tuned.pop("test_surrogate_counts")]
     tuned.columns = [c.removeprefix("test_") for c in tuned.columns]
     return tuned[["fah_target", *_OPERATING_COLUMNS]].to_dict("records")
 

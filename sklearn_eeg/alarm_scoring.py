@@ -72,6 +72,7 @@ __all__ = [
     "alarm_metrics_over_thresholds",
     "benchmark_over_thresholds",
     "lead_seizure_table",
+    "surrogate_histogram",
     "surrogate_p_value",
 ]
 
@@ -104,6 +105,18 @@ def surrogate_p_value(observed: int, counts: np.ndarray) -> float:
     if counts.size == 0:
         return np.nan
     return float((1 + np.sum(counts >= observed)) / (counts.size + 1))
+
+
+def surrogate_histogram(counts) -> str:
+    """``"n0;n1;..."``: how many surrogates predicted 0, 1, ... seizures ("" without surrogates).
+
+    Examples
+    --------
+    >>> surrogate_histogram([0, 2, 0, 1])
+    '2;1;1'
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    return ";".join(map(str, np.bincount(counts))) if counts.size else ""
 
 
 def _lead_seizures(meta: pd.DataFrame, tl: _Timeline) -> pd.DataFrame:

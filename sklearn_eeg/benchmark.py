@@ -39,7 +39,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
-from sklearn_eeg.benchmark_summary import format_summary, summarize_results, surrogate_histogram
+from sklearn_eeg.benchmark_summary import format_summary, summarize_results
 from sklearn_eeg.chance import CHANCE_MODELS, make_chance
 from sklearn_eeg.config import RunConfig, config_hash
 from sklearn_eeg.fold_store import _META_COLUMNS, FoldStore, _fingerprint
@@ -272,9 +272,6 @@ def _score(
         **fold_forecast_scores(test_risk, test_meta, train_meta, alarm_params),
     }
     rows = []
-    # result tables keep the surrogates as a histogram ("n0;n1;...": surrogates predicting 0, 1, ...
-    # seizures), which is all that pooling independent folds needs
-    tuned["test_surrogate_hist"] = [surrogate_histogram(c) for c in tuned.pop("test_surrogate_counts")]
     for record in tuned.to_dict("records"):
         row = dict(base)
         for column, value in record.items():

@@ -13,7 +13,6 @@ __all__ = [
     "format_summary",
     "poisson_binomial_sf",
     "summarize_results",
-    "surrogate_histogram",
 ]
 
 SUMMARY_METRICS = (
@@ -53,20 +52,9 @@ def poisson_binomial_sf(k: int, probabilities: np.ndarray) -> float:
     return float(pmf[max(int(k), 0) :].sum())
 
 
-def surrogate_histogram(counts) -> str:
-    """``"n0;n1;..."``: how many surrogates predicted 0, 1, ... seizures ("" without surrogates).
-
-    Examples
-    --------
-    >>> surrogate_histogram([0, 2, 0, 1])
-    '2;1;1'
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    return ";".join(map(str, np.bincount(counts))) if counts.size else ""
-
-
 def _surrogate_counts_of(histogram) -> np.ndarray | None:
-    """Counts of a :func:`surrogate_histogram` string (a CSV may have read "1000" as a number)."""
+    """Counts of a :func:`~sklearn_eeg.alarm_scoring.surrogate_histogram` string (a CSV may have read
+    "1000" as a number)."""
     if histogram is None or (isinstance(histogram, float) and np.isnan(histogram)) or str(histogram) == "":
         return None
     return np.array([float(c) for c in str(histogram).split(";")])

@@ -25,7 +25,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
+from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, surrogate_histogram
 from sklearn_eeg.alarms import smooth_risk
 
 _TEST_KEYS = (
@@ -145,7 +145,9 @@ def tune_threshold(
         ``fah``, ``fah_interictal``, ``sensitivity``, ``n_predicted``, ``n_seizures``,
         ``n_not_scorable``, ``n_alarms``, ``n_false_alarms``, ``warning_time_mean``,
         ``time_in_warning``, ``chance_poisson``, ``chance_p``, ``ioc``, ``p_value``,
-        ``surrogate_chance``, ``p_surrogate`` and ``surrogate_counts`` (a list per row).
+        ``surrogate_chance``, ``p_surrogate``, and ``test_surrogate_hist``: the surrogates as a
+        histogram string (:func:`~sklearn_eeg.alarm_scoring.surrogate_histogram`), which is all that
+        pooling independent folds needs.
     """
     if (test_risk is None) != (test_meta is None):
         raise ValueError("pass test_risk and test_meta together")
@@ -178,10 +180,10 @@ def tune_threshold(
             if test is not None:
                 values[finite] = test[key].to_numpy(dtype=float)
             out[f"test_{key}"] = values
-        counts = [[] for _ in range(len(out))]
-        for i, row in zip(np.flatnonzero(finite), [] if test is None else test["surrogate_counts"]):
-            counts[i] = row
-        out["test_surrogate_counts"] = counts
+        histograms = [""] * len(out)
+        for i, counts in zip(np.flatnonzero(finite), [] if test is None else test["surrogate_counts"]):
+            histograms[i] = surrogate_histogram(counts)
+        out["test_surrogate_hist"] = histograms
     return out
 
 
