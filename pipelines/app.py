@@ -152,12 +152,13 @@ def main(args: argparse.Namespace) -> None:
     except (RuntimeError, ValueError) as exc:
         st.error(f"Cannot compute alarms: {exc}")
         return
-    cols = st.columns(4)
+    cols = st.columns(5)
     metrics = view.metrics
-    cols[0].metric("FAH (false alarms / h)", f"{metrics['fah']:.3f}" if metrics else "n/a")
+    cols[0].metric("FAH (false alarms / non-ictal h)", f"{metrics['fah']:.3f}" if metrics else "n/a")
     cols[1].metric("Sensitivity", f"{metrics['sensitivity']:.2f}" if metrics else "n/a")
     cols[2].metric("Seizures predicted", f"{metrics['n_predicted']}/{metrics['n_seizures']}" if metrics else "n/a")
     cols[3].metric("Alarms", str(len(view.alarm_times)))
+    cols[4].metric("Surrogate p", f"{metrics['p_surrogate']:.3g}" if metrics else "n/a")
     if view.note:
         st.warning(f"Alarm metrics unavailable: {view.note}")
     replay = _replay_controls(data_root, recording)

@@ -208,6 +208,33 @@ def smooth_risk(
     return out
 
 
+def smooth_by_rule(risk: np.ndarray, meta: pd.DataFrame, alarm_params: dict) -> np.ndarray:
+    """:func:`smooth_risk` with the smoothing of an alarm rule (``smoothing``, ``alpha``, ``n``, ``stride``).
+
+    Parameters
+    ----------
+    risk : array-like of shape (n_windows,)
+        Risk per row of ``meta``.
+    meta : DataFrame of shape (n_windows, ...)
+        Window table.
+    alarm_params : dict
+        Alarm-rule keyword arguments; missing keys take :func:`smooth_risk`'s defaults except
+        ``smoothing``, which defaults to none (as in :func:`raise_alarms`).
+
+    Returns
+    -------
+    smoothed : ndarray of shape (n_windows,)
+    """
+    return smooth_risk(
+        risk,
+        meta,
+        method=alarm_params.get("smoothing"),
+        alpha=alarm_params.get("alpha", 0.3),
+        n=alarm_params.get("n", 3),
+        stride=alarm_params.get("stride"),
+    )
+
+
 def _alarm_positions(
     r: np.ndarray,
     start: np.ndarray,

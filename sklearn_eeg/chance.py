@@ -104,8 +104,9 @@ class _ChanceRiskClassifier(ClassifierMixin, BaseEstimator):
 class ConstantRiskClassifier(_ChanceRiskClassifier):
     """Climatology forecaster: the training preictal rate as the risk of every window.
 
-    The risk never changes, so every window ties: window AUROC is 0.5, and a tuned alarm
-    threshold either raises one long warning over the whole timeline or never raises one.
+    The risk never changes, so every window ties: window AUROC is 0.5, and an alarm threshold at
+    or below it raises one alarm per subject (the detector lives on the subject timeline and is
+    never re-armed), above it none.
 
     Attributes
     ----------

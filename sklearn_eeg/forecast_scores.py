@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
-from sklearn_eeg.alarms import smooth_risk
+from sklearn_eeg.alarms import smooth_by_rule
 from sklearn_eeg.metrics import reliability_curve
 
 __all__ = [
@@ -139,15 +139,7 @@ def sensitivity_tiw_curve(
     unknown = sorted(set(alarm_params) - set(ALARM_RULE_KEYS))
     if unknown:
         raise TypeError(f"unknown alarm parameters {unknown}; allowed: {list(ALARM_RULE_KEYS)}")
-    smoothed = smooth_risk(
-        risk,
-        meta,
-        method=alarm_params.get("smoothing"),
-        alpha=alarm_params.get("alpha", 0.3),
-        n=alarm_params.get("n", 3),
-        stride=alarm_params.get("stride"),
-    )
-    thresholds = _threshold_grid(smoothed, n_thresholds)
+    thresholds = _threshold_grid(smooth_by_rule(risk, meta, alarm_params), n_thresholds)
     if alarm_params.get("reset") is not None:
         thresholds = thresholds[thresholds >= alarm_params["reset"]]
     table = alarm_metrics_over_thresholds(risk, meta, thresholds, n_surrogates=0, **alarm_params)

@@ -26,7 +26,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, surrogate_histogram
-from sklearn_eeg.alarms import smooth_risk
+from sklearn_eeg.alarms import smooth_by_rule
 
 _TEST_KEYS = (
     "fah",
@@ -88,15 +88,7 @@ def _alarm_table(
     risk: np.ndarray, meta: pd.DataFrame, thresholds: np.ndarray | None, n_thresholds: int, alarm_params: dict
 ) -> pd.DataFrame:
     if thresholds is None:
-        smoothed = smooth_risk(
-            risk,
-            meta,
-            method=alarm_params.get("smoothing"),
-            alpha=alarm_params.get("alpha", 0.3),
-            n=alarm_params.get("n", 3),
-            stride=alarm_params.get("stride"),
-        )
-        thresholds = candidate_thresholds(smoothed, n_thresholds)
+        thresholds = candidate_thresholds(smooth_by_rule(risk, meta, alarm_params), n_thresholds)
     # the threshold search needs no surrogates: only the chosen operating point is tested
     params = {**alarm_params, "n_surrogates": 0}
     return alarm_metrics_over_thresholds(risk, meta, np.asarray(thresholds, dtype=float), **params)

@@ -167,7 +167,7 @@ def test_browser_screenshot(demo_data: tuple[Path, Path], tmp_path: Path) -> Non
         server.terminate()
         server.wait(timeout=10)
     assert "seizure-risk forecast replay" in dom  # the app's title, rendered client-side
-    assert "FAH (false alarms / h)" in dom and "Risk timeline of chb01" in dom
+    assert "FAH (false alarms / non-ictal h)" in dom and "Surrogate p" in dom and "Risk timeline of chb01" in dom
     with Image.open(shot) as img:
         assert img.format == "PNG" and img.size == (1400, 1000)
     assert _has_content(shot)

@@ -354,17 +354,25 @@ def test_train_baseline_pipeline_writes_run_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_end_to_end_default_preset_beats_chance(tmp_path):
-    """6 subjects x 3 h, 15 lead seizures: LOSO with 2 rotating validation subjects (about 2 min)."""
-    from sklearn_eeg.benchmark import loso_from_config
+def test_end_to_end_default_preset_patient_specific_beats_chance(tmp_path):
+    """6 subjects x 3 h, 15 lead seizures, 3 interictal look-alike episodes: the patient-specific benchmark
+    finds the planted (subject-specific) preictal change under the honest alarm scoring.
+
+    This test used to assert that the *cross-subject* logistic LOSO beats chance here (p < 0.01 at FAH
+    0.5). That result came from the old evaluation, which re-armed the alarm at every file start (a
+    constant risk scored 6/15 under it, issue #11); under the literature rules the logistic LOSO on
+    this preset is at chance (README), so the claim is gone. The criterion below is the end-to-end
+    suite's: pooled p < 0.05 and IoC > 0 at FAH 1.0, for both p-values.
+    """
+    from sklearn_eeg.benchmark import within_subject_from_config
     from sklearn_eeg.config import load_config
 
     cfg = load_config(REPO / "configs" / "default.yaml", data__cache_dir=str(PRESET_CACHE), output_dir=str(tmp_path))
-    results, summary = loso_from_config(cfg, progress=False)
-    # subject-specific preictal signatures make cross-subject transfer partial: AUROC 0.16-0.94 per fold
-    assert results.drop_duplicates("fold")["auroc"].mean() > 0.6
-    row = summary.set_index("fah_target").loc[0.5]
-    assert row["n_seizures"] == 15 and row["pooled_ioc"] > 0.2 and row["pooled_p_value"] < 0.01
+    results, summary = within_subject_from_config(cfg, threshold_on="train", progress=False)
+    assert results.drop_duplicates("test_subject")["auroc"].mean() > 0.75
+    row = summary.set_index("fah_target").loc[1.0]
+    assert row["n_seizures"] >= 3 and row["pooled_ioc"] > 0
+    assert row["pooled_p_value"] < 0.05 and row["pooled_p_surrogate"] < 0.05
 
 
 def test_within_subject_pipeline_on_tiny(tmp_path):

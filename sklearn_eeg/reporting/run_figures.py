@@ -85,7 +85,7 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
 
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
     from ..alarm_scoring import alarm_metrics_over_thresholds
-    from ..alarms import raise_alarms, smooth_risk
+    from ..alarms import raise_alarms, smooth_by_rule
     from ..metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
@@ -97,8 +97,7 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
         if subject in operating.index:  # the run's own alarm rule at its FAH-0.5 threshold
             threshold, params = operating.loc[subject, "threshold"], operating.attrs["alarm_params"]
             extra = {
-                "smoothed": smooth_risk(rows["risk"].to_numpy(), rows, method=params.get("smoothing"),
-                                        alpha=params.get("alpha", 0.3), n=params.get("n", 3)),
+                "smoothed": smooth_by_rule(rows["risk"].to_numpy(), rows, params),
                 "threshold": threshold,
                 "alarm_times": raise_alarms(rows["risk"].to_numpy(), rows, threshold=threshold,
                                             **params)["t_alarm"].to_numpy(),
@@ -117,11 +116,12 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
         print("skipped threshold/FAH/warning-time figures: predictions carry no tte (seizure information)")
         return written
     # alarms on the full timeline (excluded windows included), as the benchmark scores them
+    rule = {"smoothing": "ema", **_run_alarm_rule(run_dir)}  # the run's own rule (EMA without a manifest)
     sweep = pd.concat([alarm_metrics_over_thresholds(rows["risk"].to_numpy(), rows.reset_index(drop=True),
-                                                     THRESHOLDS, smoothing="ema")
+                                                     THRESHOLDS, **rule)
                        .assign(subject=subject) for subject, rows in pred.groupby("subject")])
     pooled = sweep.groupby("threshold").agg(
-        n_false=("n_false_alarms", "sum"), hours=("interictal_hours", "sum"),
+        n_false=("n_false_alarms", "sum"), hours=("nonictal_hours", "sum"),
         n_pred=("n_predicted", "sum"), n_sz=("n_seizures", "sum")).reset_index()
     fah = pooled["n_false"] / pooled["hours"]
     sens = pooled["n_pred"] / pooled["n_sz"].replace(0, np.nan)
