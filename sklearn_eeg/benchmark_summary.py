@@ -181,8 +181,10 @@ def format_summary(summary: pd.DataFrame) -> str:
     if summary.empty:
         return "(no evaluated folds)"
     table = pd.DataFrame({"FAH target": summary["fah_target"], "folds": summary["n_folds"]})
-    for metric in ("auroc", "sensitivity", "fah", "ioc", "time_in_warning"):
-        table[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+    headers = {"auroc": "auroc", "sensitivity": "sensitivity", "fah": "FAH/h non-ictal", "ioc": "ioc",
+               "time_in_warning": "time_in_warning"}
+    for metric, header in headers.items():
+        table[header] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
     table["predicted"] = [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])]
     if "n_not_scorable" in summary.columns:
         table["not scorable"] = summary["n_not_scorable"]

@@ -18,7 +18,7 @@ SUMMARY_FAH_TARGETS: tuple[float, ...] = (0.1, 0.2, 0.5)
 #: Optional per-subject result columns summarised when present, with their display names.
 _OPERATING_COLUMNS: dict[str, str] = {
     "sensitivity": "sensitivity",
-    "fah": "achieved FAH (/h)",
+    "fah": "achieved FAH (/h non-ictal)",
     "warning_time_mean": "warning time (min)",
     "ioc": "IoC",
     "chance_p": "chance p",
