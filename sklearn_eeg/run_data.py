@@ -7,15 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Memory, Parallel, delayed
+from tqdm.auto import tqdm
 
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.datasets.synthetic import embedded_dataset
 from sklearn_eeg.features import FeatureExtractor
-from sklearn_eeg.fold_store import _atomic_write, _fingerprint
+from sklearn_eeg.feature_cache import signal_features
 from sklearn_eeg.labeling import STATES
-from sklearn_eeg.windows import load_windows
+from sklearn_eeg.windows import WindowStore, load_window_store
 
-__all__ = ["compute_features", "load_dataset"]
+__all__ = ["compute_features", "load_dataset", "store_features"]
 
 
 def compute_features(
@@ -53,6 +55,60 @@ def _data_root(cfg: RunConfig, progress: bool) -> Path:
     return embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
 
 
+def store_features(
+    store: WindowStore,
+    *,
+    feature_set: str = "basic_plus",
+    cache_dir: str | Path = "cache",
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> np.ndarray:
+    """Feature matrix of a window store's rows, computed recording by recording from its memory maps.
+
+    Each recording's features are computed once for all its windows (every state) by
+    :func:`sklearn_eeg.feature_cache.signal_features` and cached with ``joblib.Memory`` under
+    ``<cache_dir>/joblib`` (key: the stored signal's path, size and mtime, window, stride, feature set);
+    the rows of the store are then picked from them. At most one chunk of one recording's windows is
+    in memory per worker, whatever the dataset's size.
+
+    Parameters
+    ----------
+    store : WindowStore
+        Window store (possibly a selection of rows).
+    feature_set : str, default="basic_plus"
+        See :class:`sklearn_eeg.features.FeatureExtractor`.
+    cache_dir : str or Path, default="cache"
+        Cache root.
+    n_jobs : int, default=1
+        Recordings computed in parallel (joblib; a Dask backend spreads them over a cluster).
+    progress : bool, default=True
+        Show a progress bar over recordings.
+
+    Returns
+    -------
+    F : ndarray of shape (len(store), n_features), float32
+        Row ``i`` holds the features of ``store[i]``.
+    """
+    params = store.params
+    memory = Memory(str(Path(cache_dir) / "joblib"), verbose=0)
+    table = store.table
+    recordings = table.groupby(["subject", "recording"], sort=False).indices
+    position = np.rint(table["t_start"].to_numpy() / params["stride"]).astype(np.int64)
+
+    def features_of(subject: str, recording: str) -> np.ndarray:
+        return signal_features(store.root / subject / f"{recording}.npy", sfreq=params["sfreq"],
+                               window=params["window"], stride=params["stride"], feature_set=feature_set,
+                               memory=memory)
+
+    keys = tqdm(list(recordings), disable=not progress, desc="features", unit="rec")
+    computed = Parallel(n_jobs=n_jobs)(delayed(features_of)(subject, recording) for subject, recording in keys)
+    n_features = computed[0].shape[1] if computed else 0
+    F = np.empty((len(table), n_features), dtype=np.float32)
+    for rows, features in zip(recordings.values(), computed):
+        F[rows] = features[position[rows]]
+    return F
+
+
 def load_dataset(
     cfg: RunConfig, *, features: bool = True, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
@@ -60,9 +116,9 @@ def load_dataset(
 
     ``cfg.data.data_root`` names a CHB-MIT(-like) folder; ``None`` uses the embedded synthetic
     dataset of ``cfg.data.preset`` (generated into ``cfg.data.cache_dir`` on first use). Windows
-    are labeled with ``cfg.labeling``. Features are computed once for the whole dataset (stateless
-    per window, so not leakage) and cached in ``<cache_dir>/features/`` keyed on the data root,
-    the window table, the feature set and a sample of the signals.
+    are labeled with ``cfg.labeling``. Features come from :func:`store_features`: computed and
+    cached per recording from the window store's memory maps, so asking for features never loads
+    the dataset's windows (raw windows, ``features=False``, still do: the deep models' path).
 
     Parameters
     ----------
@@ -80,7 +136,7 @@ def load_dataset(
         As :func:`sklearn_eeg.windows.load_windows`, with ``X`` replaced by features if asked.
     """
     data_root = _data_root(cfg, progress)
-    X, y, groups, meta = load_windows(
+    store = load_window_store(
         data_root,
         cfg.data.subjects,
         cache_dir=cfg.data.cache_dir,
@@ -88,20 +144,10 @@ def load_dataset(
         progress=progress,
         **dataclasses.asdict(cfg.labeling),
     )
+    meta = store.table.reset_index(drop=True)
+    y, groups = meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str)
     if not features:
-        return X, y, groups, meta
-    # the first 2 s of the first channel of every window stand for the signal content (preprocessing
-    # changes in the window store change them) without reading the whole array
-    head = np.ascontiguousarray(X[:, 0, : int(2 * 256)])
-    key = _fingerprint(str(Path(data_root).resolve()), meta.reset_index(drop=True), cfg.features.feature_set, head)
-    path = Path(cfg.data.cache_dir) / "features" / f"{cfg.features.feature_set}_{key}.npy"
-    if path.is_file():
-        return np.load(path), y, groups, meta
-    F = compute_features(X, feature_set=cfg.features.feature_set, n_jobs=cfg.n_jobs, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    def save(tmp: str) -> None:
-        with open(tmp, "wb") as fh:
-            np.save(fh, F)
-
-    _atomic_write(path, save)
+        return store.to_array(progress=progress), y, groups, meta
+    F = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
+                       n_jobs=cfg.n_jobs, progress=progress)
     return F, y, groups, meta

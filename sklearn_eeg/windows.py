@@ -413,6 +413,27 @@ def build_window_store(
     return store
 
 
+def load_window_store(
+    data_root: str | Path,
+    subjects: Sequence[str] | None = None,
+    *,
+    cache_dir: str | Path = "cache",
+    states: Sequence[str] = ("preictal", "interictal"),
+    progress: bool = True,
+    **params,
+) -> WindowStore:
+    """The window store of a dataset (built on first use), restricted to windows of ``states``.
+
+    Nothing is loaded: windows stay in their memory maps until asked for (:meth:`WindowStore.get`,
+    :meth:`WindowStore.recording_array`). Parameters as in :func:`load_windows`.
+    """
+    unknown = set(states) - set(STATES)
+    if unknown:
+        raise ValueError(f"unknown states {sorted(unknown)}; expected some of {STATES}")
+    store = build_window_store(data_root, subjects, cache_dir=cache_dir, progress=progress, **params)
+    return store.select(store.table["state"].isin(list(states)))
+
+
 def load_windows(
     data_root: str | Path,
     subjects: Sequence[str] | None = None,
@@ -449,11 +470,7 @@ def load_windows(
     meta : DataFrame of shape (n_windows, n_columns)
         The window table of the kept rows (with ``state``, ``bad``), index reset.
     """
-    unknown = set(states) - set(STATES)
-    if unknown:
-        raise ValueError(f"unknown states {sorted(unknown)}; expected some of {STATES}")
-    store = build_window_store(data_root, subjects, cache_dir=cache_dir, progress=progress, **params)
-    store = store.select(store.table["state"].isin(list(states)))
+    store = load_window_store(data_root, subjects, cache_dir=cache_dir, states=states, progress=progress, **params)
     X = store.to_array(progress=progress)
     meta = store.table.reset_index(drop=True)
     return X, meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str), meta

@@ -75,3 +75,54 @@ def test_no_cache_and_missing_file(tmp_path, window_file, transform_calls):
     np.save(tmp_path / "flat.npy", np.zeros((3, 4)))
     with pytest.raises(ValueError, match="n_windows, n_channels, n_times"):
         feature_cache.recording_features(tmp_path / "flat.npy", memory=None)
+
+
+# ------------------------------------------------------------------ features of a stored signal
+
+
+def test_signal_features_equal_the_windows_features_and_are_cached(tmp_path, transform_calls):
+    from sklearn_eeg.windows import segment_windows
+
+    signal = (np.random.default_rng(1).standard_normal((18, 256 * 700)) * 20).astype(np.float16)
+    path = tmp_path / "chb01_01.npy"
+    np.save(path, signal)
+    memory = Memory(str(tmp_path / "joblib"), verbose=0)
+    F = feature_cache.signal_features(path, sfreq=256.0, window=10.0, stride=5.0, memory=memory)
+    windows = np.asarray(segment_windows(signal, 256.0, 10.0, 5.0), dtype=np.float32)
+    expected = FeatureExtractor(sfreq=256.0).fit(windows[:1]).transform(windows)
+    assert F.shape == (139, expected.shape[1]) and F.dtype == np.float32
+    np.testing.assert_array_equal(F, expected)  # chunking (256 windows) changes nothing
+    n_calls = len(transform_calls)
+    again = feature_cache.signal_features(path, sfreq=256.0, window=10.0, stride=5.0, memory=memory)
+    assert len(transform_calls) == n_calls and np.array_equal(again, F)  # a cache hit
+    feature_cache.signal_features(path, sfreq=256.0, window=10.0, stride=2.5, memory=memory)
+    assert len(transform_calls) > n_calls  # another stride: another key
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        feature_cache.signal_features(tmp_path / "missing.npy", sfreq=256.0, window=10.0, stride=5.0)
+
+
+def test_load_dataset_features_never_load_the_windows(tmp_path, monkeypatch):
+    """The run paths' feature matrix comes from the stores' memory maps recording by recording,
+    equal to featurizing the loaded windows, and never through ``WindowStore.to_array``."""
+    import dataclasses
+
+    from sklearn_eeg.config import load_config
+    from sklearn_eeg.datasets.synthetic import make_chbmit_like
+    from sklearn_eeg.labeling import STATES
+    from sklearn_eeg.run_data import compute_features, load_dataset
+    from sklearn_eeg.windows import WindowStore, load_windows
+
+    root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, seizures=1, seed=3, progress=False)
+    cfg = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "cache"), n_jobs=1)
+    X, y_ref, _, meta_ref = load_windows(root, cache_dir=cfg.data.cache_dir, states=STATES, progress=False,
+                                         **dataclasses.asdict(cfg.labeling))
+    expected = compute_features(X, feature_set=cfg.features.feature_set, progress=False)
+
+    def refuse(self, progress=False):
+        raise AssertionError("the feature path must not load every window")
+
+    monkeypatch.setattr(WindowStore, "to_array", refuse)
+    F, y, groups, meta = load_dataset(cfg, progress=False)
+    np.testing.assert_array_equal(F, expected)
+    assert np.array_equal(y, y_ref) and meta.equals(meta_ref) and (groups == meta["subject"]).all()
+    assert (tmp_path / "cache" / "joblib").is_dir()  # cached per recording under <cache_dir>/joblib
