@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import numpy as np
 
 from sklearn_eeg.datasets import CANONICAL_CHANNELS, make_chbmit_like, read_edf
 from sklearn_eeg.preprocessing import filter_signal
+from sklearn_eeg.scaling import peak_rss_mib
 from sklearn_eeg.windows import segment_windows
 
 SFREQ = 256.0
@@ -56,17 +56,6 @@ def mne_path(path: Path) -> tuple[np.ndarray, float]:
 PATHS = {"ours": ours, "mne": mne_path}
 
 
-def _own_peak_mib() -> float:
-    """Peak RSS of this process in MiB: VmHWM on Linux (ru_maxrss survives exec, so it would count the
-    forked parent), ru_maxrss elsewhere."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _peak_memory(name: str, path: Path) -> float:
     """Peak RSS in MiB of a fresh interpreter running one path once."""
     out = subprocess.run([sys.executable, __file__, "--child", name, "--edf", str(path)],
@@ -82,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         PATHS[args.child](args.edf)
-        print(json.dumps({"maxrss_mib": _own_peak_mib()}))
+        print(json.dumps({"maxrss_mib": peak_rss_mib()}))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = args.edf
