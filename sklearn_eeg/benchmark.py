@@ -23,12 +23,11 @@ in :mod:`sklearn_eeg.benchmark_summary` and a config's data in :mod:`sklearn_eeg
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import json
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -53,6 +52,7 @@ from sklearn_eeg.model_selection import (
     loso_splits,
 )
 from sklearn_eeg.reporting.predictions import write_predictions
+from sklearn_eeg.parallel import parallel_backend, worker_count
 from sklearn_eeg.run_data import _data_root, compute_features, load_dataset
 from sklearn_eeg.run_outputs import (
     _write_outputs,
@@ -189,24 +189,11 @@ def _model_name(model) -> str:
 # --------------------------------------------------------------------------- parallel folds
 
 
-@contextlib.contextmanager
-def _parallel_backend(scheduler: str | None) -> Iterator[None]:
-    if scheduler is None:
-        yield
-        return
-    try:
-        from distributed import Client
-    except ImportError as err:
-        raise ImportError("scheduler= needs the 'distributed' package (pip install sklearn-eeg[distributed])") from err
-    with Client(scheduler), joblib.parallel_config(backend="dask"):
-        yield
-
-
 def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, progress: bool) -> None:
     if not tasks:
         return
-    with _parallel_backend(scheduler):
-        runner = joblib.Parallel(n_jobs=-1 if scheduler else n_jobs, return_as="generator")
+    with parallel_backend(scheduler):
+        runner = joblib.Parallel(n_jobs=worker_count(n_jobs, scheduler), return_as="generator")
         for _ in tqdm(runner(tasks), total=len(tasks), desc=desc, unit="fold", disable=not progress):
             pass
 
@@ -701,7 +688,9 @@ def loso_from_config(
     ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
     """
     model = config_model(cfg)  # fails fast on an unknown or unavailable model
-    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
+    X, y, groups, meta = load_dataset(
+        cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
+    )
     results = run_loso(
         X,
         y,
@@ -734,7 +723,9 @@ def within_subject_from_config(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
     model = config_model(cfg)  # fails fast on an unknown or unavailable model
-    X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
+    X, y, groups, meta = load_dataset(
+        cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
+    )
     results = run_within_subject(
         X,
         y,

@@ -15,6 +15,7 @@ from sklearn_eeg.datasets.synthetic import embedded_dataset
 from sklearn_eeg.features import FeatureExtractor
 from sklearn_eeg.feature_cache import signal_features
 from sklearn_eeg.labeling import STATES
+from sklearn_eeg.parallel import parallel_backend, worker_count
 from sklearn_eeg.windows import WindowStore, load_window_store
 
 __all__ = ["compute_features", "load_dataset", "store_features"]
@@ -110,7 +111,7 @@ def store_features(
 
 
 def load_dataset(
-    cfg: RunConfig, *, features: bool = True, progress: bool = True
+    cfg: RunConfig, *, features: bool = True, scheduler: str | None = None, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """Windows (or their features) of a run config's dataset.
 
@@ -127,6 +128,9 @@ def load_dataset(
     features : bool, default=True
         Return the feature matrix ``(n_windows, n_features)`` instead of the raw windows
         ``(n_windows, n_channels, n_times)``.
+    scheduler : str, optional
+        Address of a Dask scheduler: the per-recording feature jobs then run on its workers (which
+        must see ``cfg.data.cache_dir``); otherwise on ``cfg.n_jobs`` local processes.
     progress : bool, default=True
         Show progress bars.
 
@@ -148,6 +152,7 @@ def load_dataset(
     y, groups = meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str)
     if not features:
         return store.to_array(progress=progress), y, groups, meta
-    F = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
-                       n_jobs=cfg.n_jobs, progress=progress)
+    with parallel_backend(scheduler):
+        F = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
+                           n_jobs=worker_count(cfg.n_jobs, scheduler), progress=progress)
     return F, y, groups, meta

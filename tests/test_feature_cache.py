@@ -126,3 +126,23 @@ def test_load_dataset_features_never_load_the_windows(tmp_path, monkeypatch):
     np.testing.assert_array_equal(F, expected)
     assert np.array_equal(y, y_ref) and meta.equals(meta_ref) and (groups == meta["subject"]).all()
     assert (tmp_path / "cache" / "joblib").is_dir()  # cached per recording under <cache_dir>/joblib
+
+
+def test_feature_jobs_run_on_a_dask_cluster_with_a_shared_cache(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from sklearn_eeg.config import load_config
+    from sklearn_eeg.datasets.synthetic import make_chbmit_like
+    from sklearn_eeg.run_data import load_dataset
+
+    root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, seizures=1, seed=4, progress=False)
+    local = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "local"), n_jobs=1)
+    shared = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "shared"), n_jobs=1)
+    expected = load_dataset(local, progress=False)[0]
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        F = load_dataset(shared, scheduler=cluster.scheduler_address, progress=False)[0]
+    np.testing.assert_array_equal(F, expected)
+    # the workers wrote one cached entry per recording into the shared cache folder
+    entries = list((tmp_path / "shared" / "joblib").rglob("output.pkl"))
+    assert len(entries) == 2
