@@ -205,6 +205,17 @@ def test_build_cache_and_report_scripts(store, dataset, capsys):
                                         "--subjects", "chb01", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert store.root.name in out and "preictal" in out
+    # --features: the feature matrix of every window, cached per recording where the run scripts look
+    from sklearn_eeg.run_data import store_features
+
+    assert _script("build_cache").main(["--data_root", str(dataset), "--cache_dir", str(cache_dir),
+                                        "--subjects", "chb01", "--features", "basic", "--quiet"]) == 0
+    assert "features basic" in capsys.readouterr().out
+    cached = list((cache_dir / "joblib").rglob("output.pkl"))
+    chb01 = store.select(store.table["subject"] == "chb01")
+    assert len(cached) == chb01.table["recording"].nunique()
+    F = store_features(chb01, feature_set="basic", cache_dir=cache_dir, progress=False)
+    assert F.shape[0] == len(chb01) and len(list((cache_dir / "joblib").rglob("output.pkl"))) == len(cached)
     assert _script("cache_report").main(["--cache_dir", str(cache_dir)]) == 0
     out = capsys.readouterr().out
     assert "chb01" in out and "chb02" in out and "positive rate" in out
