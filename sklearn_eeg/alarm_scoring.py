@@ -301,6 +301,22 @@ def _score_positions(ctx: _EvalContext, pos: np.ndarray, *, n_surrogates: int = 
     }
 
 
+def _scores_at(
+    ctx: _EvalContext, r: np.ndarray, threshold: float, *, persistence, reset, refractory, n_surrogates, random_state
+) -> dict:
+    """Raise the alarms of the smoothed risk ``r`` (timeline order) at ``threshold`` and score them."""
+    pos = _alarm_positions(
+        r,
+        ctx.tl.subject_start,
+        ctx.tl.gt,
+        threshold=threshold,
+        persistence=persistence,
+        reset=threshold if reset is None else reset,
+        refractory=refractory,
+    )
+    return _score_positions(ctx, pos, n_surrogates=n_surrogates, random_state=random_state)
+
+
 def _checked_context(risk, meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, thresholds):
     refractory = sop + sph if refractory is None else float(refractory)
     for th in thresholds:
@@ -373,20 +389,9 @@ def alarm_metrics_over_thresholds(
     ctx, refractory = _checked_context(
         risk, meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, thresholds
     )
-    rows = []
-    for th in thresholds:
-        pos = _alarm_positions(
-            ctx.r,
-            ctx.tl.subject_start,
-            ctx.tl.gt,
-            threshold=th,
-            persistence=persistence,
-            reset=th if reset is None else reset,
-            refractory=refractory,
-        )
-        scores = _score_positions(ctx, pos, n_surrogates=int(n_surrogates), random_state=random_state)
-        rows.append({"threshold": float(th), **scores})
-    return pd.DataFrame(rows)
+    rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
+                random_state=random_state)
+    return pd.DataFrame([{"threshold": float(th), **_scores_at(ctx, ctx.r, th, **rule)} for th in thresholds])
 
 
 def alarm_metrics_of_risks(
@@ -430,20 +435,13 @@ def alarm_metrics_of_risks(
     ctx, refractory = _checked_context(
         np.zeros(len(meta)), meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, [threshold]
     )
-    rows = []
-    for risk in risks:
-        r = _smooth_sorted(_check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
-        pos = _alarm_positions(
-            r,
-            ctx.tl.subject_start,
-            ctx.tl.gt,
-            threshold=threshold,
-            persistence=persistence,
-            reset=threshold if reset is None else reset,
-            refractory=refractory,
-        )
-        rows.append(_score_positions(ctx, pos, n_surrogates=int(n_surrogates), random_state=random_state))
-    return pd.DataFrame(rows)
+    rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
+                random_state=random_state)
+    smoothed = (
+        _smooth_sorted(_check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
+        for risk in risks
+    )
+    return pd.DataFrame([_scores_at(ctx, r, threshold, **rule) for r in smoothed])
 
 
 def lead_seizure_table(meta: pd.DataFrame, *, sop: float = 600.0, sph: float = 30.0) -> pd.DataFrame:
