@@ -152,7 +152,6 @@ class _EvalContext:
     """Everything alarm-level scoring needs, computed once per risk timeline."""
 
     tl: _Timeline
-    r: np.ndarray  # (smoothed) risk in timeline order
     exempt: np.ndarray  # bool, ictal/postictal window, in timeline order
     interictal: np.ndarray  # bool, label == 0, in timeline order
     seizures: pd.DataFrame  # lead seizures with ``gt`` and ``scorable``
@@ -171,24 +170,12 @@ def _exempt_windows(meta: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(meta), dtype=bool)
 
 
-def _eval_context(
-    risk: np.ndarray,
-    meta: pd.DataFrame,
-    *,
-    sop: float,
-    sph: float,
-    refractory: float,
-    smoothing: str | None,
-    alpha: float,
-    n: int,
-    stride: float | None,
-) -> _EvalContext:
-    risk = _check_risk(risk, meta)
+def _eval_context(meta: pd.DataFrame, *, sop: float, sph: float, refractory: float, stride: float | None) -> _EvalContext:
+    """The risk-free part of scoring a window table: timeline, seizures, exemptions, surrogate positions."""
     _check_columns(meta, ("subject", "t_abs", "label", "tte", "seizure_id"))
     if not (0 <= sph and sop > 0):
         raise ValueError(f"need sph >= 0 and sop > 0, got sph={sph}, sop={sop}")
     tl = _timeline(meta, stride, pad=2.0 * max(refractory, sop + sph) + 1.0)
-    r = _smooth_sorted(risk[tl.order], tl.subject_start, smoothing, alpha, n)
     label = meta["label"].to_numpy()
     if np.any(label == 1) and not np.any(label == -1):
         warnings.warn(
@@ -205,7 +192,6 @@ def _eval_context(
     admissible = np.flatnonzero(_windows_in(tl.gt, tl.gt - sph - sop, tl.gt - sph) > 0)
     return _EvalContext(
         tl=tl,
-        r=r,
         exempt=_exempt_windows(meta)[tl.order],
         interictal=label[tl.order] == 0,
         seizures=seizures,
@@ -317,14 +303,16 @@ def _scores_at(
     return _score_positions(ctx, pos, n_surrogates=n_surrogates, random_state=random_state)
 
 
-def _checked_context(risk, meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, thresholds):
+def _smoothed(ctx: _EvalContext, risk: np.ndarray, meta: pd.DataFrame, smoothing, alpha, n) -> np.ndarray:
+    """The checked risk of ``meta``'s rows in timeline order, smoothed per subject."""
+    return _smooth_sorted(_check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
+
+
+def _checked_context(meta, sop, sph, persistence, reset, refractory, stride, thresholds):
     refractory = sop + sph if refractory is None else float(refractory)
     for th in thresholds:
         _check_alarm_params(th, persistence, reset, refractory)
-    ctx = _eval_context(
-        risk, meta, sop=sop, sph=sph, refractory=refractory, smoothing=smoothing, alpha=alpha, n=n, stride=stride
-    )
-    return ctx, refractory
+    return _eval_context(meta, sop=sop, sph=sph, refractory=refractory, stride=stride), refractory
 
 
 def alarm_metrics_over_thresholds(
@@ -386,12 +374,11 @@ def alarm_metrics_over_thresholds(
     thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))
     if int(n_surrogates) != n_surrogates or n_surrogates < 0:
         raise ValueError(f"n_surrogates must be an integer >= 0, got {n_surrogates}")
-    ctx, refractory = _checked_context(
-        risk, meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, thresholds
-    )
+    ctx, refractory = _checked_context(meta, sop, sph, persistence, reset, refractory, stride, thresholds)
+    r = _smoothed(ctx, risk, meta, smoothing, alpha, n)
     rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
                 random_state=random_state)
-    return pd.DataFrame([{"threshold": float(th), **_scores_at(ctx, ctx.r, th, **rule)} for th in thresholds])
+    return pd.DataFrame([{"threshold": float(th), **_scores_at(ctx, r, th, **rule)} for th in thresholds])
 
 
 def alarm_metrics_of_risks(
@@ -432,15 +419,10 @@ def alarm_metrics_of_risks(
     table : DataFrame of shape (n_risks, n_metrics)
         One row per risk, columns as in :func:`alarm_metrics_over_thresholds` without ``threshold``.
     """
-    ctx, refractory = _checked_context(
-        np.zeros(len(meta)), meta, sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, [threshold]
-    )
+    ctx, refractory = _checked_context(meta, sop, sph, persistence, reset, refractory, stride, [threshold])
     rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
                 random_state=random_state)
-    smoothed = (
-        _smooth_sorted(_check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
-        for risk in risks
-    )
+    smoothed = (_smoothed(ctx, risk, meta, smoothing, alpha, n) for risk in risks)
     return pd.DataFrame([_scores_at(ctx, r, threshold, **rule) for r in smoothed])
 
 
@@ -460,9 +442,7 @@ def lead_seizure_table(meta: pd.DataFrame, *, sop: float = 600.0, sph: float = 3
         ``subject``, ``seizure_id``, ``onset`` (s on the subject timeline), ``scorable`` (bool),
         ``reason`` ("" when scorable).
     """
-    ctx = _eval_context(
-        np.zeros(len(meta)), meta, sop=sop, sph=sph, refractory=sop + sph, smoothing=None, alpha=0.3, n=3, stride=None
-    )
+    ctx = _eval_context(meta, sop=sop, sph=sph, refractory=sop + sph, stride=None)
     table = ctx.seizures[["subject", "seizure_id", "onset", "scorable"]].copy()
     table["reason"] = np.where(table["scorable"], "", NOT_SCORABLE_REASON)
     return table.reset_index(drop=True)
@@ -498,25 +478,22 @@ def benchmark_over_thresholds(
     persistence, reset = alarm_params.get("persistence", 1), alarm_params.get("reset")
     tic = time.perf_counter()
     ctx, refractory = _checked_context(
-        risk,
         meta,
         alarm_params.get("sop", 600.0),
         alarm_params.get("sph", 30.0),
         persistence,
         reset,
         alarm_params.get("refractory"),
-        alarm_params.get("smoothing"),
-        alarm_params.get("alpha", 0.3),
-        alarm_params.get("n", 3),
         alarm_params.get("stride"),
         thresholds,
     )
+    r = _smoothed(ctx, risk, meta, alarm_params.get("smoothing"), alarm_params.get("alpha", 0.3), alarm_params.get("n", 3))
     prep_s = time.perf_counter() - tic
     tic = time.perf_counter()
     naive = []
     for th in thresholds[picked]:
         pos = _alarm_positions_loop(
-            ctx.r,
+            r,
             ctx.tl.subject_start,
             ctx.tl.gt,
             threshold=th,

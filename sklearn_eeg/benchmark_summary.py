@@ -12,6 +12,7 @@ __all__ = [
     "SUMMARY_METRICS",
     "format_summary",
     "poisson_binomial_sf",
+    "significance_table",
     "summarize_results",
 ]
 
@@ -176,6 +177,28 @@ def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def significance_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The pooled seizure-level columns of a :func:`summarize_results` output, formatted.
+
+    Returns
+    -------
+    table : DataFrame of shape (n_targets, 5)
+        ``predicted`` (predicted / scorable lead seizures), ``not scorable``, ``binomial p``
+        (``pooled_p_value``), ``surrogate p`` (``pooled_p_surrogate``) and ``patients > chance``.
+    """
+    return pd.DataFrame(
+        {
+            "predicted": [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])],
+            "not scorable": summary["n_not_scorable"].to_numpy(),
+            "binomial p": summary["pooled_p_value"].map(lambda p: f"{p:.3g}").to_numpy(),
+            "surrogate p": summary["pooled_p_surrogate"].map(lambda p: f"{p:.3g}").to_numpy(),
+            "patients > chance": [
+                f"{a}/{n}" for a, n in zip(summary["n_patients_above_chance"], summary["n_patients"])
+            ],
+        }
+    )
+
+
 def format_summary(summary: pd.DataFrame) -> str:
     """Human-readable ``mean ± std`` table of a :func:`summarize_results` output."""
     if summary.empty:
@@ -185,11 +208,4 @@ def format_summary(summary: pd.DataFrame) -> str:
                "time_in_warning": "time_in_warning"}
     for metric, header in headers.items():
         table[header] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
-    table["predicted"] = [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])]
-    if "n_not_scorable" in summary.columns:
-        table["not scorable"] = summary["n_not_scorable"]
-    table["pooled p"] = summary["pooled_p_value"].map(lambda p: f"{p:.3g}")
-    if "pooled_p_surrogate" in summary.columns:
-        table["surrogate p"] = summary["pooled_p_surrogate"].map(lambda p: f"{p:.3g}")
-        table["patients > chance"] = [f"{a}/{n}" for a, n in zip(summary["n_patients_above_chance"], summary["n_patients"])]
-    return table.to_string(index=False)
+    return pd.concat([table, significance_table(summary)], axis=1).to_string(index=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..benchmark_summary import summarize_results
+from ..benchmark_summary import significance_table, summarize_results
 from ..forecast_scores import bootstrap_ci
 from ._checks import check_columns
 
@@ -103,18 +103,9 @@ def seizure_significance(results: pd.DataFrame) -> pd.DataFrame | None:
     if any(c not in results.columns for c in needed):
         return None
     summary = summarize_results(results)
-    return pd.DataFrame(
-        {
-            "FAH target (/h)": summary["fah_target"].map(lambda t: f"{t:g}"),
-            "predicted": [f"{p}/{n}" for p, n in zip(summary["n_predicted"], summary["n_seizures"])],
-            "not scorable": summary["n_not_scorable"],
-            "binomial p": summary["pooled_p_value"].map(lambda p: f"{p:.3g}"),
-            "surrogate p": summary["pooled_p_surrogate"].map(lambda p: f"{p:.3g}"),
-            "patients > chance": [
-                f"{a}/{n}" for a, n in zip(summary["n_patients_above_chance"], summary["n_patients"])
-            ],
-        }
-    )
+    table = significance_table(summary)
+    table.insert(0, "FAH target (/h)", summary["fah_target"].map(lambda t: f"{t:g}").to_numpy())
+    return table
 
 
 def _mean_ci(per_subject: pd.Series, digits: int) -> str:
