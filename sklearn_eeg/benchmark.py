@@ -53,7 +53,7 @@ from sklearn_eeg.model_selection import (
 )
 from sklearn_eeg.reporting.predictions import write_predictions
 from sklearn_eeg.parallel import parallel_backend, worker_count
-from sklearn_eeg.run_data import _data_root, compute_features, load_dataset
+from sklearn_eeg.run_data import compute_features, dataset_root, load_dataset
 from sklearn_eeg.run_outputs import (
     _write_outputs,
     dataset_counts,
@@ -709,7 +709,7 @@ def loso_from_config(
         model_name=cfg.model.name,
         progress=progress,
     )
-    results.attrs["data_root"] = str(_data_root(cfg, progress))
+    results.attrs["data_root"] = str(dataset_root(cfg, progress))
     return results, summarize_results(results)
 
 

@@ -2,8 +2,9 @@
 
 The run logic behind ``pipelines/train_deep.py``:
 
-1. windows from :func:`sklearn_eeg.windows.load_windows` (a CHB-MIT-like ``data_root`` or an embedded
-   synthetic preset);
+1. windows of the window store (a CHB-MIT-like ``data_root`` or an embedded synthetic preset) as a
+   lazy :class:`~sklearn_eeg.windows.WindowArray`: a window is read from its memory map when a
+   batch needs it, so training holds a batch in RAM, never the dataset;
 2. a split that never lets the future leak into training:
 
    * ``mode="patient"`` -- one model per subject, trained on the subject's earlier data and tested on
@@ -11,8 +12,8 @@ The run logic behind ``pipelines/train_deep.py``:
    * ``mode="loso-fold"`` -- one model trained on every subject but ``test_subject``, tested on it;
 
 3. a :class:`~sklearn_eeg.estimators.SpectrogramCNNClassifier` (``model="cnn"``) or a
-   :class:`~sklearn_eeg.estimators.FusionClassifier` on windows plus
-   :class:`~sklearn_eeg.features.FeatureExtractor` features (``model="fusion"``). Its early-stopping
+   :class:`~sklearn_eeg.estimators.FusionClassifier` on windows plus the per-recording cached
+   features of :func:`~sklearn_eeg.run_data.store_features` (``model="fusion"``). Its early-stopping
    split is a chronological tail of the *training* data only: the last ``valid_fraction`` of each
    subject's interictal windows and of its preictal windows (so both classes are present);
    ``pos_weight`` comes from the training windows;
@@ -50,7 +51,6 @@ from tqdm.auto import tqdm
 
 from .benchmark import DEEP_MODELS
 from .config import RunConfig, config_hash, load_config
-from .datasets.synthetic import embedded_dataset
 from .estimators import (
     ChronologicalSplit,
     FusionClassifier,
@@ -60,12 +60,12 @@ from .estimators import (
     checkpoint_index,
     save_run,
 )
-from .features import FeatureExtractor
 from .labeling import STATES
 from .metrics import window_metrics
+from .run_data import dataset_root, store_features
 from .run_outputs import new_run_dir
 from .scoring import tune_threshold
-from .windows import load_windows
+from .windows import WindowArray, load_window_store
 
 __all__ = [
     "MODES",
@@ -587,15 +587,16 @@ def run_deep(
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
     out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
-    data_root = cfg.data.data_root or embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
-    X, _, _, meta = load_windows(  # every state: alarms run on the whole timeline, models fit on labeled rows
+    data_root = dataset_root(cfg, progress)
+    store = load_window_store(  # every state: alarms run on the whole timeline, models fit on labeled rows
         data_root, cfg.data.subjects, cache_dir=cfg.data.cache_dir, states=STATES, progress=progress,
         **dataclasses.asdict(cfg.labeling),
     )
+    X, meta = WindowArray(store), store.table
     features = None
     if model == "fusion":
-        extractor = FeatureExtractor(feature_set=cfg.features.feature_set, verbose=progress)
-        features = extractor.fit(X[:1]).transform(X).astype(np.float32)
+        features = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
+                                  n_jobs=cfg.n_jobs, progress=progress)
     if mode == "patient":
         splits, split_table = patient_chronological_split(meta, train_fraction=train_fraction)
         if not splits:

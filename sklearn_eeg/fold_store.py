@@ -76,10 +76,12 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def _fingerprint(*arrays: Any) -> str:
-    """Cheap content hash: small arrays fully, wide rows (raw windows) on a regular subsample."""
+    """Cheap content hash: small arrays fully, wide rows (raw windows) on a regular subsample, lazy window arrays by identity."""
     parts = []
     for a in arrays:
-        if isinstance(a, np.ndarray) and a.ndim >= 2:
+        if hasattr(a, "identity"):  # a lazy WindowArray: named by its store rows, never read
+            parts.append(a.identity())
+        elif isinstance(a, np.ndarray) and a.ndim >= 2:
             flat = a.reshape(len(a), -1)
             step = max(1, flat.shape[1] // 4096)
             parts.append((a.shape, a.dtype.str, np.ascontiguousarray(flat[:, ::step])))

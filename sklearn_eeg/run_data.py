@@ -16,9 +16,9 @@ from sklearn_eeg.features import FeatureExtractor
 from sklearn_eeg.feature_cache import signal_features
 from sklearn_eeg.labeling import STATES
 from sklearn_eeg.parallel import parallel_backend, worker_count
-from sklearn_eeg.windows import WindowStore, load_window_store
+from sklearn_eeg.windows import WindowArray, WindowStore, load_window_store
 
-__all__ = ["compute_features", "load_dataset", "store_features"]
+__all__ = ["compute_features", "dataset_root", "load_dataset", "store_features"]
 
 
 def compute_features(
@@ -49,7 +49,7 @@ def compute_features(
     extractor = FeatureExtractor(sfreq=sfreq, feature_set=feature_set, n_jobs=n_jobs, verbose=progress)
     return extractor.fit(X[:1]).transform(X)
 
-def _data_root(cfg: RunConfig, progress: bool) -> Path:
+def dataset_root(cfg: RunConfig, progress: bool) -> Path:
     """The configured CHB-MIT(-like) folder, or the embedded synthetic preset (built on first use)."""
     if cfg.data.data_root:
         return Path(cfg.data.data_root)
@@ -118,8 +118,9 @@ def load_dataset(
     ``cfg.data.data_root`` names a CHB-MIT(-like) folder; ``None`` uses the embedded synthetic
     dataset of ``cfg.data.preset`` (generated into ``cfg.data.cache_dir`` on first use). Windows
     are labeled with ``cfg.labeling``. Features come from :func:`store_features`: computed and
-    cached per recording from the window store's memory maps, so asking for features never loads
-    the dataset's windows (raw windows, ``features=False``, still do: the deep models' path).
+    cached per recording from the window store's memory maps; raw windows (``features=False``, the
+    deep models' input) come as a :class:`~sklearn_eeg.windows.WindowArray` that loads a window
+    when it is indexed. Neither loads the dataset's windows into RAM.
 
     Parameters
     ----------
@@ -127,7 +128,7 @@ def load_dataset(
         Run configuration.
     features : bool, default=True
         Return the feature matrix ``(n_windows, n_features)`` instead of the raw windows
-        ``(n_windows, n_channels, n_times)``.
+        ``(n_windows, n_channels, n_times)`` (a lazy :class:`~sklearn_eeg.windows.WindowArray`).
     scheduler : str, optional
         Address of a Dask scheduler: the per-recording feature jobs then run on its workers (which
         must see ``cfg.data.cache_dir``); otherwise on ``cfg.n_jobs`` local processes.
@@ -139,7 +140,7 @@ def load_dataset(
     X, y, groups, meta
         As :func:`sklearn_eeg.windows.load_windows`, with ``X`` replaced by features if asked.
     """
-    data_root = _data_root(cfg, progress)
+    data_root = dataset_root(cfg, progress)
     store = load_window_store(
         data_root,
         cfg.data.subjects,
@@ -151,7 +152,7 @@ def load_dataset(
     meta = store.table.reset_index(drop=True)
     y, groups = meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str)
     if not features:
-        return store.to_array(progress=progress), y, groups, meta
+        return WindowArray(store), y, groups, meta
     with parallel_backend(scheduler):
         F = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
                            n_jobs=worker_count(cfg.n_jobs, scheduler), progress=progress)

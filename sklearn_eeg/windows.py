@@ -207,8 +207,9 @@ class WindowStore:
 
     Notes
     -----
-    Memory maps are opened lazily and dropped when pickling, so a store can be sent to
-    DataLoader or joblib workers.
+    A store holds no open file or memory map (windows are read on demand: :meth:`get` with
+    positional reads, :meth:`recording_array` and :meth:`take` through a map dropped after use), so it
+    pickles small and can be sent to DataLoader, joblib or Dask workers.
 
     Examples
     --------
@@ -221,7 +222,7 @@ class WindowStore:
         self.params = json.loads((self.root / "params.json").read_text())
         self.table = table.reset_index(drop=True)
         self.errors: dict[str, str] = {}
-        self._arrays: dict[tuple[str, str], np.ndarray] = {}
+        self._layouts: dict[tuple[str, str], tuple[Path, int, tuple[int, int], np.dtype]] = {}
         keys = pd.MultiIndex.from_frame(self.table[["subject", "recording"]])
         self._codes, uniques = pd.factorize(keys)
         self._keys = list(uniques)
@@ -242,39 +243,64 @@ class WindowStore:
                      "seizure_id", "lead_seizure", "ictal", "bad"])
         return cls(root, table)
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_arrays"] = {}
-        return state
-
     def __len__(self) -> int:
         return len(self.table)
 
+    def _path(self, subject: str, recording: str) -> Path:
+        path = self.root / subject / f"{recording}.npy"
+        if not path.is_file():
+            raise KeyError(f"recording {subject}/{recording} is not in the store {self.root}")
+        return path
+
     def recording_array(self, subject: str, recording: str) -> np.ndarray:
         """All windows of one recording as a read-only strided view of its memory map.
+
+        The map is not kept: once the view is dropped, its pages leave this process.
 
         Returns
         -------
         windows : ndarray of shape (n_windows, n_channels, n_times)
             In the stored dtype (float32 or float16).
         """
-        key = (subject, recording)
-        if key not in self._arrays:
-            path = self.root / subject / f"{recording}.npy"
-            if not path.is_file():
-                raise KeyError(f"recording {subject}/{recording} is not in the store {self.root}")
-            signal = np.load(path, mmap_mode="r")
-            self._arrays[key] = segment_windows(signal, self.params["sfreq"], self.params["window"],
-                                                self.params["stride"])
-        return self._arrays[key]
+        signal = np.load(self._path(subject, recording), mmap_mode="r")
+        return segment_windows(signal, self.params["sfreq"], self.params["window"], self.params["stride"])
+
+    def _layout(self, key: tuple[str, str]) -> tuple[Path, int, tuple[int, int], np.dtype]:
+        """Path, data offset, shape and dtype of a recording's stored signal (read once from its header)."""
+        if key not in self._layouts:
+            path = self._path(*key)
+            try:
+                signal = np.load(path, mmap_mode="r")
+            except (OSError, ValueError) as exc:
+                raise EEGDataError(f"{path} is shorter than its header says or unreadable ({exc}): "
+                                   "rebuild the window store") from None
+            if signal.ndim != 2 or not signal.flags.c_contiguous:
+                raise ValueError(f"{path} does not hold a C-ordered (n_channels, n_times) signal")
+            self._layouts[key] = (path, int(signal.offset), signal.shape, signal.dtype)
+        return self._layouts[key]
 
     def get(self, i: int) -> np.ndarray:
-        """Window ``i`` (row ``i`` of :attr:`table`) as float32 of shape (n_channels, n_times)."""
+        """Window ``i`` (row ``i`` of :attr:`table`) as float32 of shape (n_channels, n_times).
+
+        Read with one positional read per channel, not through a memory map, so reading windows one
+        by one (a training epoch) leaves no mapped pages in this process's memory.
+        """
         if not -len(self) <= i < len(self):
             raise IndexError(f"window index {i} out of range for a store of {len(self)} windows")
         i = int(i) % len(self)
-        subject, recording = self._keys[self._codes[i]]
-        return np.asarray(self.recording_array(subject, recording)[self._pos[i]], dtype=np.float32)
+        path, offset, (n_channels, n_total), dtype = self._layout(self._keys[self._codes[i]])
+        n_times = self.window_shape[1]
+        start = int(self._pos[i]) * _samples(self.params["stride"], self.params["sfreq"], "stride")
+        window = np.empty((n_channels, n_times), dtype=dtype)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            for channel in range(n_channels):
+                at = offset + (channel * n_total + start) * dtype.itemsize
+                if os.preadv(fd, [window[channel]], at) != window[channel].nbytes:
+                    raise EEGDataError(f"{path} is shorter than its header says: rebuild the window store")
+        finally:
+            os.close(fd)
+        return window.astype(np.float32, copy=False)
 
     def __getitem__(self, i: int) -> np.ndarray:
         return self.get(i)
@@ -285,20 +311,34 @@ class WindowStore:
         out.errors = dict(self.errors)
         return out
 
+    @property
+    def window_shape(self) -> tuple[int, int]:
+        """``(n_channels, n_times)`` of one window."""
+        return len(self.params["channels"]), _samples(self.params["window"], self.params["sfreq"], "window")
+
+    def take(self, rows: np.ndarray, progress: bool = False) -> np.ndarray:
+        """Load the windows of ``rows`` (row numbers of :attr:`table`), in that order.
+
+        Returns
+        -------
+        X : ndarray of shape (len(rows), n_channels, n_times), float32
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        X = np.empty((len(rows), *self.window_shape), dtype=np.float32)
+        by_recording = pd.Series(np.arange(len(rows))).groupby(self._codes[rows]).indices
+        for code, at in tqdm(by_recording.items(), total=len(by_recording), disable=not progress,
+                             desc="loading windows"):
+            X[at] = self.recording_array(*self._keys[code])[self._pos[rows[at]]]
+        return X
+
     def to_array(self, progress: bool = False) -> np.ndarray:
-        """Load every window in table order.
+        """Load every window in table order (all in RAM: prefer :class:`WindowArray` for big data).
 
         Returns
         -------
         X : ndarray of shape (n_windows, n_channels, n_times), float32
         """
-        n_ch = len(self.params["channels"])
-        n_times = _samples(self.params["window"], self.params["sfreq"], "window")
-        X = np.empty((len(self), n_ch, n_times), dtype=np.float32)
-        codes = pd.Series(np.arange(len(self))).groupby(self._codes).indices
-        for code, rows in tqdm(codes.items(), total=len(codes), disable=not progress, desc="loading windows"):
-            X[rows] = self.recording_array(*self._keys[code])[self._pos[rows]]
-        return X
+        return self.take(np.arange(len(self)), progress=progress)
 
     @property
     def nbytes(self) -> int:
@@ -310,6 +350,69 @@ class WindowStore:
     def disk_nbytes(self) -> int:
         """Bytes of the stored signal arrays on disk."""
         return sum(p.stat().st_size for p in self.root.glob("*/*.npy"))
+
+
+class WindowArray:
+    """Read-only ``(n_windows, n_channels, n_times)`` float32 array of a store's windows, loaded on access.
+
+    Drop-in for the raw-window array of the deep estimators: ``len``, ``shape``, ``dtype``, ``ndim``;
+    an integer index loads one window from its memory map, any other index (slice, integer array,
+    boolean mask) returns another :class:`WindowArray` over those rows without loading anything. A
+    skorch/torch dataset indexes it one window at a time, so training and prediction hold a batch
+    in RAM, never the dataset. ``np.asarray`` (or :meth:`load`) loads the rows it covers.
+
+    Parameters
+    ----------
+    store : WindowStore
+        The store; row ``i`` of this array is ``store.table`` row ``rows[i]``.
+    rows : array-like of int, optional
+        Store rows covered, in order (all rows when None).
+
+    Examples
+    --------
+    >>> X = WindowArray(load_window_store("data/chbmit", ["chb01"]))  # doctest: +SKIP
+    >>> X[10:20].shape, X[10].shape  # doctest: +SKIP
+    ((10, 18, 2560), (18, 2560))
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 3
+
+    def __init__(self, store: WindowStore, rows: np.ndarray | None = None) -> None:
+        self.store = store
+        self.rows = np.arange(len(store), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.rows), *self.store.window_shape)
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return self.store.get(int(self.rows[key]))
+        return WindowArray(self.store, self.rows[key])
+
+    def load(self, progress: bool = False) -> np.ndarray:
+        """The windows as an in-memory float32 array."""
+        return self.store.take(self.rows, progress=progress)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        X = self.load()
+        return X if dtype is None else X.astype(dtype, copy=False)
+
+    def identity(self) -> tuple:
+        """What the windows are (store folder and the rows' subject, recording and start), for cache keys.
+
+        A store folder is named by the hash of its parameters and a recording's signal is rebuilt
+        only when its source EDF changes, so this names the content without reading it.
+        """
+        keys = self.store.table[["subject", "recording", "t_start"]].iloc[self.rows]
+        return (str(self.store.root.resolve()), pd.util.hash_pandas_object(keys, index=False).to_numpy())
+
+    def __repr__(self) -> str:
+        return f"WindowArray(shape={self.shape}, store={str(self.store.root)!r})"
 
 
 def _split_labeling(labeling: dict) -> dict:

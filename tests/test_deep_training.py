@@ -145,7 +145,33 @@ def small_dataset(tmp_path_factory) -> Path:
     return make_chbmit_like(root, n_subjects=2, hours=1.0, seizures=1, preictal_effect=2.0, seed=3, progress=False)
 
 
-def test_run_deep_smoke_writes_all_outputs(small_dataset, tmp_path):
+def test_cnn_on_a_lazy_window_array_equals_the_cnn_on_loaded_windows(small_dataset, tmp_path):
+    """Out-of-core training and prediction (windows read per sample from the memory maps, also in
+    DataLoader worker processes) give the very model and risks of the in-RAM array."""
+    from sklearn_eeg.estimators import SpectrogramCNNClassifier
+    from sklearn_eeg.windows import WindowArray, load_window_store
+
+    torch.set_num_threads(2)
+    store = load_window_store(small_dataset, cache_dir=tmp_path / "cache", progress=False)
+    y = store.table["label"].to_numpy()
+    rows = np.r_[np.flatnonzero(y == 1)[:48], np.flatnonzero(y == 0)[::20][:80]]
+    lazy, loaded = WindowArray(store)[rows], store.take(rows)
+    risks = []
+    for X, workers in ((loaded, 0), (lazy, 0), (lazy, 2)):
+        net = SpectrogramCNNClassifier(max_epochs=2, random_state=0, train_split=None, num_workers=workers, **TINY_NET)
+        risks.append(net.fit(X, y[rows]).predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(risks[1], risks[0])
+    np.testing.assert_allclose(risks[2], risks[0], rtol=1e-6)
+    assert risks[0].std() > 0
+
+
+def test_run_deep_smoke_writes_all_outputs(small_dataset, tmp_path, monkeypatch):
+    from sklearn_eeg.windows import WindowStore
+
+    def refuse(self, progress=False):
+        raise AssertionError("the deep run path must not load every window")
+
+    monkeypatch.setattr(WindowStore, "to_array", refuse)
     torch.set_num_threads(2)
     cfg = load_config(
         data__data_root=str(small_dataset),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sklearn_eeg import windows as W
-from sklearn_eeg.datasets import load_index, make_chbmit_like, read_edf
+from sklearn_eeg.datasets import EEGDataError, load_index, make_chbmit_like, read_edf
 from sklearn_eeg.labeling import label_windows
 from sklearn_eeg.preprocessing import filter_signal
 
@@ -170,11 +170,66 @@ def test_load_windows_shapes_and_counts(store, dataset):
 
 def test_store_pickles_without_memmaps(store):
     first = store[0]
-    assert store._arrays
-    clone = pickle.loads(pickle.dumps(store))
-    assert clone._arrays == {}
+    data = pickle.dumps(store)
+    assert b"memmap" not in data and len(data) < store.table.memory_usage(deep=True).sum() + 100_000
+    clone = pickle.loads(data)
     np.testing.assert_array_equal(clone[0], first)
     np.testing.assert_array_equal(clone[len(clone) - 1], store[-1])
+
+
+def test_single_window_reads_equal_the_memory_map_and_keep_no_map(store, tmp_path):
+    """``get`` (positional reads per channel) equals the strided memory-map view, float16 stores too,
+    and a truncated signal file is a clear error."""
+    rows = np.linspace(0, len(store) - 1, 25).astype(int)
+    expected = [store.recording_array(*store.table.loc[i, ["subject", "recording"]])[
+        int(round(store.table.loc[i, "t_start"] / store.params["stride"]))].copy() for i in rows]
+    fresh = W.WindowStore(store.root, store.table)
+    for i, window in zip(rows, expected):
+        np.testing.assert_array_equal(fresh.get(i), window)
+    if os.path.exists("/proc/self/maps"):  # Linux: the reads left no mapping of the store's files
+        assert not [line for line in open("/proc/self/maps") if str(store.root) in line]
+    copy = tmp_path / "store"
+    shutil.copytree(store.root, copy)
+    rec = store.table.iloc[-1]
+    path = copy / rec["subject"] / f"{rec['recording']}.npy"
+    for layout_known in (True, False):
+        shutil.copy(store.root / rec["subject"] / f"{rec['recording']}.npy", path)
+        truncated = W.WindowStore(copy, store.table)
+        if layout_known:
+            truncated.get(len(store) - 1)
+        os.truncate(path, path.stat().st_size // 2)
+        with pytest.raises(EEGDataError, match="shorter than its header"):
+            truncated.get(len(store) - 1)
+
+
+def test_window_array_is_the_loaded_array_read_lazily(store, monkeypatch):
+    """Every kind of index gives what the loaded array gives; sub-views, pickles and the fold-store
+    fingerprint never read a window (``take`` refused), an integer index reads one."""
+    from sklearn_eeg.fold_store import _fingerprint
+
+    full = store.to_array()
+    X = W.WindowArray(store)
+    assert X.shape == full.shape and len(X) == len(full) and X.dtype == full.dtype and np.ndim(X) == 3
+    rows = np.array([5, 0, len(full) - 1, 5])
+    mask = np.arange(len(full)) % 3 == 0
+
+    def refuse(self, rows, progress=False):
+        raise AssertionError("a lazy view must not load windows")
+
+    monkeypatch.setattr(W.WindowStore, "take", refuse)
+    views = {"slice": (X[2:40:3], full[2:40:3]), "rows": (X[rows], full[rows]), "mask": (X[mask], full[mask]),
+             "nested": (X[10:][rows[:2]], full[10:][rows[:2]]), "pickled": (pickle.loads(pickle.dumps(X[rows])), full[rows])}
+    fingerprints = {_fingerprint(X[rows]), _fingerprint(X[rows[::-1]]), _fingerprint(X)}
+    for name, (view, expected) in views.items():
+        assert isinstance(view, W.WindowArray) and view.shape == expected.shape, name
+        np.testing.assert_array_equal(view[1], expected[1], err_msg=name)
+        np.testing.assert_array_equal(view[-1], expected[-1], err_msg=name)
+    monkeypatch.undo()
+    for name, (view, expected) in views.items():
+        np.testing.assert_array_equal(np.asarray(view), expected, err_msg=name)
+    assert len(fingerprints) == 3 and _fingerprint(X[rows]) == _fingerprint(W.WindowArray(store, rows))
+    with pytest.raises(IndexError):
+        X[len(full)]
 
 
 def test_bad_arguments(dataset, tmp_path):
