@@ -1,52 +1,12 @@
-"""Download CHB-MIT subjects from PhysioNet (resumable; checksums verified).
+"""Download CHB-MIT subjects from PhysioNet.
 
-Run it again to resume an interrupted download. See docs/DATA_DOWNLOAD.md for wget and AWS S3
-alternatives. Exits with status 1 when a file could not be fetched or verified.
+Runs :mod:`sklearn_eeg.commands.download_chbmit`, installed as ``sklearn-eeg-download_chbmit``;
+``--help`` lists the options.
 """
 
-from __future__ import annotations
-
-import argparse
-import logging
 import sys
-from pathlib import Path
 
-from sklearn_eeg.datasets.download import CHBMIT_URL, download_chbmit
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dest", required=True, type=Path, help="local dataset root (PhysioNet layout)")
-    parser.add_argument(
-        "--subjects", nargs="+", default=["chb01"], help="subjects such as chb01 chb02, or 'all' (~43 GB)"
-    )
-    parser.add_argument("--base_url", default=CHBMIT_URL, help="dataset root URL (PhysioNet or a mirror)")
-    parser.add_argument("--no_verify", action="store_true", help="skip the SHA256SUMS.txt checks")
-    parser.add_argument("--no_annotations", action="store_true", help="skip the .seizures annotation files")
-    parser.add_argument("--retries", type=int, default=3, help="attempts per file")
-    parser.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    subjects = "all" if args.subjects == ["all"] else args.subjects
-    report = download_chbmit(
-        args.dest,
-        subjects,
-        base_url=args.base_url,
-        verify=not args.no_verify,
-        annotations=not args.no_annotations,
-        timeout=args.timeout,
-        retries=args.retries,
-        progress=not args.quiet,
-    )
-    print(
-        f"downloaded {len(report.downloaded)}, resumed {len(report.resumed)}, skipped {len(report.skipped)}, "
-        f"re-fetched {len(report.refetched)}, failed {len(report.failed)}"
-    )
-    for line in report.failed:
-        print(f"FAILED {line}")
-    return 0 if report.ok else 1
-
+from sklearn_eeg.commands.download_chbmit import main
 
 if __name__ == "__main__":
     sys.exit(main())

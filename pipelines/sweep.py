@@ -1,109 +1,12 @@
-#!/usr/bin/env python
-"""Optuna hyperparameter sweep scored by leave-one-subject-out sensitivity at FAH <= target.
+"""Optuna hyperparameter sweep scored by LOSO sensitivity.
 
-Each trial draws a model, a feature set and alarm post-processing, runs every LOSO fold (threshold
-tuned on the rotating validation subject, applied unchanged to the test subject) and returns the
-mean test sensitivity; WilcoxonPruner stops trials that are worse than the best on the same folds.
-The study is named and resumable: rerun the command to add trials.
-
-  python pipelines/sweep.py --study classical_tiny --preset tiny --n_trials 20
-  python pipelines/sweep.py --study chance_tiny --preset tiny --model constant random --n_trials 10
-  optuna-dashboard sqlite:///studies/classical_tiny.db
-
-Parallel workers: start the same command several times with one shared --storage (a JournalStorage
-file such as studies/classical.log, or postgresql://...), a different --sampler_seed each, and --max_trials
-for the total. Results: <out_dir>/sweep_results.csv and <out_dir>/best_config.txt.
+Runs :mod:`sklearn_eeg.commands.sweep`, installed as ``sklearn-eeg-sweep``;
+``--help`` lists the options.
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from sklearn_eeg.cli import PRESET_CHOICES
-from sklearn_eeg.config import ConfigError, load_config
-from sklearn_eeg.studies import CLASSICAL_MODELS, FEATURE_SETS, SPACE_MODELS, sweep_from_config
-
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", help="study name (default: sweep_<space>)")
-    parser.add_argument("--space", choices=("classical", "cnn"), default="classical", help="search space")
-    parser.add_argument("--n_trials", type=int, default=20, help="trials run by this worker (default: %(default)s)")
-    parser.add_argument("--max_trials", type=int, help="stop every worker once the study has this many complete trials")
-    parser.add_argument("--timeout", type=float, help="seconds after which this worker starts no new trial")
-    parser.add_argument(
-        "--storage",
-        help="RDB URL (sqlite:///..., postgresql://...) or a JournalStorage file path; "
-        "default: sqlite:///<studies_dir>/<study>.db",
-    )
-    parser.add_argument("--studies_dir", default="studies", help="folder of the default SQLite files (default: %(default)s)")
-    parser.add_argument("--out_dir", default="reports/tables", help="sweep_results.csv and best_config.txt (default: %(default)s)")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML run config (default: %(default)s)")
-    parser.add_argument("--data_root", help="CHB-MIT(-like) folder; default: the embedded synthetic dataset")
-    parser.add_argument("--preset", choices=PRESET_CHOICES, help="embedded synthetic preset")
-    parser.add_argument("--subjects", nargs="+", help="'all' or subject ids (chb01 chb02 ...)")
-    parser.add_argument("--cache_dir", help="cache folder for the synthetic data, windows and features")
-    parser.add_argument("--n_val_subjects", type=int, help="rotating validation subjects per fold")
-    parser.add_argument("--fah_target", type=float, default=0.5, help="false alarms per hour allowed (default: %(default)s)")
-    parser.add_argument(
-        "--multi_objective", action="store_true", help="maximize (sensitivity, AUPRC) together; disables pruning"
-    )
-    parser.add_argument("--models", "--model", nargs="+", choices=SPACE_MODELS,
-                        help=f"models of the classical space (default: {' '.join(CLASSICAL_MODELS)}; "
-                        "constant, random: chance baselines, nothing to tune but the alarm settings)")
-    parser.add_argument("--feature_sets", nargs="+", default=list(FEATURE_SETS), help="classical feature sets (default: %(default)s)")
-    parser.add_argument("--hgb_max_iter", type=int, help="boosting iterations of hgb (not searched; default 200)")
-    parser.add_argument("--max_epochs", type=int, help="CNN training epochs (not searched; default 30)")
-    parser.add_argument("--seed", type=int, help="split and model seed: the same for every worker of a study")
-    parser.add_argument("--sampler_seed", type=int, help="TPE sampler seed (default: --seed); one per parallel worker")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    subjects = None if args.subjects is None or args.subjects == ["all"] else args.subjects
-    fixed = {"hgb": {"max_iter": args.hgb_max_iter}, "cnn": {"max_epochs": args.max_epochs}}
-    fixed = {model: {k: v for k, v in p.items() if v is not None} for model, p in fixed.items()}
-    try:
-        cfg = load_config(
-            args.config if args.config.is_file() or args.config != DEFAULT_CONFIG else None,
-            data__data_root=args.data_root,
-            data__preset=args.preset,
-            data__subjects=subjects,
-            data__cache_dir=args.cache_dir,
-            split__n_val_subjects=args.n_val_subjects,
-            seed=args.seed,
-        )
-        study = sweep_from_config(
-            cfg,
-            name=args.study or f"sweep_{args.space}",
-            space=args.space,
-            models=args.models or CLASSICAL_MODELS,
-            feature_sets=args.feature_sets,
-            n_trials=args.n_trials,
-            max_trials=args.max_trials,
-            timeout=args.timeout,
-            storage=args.storage,
-            fah_target=args.fah_target,
-            directions=("maximize", "maximize") if args.multi_objective else ("maximize",),
-            fixed_params=fixed,
-            sampler_seed=args.sampler_seed,
-            studies_dir=args.studies_dir,
-            out_dir=args.out_dir,
-            progress=not args.quiet,
-        )
-    except (ConfigError, ImportError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"\nstudy {study.study_name}: {len(study.trials)} trials")
-    print(f"results: {Path(args.out_dir) / 'sweep_results.csv'}, {Path(args.out_dir) / 'best_config.txt'}")
-    return 0
-
+from sklearn_eeg.commands.sweep import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,48 +1,12 @@
-#!/usr/bin/env python
-"""Train one model on the configured train subjects, tune alarm thresholds on the validation
-subjects, evaluate on the test subjects.
+"""Train one model, tune alarm thresholds on validation subjects, evaluate on test subjects.
 
-Writes <out_dir>/runs/<timestamp>_train_<model>/ (manifest.json, metrics.json with window
-AUROC/AUPRC and confusion matrices, results.csv, model.joblib) and appends to
-<out_dir>/tables/metrics.csv.
+Runs :mod:`sklearn_eeg.commands.train_baseline`, installed as ``sklearn-eeg-train_baseline``;
+``--help`` lists the options.
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
 
-from sklearn_eeg.benchmark import train_baseline_from_config
-from sklearn_eeg.cli import config_overrides, run_parser
-from sklearn_eeg.config import ConfigError, load_config
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = run_parser(__doc__, default_config="small_run.yaml")
-    parser.add_argument("--train", nargs="+", help="training subjects")
-    parser.add_argument("--val", nargs="+", help="validation subjects (threshold tuning)")
-    parser.add_argument("--test", nargs="+", help="test subjects")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        cfg = load_config(
-            args.config,
-            **config_overrides(args),
-            split__train_subjects=args.train,
-            split__val_subjects=args.val,
-            split__test_subjects=args.test,
-        )
-        run_dir, results = train_baseline_from_config(cfg, progress=not args.quiet)
-    except (ConfigError, ImportError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    columns = ["fah_target", "threshold", "auroc", "auprc", "sensitivity", "fah", "ioc", "p_value"]
-    print(results[columns].to_string(index=False))
-    print(f"\nrun folder: {run_dir}")
-    return 0
-
+from sklearn_eeg.commands.train_baseline import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -43,7 +43,9 @@ from scipy.stats import wilcoxon
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
-from sklearn_eeg.benchmark import FAH_TARGETS, _as_estimator, _check_inputs, fit_predict_risk
+from sklearn_eeg.benchmark import FAH_TARGETS
+from sklearn_eeg.fold_evaluation import FoldSplit, check_window_inputs, evaluate_fold
+from sklearn_eeg.models import as_estimator
 from sklearn_eeg.benchmark_summary import summarize_results
 from sklearn_eeg.config import RunConfig
 from sklearn_eeg.metrics import reliability_curve, window_metrics
@@ -126,9 +128,10 @@ class FoldRisk:
         return {"fold": self.fold, "test_subject": self.test_subject, "val_subjects": ";".join(self.val_subjects)}
 
 
-def _fit_fold(estimator, X, y, groups, train, val, test, fold) -> FoldRisk:
+def _fit_fold(estimator, X, y, meta, groups, train, val, test, fold) -> FoldRisk:
     assert_disjoint_subjects(groups, train, val, test)
-    _, (val_risk, test_risk) = fit_predict_risk(estimator, X, y, train, val, test)
+    result = evaluate_fold(estimator, X, y, meta, FoldSplit(train, val, test))  # fit and predict; scored later
+    val_risk, test_risk = result.val_risk, result.test_risk
     return FoldRisk(
         fold=fold,
         test_subject=str(groups[test][0]),
@@ -170,7 +173,7 @@ def fit_loso_folds(
     meta : DataFrame
         Full-timeline window table.
     model : str or estimator, default="logreg"
-        Model name (:func:`sklearn_eeg.benchmark.make_model`) or an unfitted classifier with
+        Model name (:func:`sklearn_eeg.models.make_model`) or an unfitted classifier with
         ``predict_proba``; cloned for every fold.
     n_val_subjects : int, default=1
         Rotating validation subjects per fold.
@@ -188,8 +191,8 @@ def fit_loso_folds(
     folds : list of FoldRisk
         In fold order.
     """
-    y, groups, meta = _check_inputs(X, y, groups, meta)
-    model = _as_estimator(model, X, random_state)
+    y, groups, meta = check_window_inputs(X, y, groups, meta)
+    model = as_estimator(model, X, random_state)
     n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)  # a 3-subject dataset keeps 1
     splits = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     if test_subjects is not None:
@@ -197,7 +200,7 @@ def fit_loso_folds(
         if unknown:
             raise ValueError(f"test subjects not in the data: {unknown}")
     tasks = [
-        joblib.delayed(_fit_fold)(model, X, y, groups, train, val, test, i)
+        joblib.delayed(_fit_fold)(model, X, y, meta, groups, train, val, test, i)
         for i, (train, val, test) in enumerate(splits)
         if test_subjects is None or groups[test][0] in test_subjects
     ]

@@ -57,14 +57,14 @@ from scipy import stats
 
 from sklearn_eeg.alarms import (
     SECONDS_PER_HOUR,
-    _alarm_positions,
-    _alarm_positions_loop,
-    _check_alarm_params,
-    _check_columns,
-    _check_risk,
-    _smooth_sorted,
-    _timeline,
-    _Timeline,
+    alarm_positions,
+    alarm_positions_loop,
+    check_alarm_params,
+    check_columns,
+    check_risk,
+    smooth_sorted,
+    subject_timeline,
+    SubjectTimeline,
 )
 
 __all__ = [
@@ -119,7 +119,7 @@ def surrogate_histogram(counts) -> str:
     return ";".join(map(str, np.bincount(counts))) if counts.size else ""
 
 
-def _lead_seizures(meta: pd.DataFrame, tl: _Timeline) -> pd.DataFrame:
+def _lead_seizures(meta: pd.DataFrame, tl: SubjectTimeline) -> pd.DataFrame:
     """Lead seizures of the table: ``code`` (subject code), ``subject``, ``seizure_id``, ``onset`` (t)."""
     tte = meta["tte"].to_numpy(dtype=float)
     ids = meta["lead_seizure"].fillna("").astype(str).to_numpy() if "lead_seizure" in meta.columns else None
@@ -151,7 +151,7 @@ def _windows_in(gt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 class _EvalContext:
     """Everything alarm-level scoring needs, computed once per risk timeline."""
 
-    tl: _Timeline
+    tl: SubjectTimeline
     exempt: np.ndarray  # bool, ictal/postictal window, in timeline order
     interictal: np.ndarray  # bool, label == 0, in timeline order
     seizures: pd.DataFrame  # lead seizures with ``gt`` and ``scorable``
@@ -172,10 +172,10 @@ def _exempt_windows(meta: pd.DataFrame) -> np.ndarray:
 
 def _eval_context(meta: pd.DataFrame, *, sop: float, sph: float, refractory: float, stride: float | None) -> _EvalContext:
     """The risk-free part of scoring a window table: timeline, seizures, exemptions, surrogate positions."""
-    _check_columns(meta, ("subject", "t_abs", "label", "tte", "seizure_id"))
+    check_columns(meta, ("subject", "t_abs", "label", "tte", "seizure_id"))
     if not (0 <= sph and sop > 0):
         raise ValueError(f"need sph >= 0 and sop > 0, got sph={sph}, sop={sop}")
-    tl = _timeline(meta, stride, pad=2.0 * max(refractory, sop + sph) + 1.0)
+    tl = subject_timeline(meta, stride, pad=2.0 * max(refractory, sop + sph) + 1.0)
     label = meta["label"].to_numpy()
     if np.any(label == 1) and not np.any(label == -1):
         warnings.warn(
@@ -291,7 +291,7 @@ def _scores_at(
     ctx: _EvalContext, r: np.ndarray, threshold: float, *, persistence, reset, refractory, n_surrogates, random_state
 ) -> dict:
     """Raise the alarms of the smoothed risk ``r`` (timeline order) at ``threshold`` and score them."""
-    pos = _alarm_positions(
+    pos = alarm_positions(
         r,
         ctx.tl.subject_start,
         ctx.tl.gt,
@@ -305,13 +305,13 @@ def _scores_at(
 
 def _smoothed(ctx: _EvalContext, risk: np.ndarray, meta: pd.DataFrame, smoothing, alpha, n) -> np.ndarray:
     """The checked risk of ``meta``'s rows in timeline order, smoothed per subject."""
-    return _smooth_sorted(_check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
+    return smooth_sorted(check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
 
 
 def _checked_context(meta, sop, sph, persistence, reset, refractory, stride, thresholds):
     refractory = sop + sph if refractory is None else float(refractory)
     for th in thresholds:
-        _check_alarm_params(th, persistence, reset, refractory)
+        check_alarm_params(th, persistence, reset, refractory)
     return _eval_context(meta, sop=sop, sph=sph, refractory=refractory, stride=stride), refractory
 
 
@@ -492,7 +492,7 @@ def benchmark_over_thresholds(
     tic = time.perf_counter()
     naive = []
     for th in thresholds[picked]:
-        pos = _alarm_positions_loop(
+        pos = alarm_positions_loop(
             r,
             ctx.tl.subject_start,
             ctx.tl.gt,

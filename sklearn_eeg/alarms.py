@@ -54,7 +54,7 @@ def infer_stride(meta: pd.DataFrame) -> float:
     stride : float
         Smallest positive difference between window ends of one subject, rounded to 1 ms.
     """
-    _check_columns(meta, ("subject", "t_abs"))
+    check_columns(meta, ("subject", "t_abs"))
     frame = meta[["subject", "t_abs"]].sort_values(["subject", "t_abs"], kind="stable")
     steps = frame.groupby("subject", sort=False)["t_abs"].diff().to_numpy(dtype=float)
     steps = steps[np.isfinite(steps) & (steps > _STEP_ATOL)]
@@ -64,7 +64,7 @@ def infer_stride(meta: pd.DataFrame) -> float:
 
 
 @dataclass(frozen=True)
-class _Timeline:
+class SubjectTimeline:
     """Window table sorted by (subject, t_abs), with runs and a global clock.
 
     ``gt`` places all subjects on one increasing clock, separated by ``pad`` seconds, so that
@@ -82,7 +82,8 @@ class _Timeline:
     stride: float
 
 
-def _check_columns(meta: pd.DataFrame, columns: tuple[str, ...]) -> None:
+def check_columns(meta: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Raise a clear error unless ``meta`` is a DataFrame holding ``columns``."""
     if not isinstance(meta, pd.DataFrame):
         raise TypeError(f"meta must be a pandas DataFrame (the window table), got {type(meta).__name__}")
     missing = [c for c in columns if c not in meta.columns]
@@ -90,7 +91,8 @@ def _check_columns(meta: pd.DataFrame, columns: tuple[str, ...]) -> None:
         raise ValueError(f"meta lacks column(s) {missing}; see docs/DATA_CONTRACTS.md")
 
 
-def _check_risk(risk: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
+def check_risk(risk: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
+    """``risk`` as a finite float array with one value per row of ``meta`` (else a clear error)."""
     risk = np.asarray(risk, dtype=float)
     if risk.ndim != 1 or risk.shape[0] != len(meta):
         raise ValueError(f"risk must have shape ({len(meta)},) like meta, got {risk.shape}")
@@ -99,8 +101,9 @@ def _check_risk(risk: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
     return risk
 
 
-def _timeline(meta: pd.DataFrame, stride: float | None, pad: float) -> _Timeline:
-    _check_columns(meta, ("subject", "t_abs"))
+def subject_timeline(meta: pd.DataFrame, stride: float | None, pad: float) -> SubjectTimeline:
+    """The window table in (subject, time) order on one global clock, subjects ``pad`` seconds apart."""
+    check_columns(meta, ("subject", "t_abs"))
     stride = infer_stride(meta) if stride is None else float(stride)
     if stride <= 0:
         raise ValueError(f"stride must be positive, got {stride}")
@@ -126,7 +129,7 @@ def _timeline(meta: pd.DataFrame, stride: float | None, pad: float) -> _Timeline
     span = np.where(np.isfinite(t_min), t_max - t_min, 0.0)
     start = np.concatenate([[0.0], np.cumsum(span + pad)[:-1]])
     offset = start - np.where(np.isfinite(t_min), t_min, 0.0)
-    return _Timeline(
+    return SubjectTimeline(
         order, subject, t, t + offset[subject], run_start, subject_start, offset, np.asarray(subjects), stride
     )
 
@@ -135,7 +138,8 @@ def _run_ids(run_start: np.ndarray) -> np.ndarray:
     return np.cumsum(run_start) - 1
 
 
-def _smooth_sorted(risk: np.ndarray, run_start: np.ndarray, method: str | None, alpha: float, n: int) -> np.ndarray:
+def smooth_sorted(risk: np.ndarray, run_start: np.ndarray, method: str | None, alpha: float, n: int) -> np.ndarray:
+    """Causal smoothing of time-sorted risk, restarted wherever ``run_start`` is True (a subject's first window)."""
     if method is None:
         return risk
     starts = np.flatnonzero(run_start)
@@ -201,10 +205,10 @@ def smooth_risk(
         Aligned with the rows of ``meta``. Gaps between files do not reset the state (the detector
         lives on the subject timeline); subjects never influence each other.
     """
-    risk = _check_risk(risk, meta)
-    tl = _timeline(meta, stride, pad=1.0)
+    risk = check_risk(risk, meta)
+    tl = subject_timeline(meta, stride, pad=1.0)
     out = np.empty_like(risk)
-    out[tl.order] = _smooth_sorted(risk[tl.order], tl.subject_start, method, alpha, n)
+    out[tl.order] = smooth_sorted(risk[tl.order], tl.subject_start, method, alpha, n)
     return out
 
 
@@ -235,7 +239,7 @@ def smooth_by_rule(risk: np.ndarray, meta: pd.DataFrame, alarm_params: dict) -> 
     )
 
 
-def _alarm_positions(
+def alarm_positions(
     r: np.ndarray,
     start: np.ndarray,
     gt: np.ndarray,
@@ -279,7 +283,8 @@ def _alarm_positions(
     return np.asarray(alarms, dtype=np.intp)
 
 
-def _check_alarm_params(threshold: float, persistence: int, reset: float | None, refractory: float) -> float:
+def check_alarm_params(threshold: float, persistence: int, reset: float | None, refractory: float) -> float:
+    """Validate an alarm rule; returns the re-arm level (``reset``, defaulting to ``threshold``)."""
     if not np.isfinite(threshold):
         raise ValueError(f"threshold must be finite, got {threshold}")
     if int(persistence) != persistence or persistence < 1:
@@ -335,11 +340,11 @@ def raise_alarms(
         Columns ``subject``, ``t_alarm`` (window end of the triggering window, s on the subject
         timeline) and ``recording``, sorted by subject and time.
     """
-    risk = _check_risk(risk, meta)
-    reset = _check_alarm_params(threshold, persistence, reset, refractory)
-    tl = _timeline(meta, stride, pad=refractory + 1.0)
-    r = _smooth_sorted(risk[tl.order], tl.subject_start, smoothing, alpha, n)
-    pos = _alarm_positions(
+    risk = check_risk(risk, meta)
+    reset = check_alarm_params(threshold, persistence, reset, refractory)
+    tl = subject_timeline(meta, stride, pad=refractory + 1.0)
+    r = smooth_sorted(risk[tl.order], tl.subject_start, smoothing, alpha, n)
+    pos = alarm_positions(
         r, tl.subject_start, tl.gt, threshold=threshold, persistence=persistence, reset=reset, refractory=refractory
     )
     rows = tl.order[pos]
@@ -354,7 +359,7 @@ def raise_alarms(
 # --------------------------------------------------------------------------------------------------
 
 
-def _alarm_positions_loop(
+def alarm_positions_loop(
     r: np.ndarray,
     start: np.ndarray,
     gt: np.ndarray,

@@ -1,4 +1,4 @@
-"""Logic behind the Streamlit demo (``pipelines/app.py``), kept importable and testable without Streamlit.
+"""Logic behind the Streamlit demo (:mod:`sklearn_eeg.commands.app_page`), importable and testable without Streamlit.
 
 The demo reads a data root (CHB-MIT-like folder) for the EEG replay and a run folder holding a
 predictions file (see :mod:`sklearn_eeg.reporting.predictions`) for the risk timeline. The alarm and
@@ -34,7 +34,7 @@ def check_data_root(text: str) -> tuple[Path | None, str | None]:
     path = Path(text.strip()).expanduser()
     if not path.is_dir():
         return None, (f"Data root not found: {path}. Generate the embedded synthetic set with "
-                      "`python pipelines/make_synthetic.py` or enter another folder.")
+                      "`sklearn-eeg-make_synthetic --root DIR --preset default` or enter another folder.")
     return path, None
 
 
@@ -152,8 +152,11 @@ def alarm_view(
 
 
 def train_quick_baseline(data_root: str | Path, out_dir: str | Path = "reports",
-                         config: str | Path = "configs/small_run.yaml") -> Path:
-    """Run the quick LOSO baseline of ``config`` on ``data_root``; return the runs folder it wrote into."""
+                         config: str | Path = "small_run") -> Path:
+    """Run the quick LOSO baseline of ``config`` on ``data_root``; return the runs folder it wrote into.
+
+    ``config`` is a YAML file or the name of a packaged config (see :func:`sklearn_eeg.config.find_config`).
+    """
     from .benchmark import loso_from_config
     from .config import load_config
 

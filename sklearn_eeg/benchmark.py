@@ -24,7 +24,6 @@ in :mod:`sklearn_eeg.benchmark_summary` and a config's data in :mod:`sklearn_eeg
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import warnings
 from collections.abc import Sequence
@@ -34,16 +33,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
 from sklearn_eeg.benchmark_summary import format_summary, summarize_results
-from sklearn_eeg.chance import CHANCE_MODELS, make_chance
 from sklearn_eeg.config import RunConfig, config_hash
-from sklearn_eeg.fold_store import _META_COLUMNS, FoldStore, _fingerprint
-from sklearn_eeg.forecast_scores import fold_forecast_scores
-from sklearn_eeg.metrics import confusion_at_threshold, window_metrics
+from sklearn_eeg.fold_evaluation import FoldSplit, check_window_inputs, evaluate_fold
+from sklearn_eeg.fold_store import FoldStore, fingerprint
+from sklearn_eeg.metrics import confusion_at_threshold
 from sklearn_eeg.model_selection import (
     ChronologicalSeizureSplit,
     assert_chronological,
@@ -52,30 +48,25 @@ from sklearn_eeg.model_selection import (
     loso_splits,
 )
 from sklearn_eeg.reporting.predictions import write_predictions
+from sklearn_eeg import models
+from sklearn_eeg.models import FEATURE_MATRIX_MODELS, as_estimator, model_from_config
 from sklearn_eeg.parallel import parallel_backend, worker_count
 from sklearn_eeg.run_data import compute_features, dataset_root, load_dataset
 from sklearn_eeg.run_outputs import (
-    _write_outputs,
+    write_outputs,
     dataset_counts,
     new_run_dir,
     training_history,
     write_manifest,
 )
-from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
-    "DEEP_MODELS",
-    "FEATURE_MATRIX_MODELS",
-    "MODEL_NAMES",
     "FoldStore",
     "compute_features",
-    "config_model",
     "dataset_counts",
-    "fit_predict_risk",
     "format_summary",
     "load_dataset",
     "loso_from_config",
-    "make_model",
     "new_run_dir",
     "run_loso",
     "run_split",
@@ -87,103 +78,7 @@ __all__ = [
     "write_manifest",
 ]
 
-DEEP_MODELS = {"cnn": "SpectrogramCNNClassifier", "fusion": "FusionClassifier"}
-MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS)
-"""Every model name :func:`make_model` accepts (the ``--model`` choices of the run scripts)."""
-FEATURE_MATRIX_MODELS = (*BASELINE_MODELS, *CHANCE_MODELS)
-"""Models that config-driven runs fit on the cached feature matrix instead of raw windows."""
 FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
-
-
-# --------------------------------------------------------------------------- inputs and models
-
-
-def _check_inputs(X, y, groups, meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    if not isinstance(meta, pd.DataFrame):
-        raise TypeError(f"meta must be the window table (a pandas DataFrame); got {type(meta).__name__}")
-    missing = set(_META_COLUMNS) - set(meta.columns)
-    if missing:
-        raise ValueError(f"the window table lacks columns {sorted(missing)}")
-    y = np.asarray(y)
-    groups = np.asarray(groups if groups is not None else meta["subject"]).astype(str)
-    if not len(X) == len(y) == len(groups) == len(meta):
-        raise ValueError(
-            f"X, y, groups and meta must have one row per window; got {len(X)}, {len(y)}, {len(groups)}, {len(meta)}"
-        )
-    if not np.isin(y, (-1, 0, 1)).all():
-        raise ValueError(
-            f"y must be 1 (preictal), 0 (interictal) or -1 (excluded); got values {np.unique(y)[:5].tolist()}"
-        )
-    if not np.array_equal(groups, meta["subject"].to_numpy().astype(str)):
-        raise ValueError("groups must equal meta['subject'] (the window table's subject of every window)")
-    if not np.array_equal(y, meta["label"].to_numpy()):
-        raise ValueError("y must equal meta['label']")
-    return y.astype(int), groups, meta.reset_index(drop=True)
-
-
-def make_model(
-    name: str,
-    *,
-    precomputed_features: bool,
-    feature_set: str = "basic_plus",
-    sampler: str | None = None,
-    params: dict | None = None,
-    random_state: int | None = 0,
-):
-    """Unfitted estimator for a model name.
-
-    Parameters
-    ----------
-    name : {"logreg", "hgb", "mlp", "constant", "random", "cnn", "fusion"}
-        Classical baselines come from :func:`sklearn_eeg.baselines.make_baseline`; the chance
-        baselines ``constant`` and ``random`` from :func:`sklearn_eeg.chance.make_chance` (they
-        read only the number of windows, so take either input); ``cnn`` and ``fusion`` from
-        :mod:`sklearn_eeg.estimators` (they take raw windows).
-    precomputed_features : bool
-        The data are a feature matrix (classical baselines skip the feature step).
-    feature_set, sampler :
-        Passed to the baseline factory. Chance baselines have no feature step and take no
-        sampler (undersampling would only change the rate they learn).
-    params : dict, optional
-        Estimator parameters (classifier parameters of a baseline, ``step`` and ``reversion`` of
-        the random chance baseline, constructor arguments of a deep estimator).
-    random_state : int or None, default=0
-        Seed of the estimator.
-    """
-    params = dict(params or {})
-    if name in BASELINE_MODELS:
-        return make_baseline(
-            name,
-            feature_set=feature_set,
-            features=not precomputed_features,
-            sampler=sampler,
-            random_state=random_state,
-            **params,
-        )
-    if name in CHANCE_MODELS:
-        if sampler is not None:
-            raise ValueError(f"chance model {name!r} takes no sampler; got sampler={sampler!r}")
-        return make_chance(name, random_state=random_state, **params)
-    if name in DEEP_MODELS:
-        if precomputed_features:
-            raise ValueError(f"model {name!r} needs raw windows of shape (n_windows, n_channels, n_times)")
-        from sklearn_eeg import estimators  # torch and skorch load only when a deep model is asked for
-
-        return getattr(estimators, DEEP_MODELS[name])(**{"random_state": random_state, **params})
-    raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
-
-
-def _as_estimator(model, X: np.ndarray, random_state: int | None):
-    if isinstance(model, str):
-        return make_model(model, precomputed_features=np.ndim(X) == 2, random_state=random_state)
-    return model
-
-
-def _model_name(model) -> str:
-    if isinstance(model, str):
-        return model
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    return type(final).__name__.lower()
 
 
 # --------------------------------------------------------------------------- parallel folds
@@ -199,72 +94,6 @@ def _run_parallel(tasks: list, n_jobs: int, scheduler: str | None, desc: str, pr
 
 
 # --------------------------------------------------------------------------- one split
-
-
-def fit_predict_risk(
-    estimator, X, y, train: np.ndarray, *predict_on: np.ndarray, groups: np.ndarray | None = None
-):
-    """Fit on the labeled training windows; predict a risk for every window of the other sets.
-
-    Excluded windows (``y == -1``) never train the model, but they get a risk: the alarm metrics run
-    on the full timeline, since dropping them would leak the labels through the gaps they leave.
-    Estimators whose ``fit`` takes ``groups`` (the deep ones: early stopping on each subject's last
-    windows) get the subject of every training window.
-    """
-    train = train[y[train] >= 0]
-    fit_params = {}
-    if groups is not None and "groups" in inspect.signature(estimator.fit).parameters:
-        fit_params["groups"] = groups[train]
-    model = clone(estimator).fit(X[train], y[train], **fit_params)
-    return model, [model.predict_proba(X[idx])[:, 1] if len(idx) else np.empty(0) for idx in predict_on]
-
-
-def _score(
-    val_risk: np.ndarray,
-    val_meta: pd.DataFrame,
-    test_risk: np.ndarray,
-    test_meta: pd.DataFrame,
-    *,
-    fah_targets: Sequence[float],
-    alarm_params: dict,
-    info: dict,
-    train_meta: pd.DataFrame,
-) -> list[dict]:
-    """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test.
-
-    Window metrics use the labeled windows; alarms use the full timeline (excluded windows too).
-    The threshold-free forecast scores (:func:`~sklearn_eeg.forecast_scores.fold_forecast_scores`:
-    ``sens_tiw_auc``, ``brier_timeline``, ``bss``...) use the full test timeline; ``train_meta`` (the
-    fold's training windows) only gives their climatology, the training rate of the forecast target.
-    """
-    val_labeled = val_meta["label"].to_numpy() >= 0
-    test_labeled = test_meta["label"].to_numpy() >= 0
-    val_w = window_metrics(val_meta["label"].to_numpy()[val_labeled], val_risk[val_labeled])
-    test_w = window_metrics(test_meta["label"].to_numpy()[test_labeled], test_risk[test_labeled])
-    tuned = tune_threshold(
-        val_risk, val_meta, tuple(fah_targets), test_risk=test_risk, test_meta=test_meta, **alarm_params
-    )
-    base = {
-        **info,
-        "n_pos_val": val_w["n_pos"],
-        "n_neg_val": val_w["n_neg"],
-        "n_pos_test": test_w["n_pos"],
-        "n_neg_test": test_w["n_neg"],
-        "val_auroc": val_w["auroc"],
-        "val_auprc": val_w["auprc"],
-        "auroc": test_w["auroc"],
-        "auprc": test_w["auprc"],
-        "brier": test_w["brier"],
-        # probabilistic, threshold-free scores of the test timeline (climatology from training rows)
-        **fold_forecast_scores(test_risk, test_meta, train_meta, alarm_params),
-    }
-    rows = []
-    for record in tuned.to_dict("records"):
-        row = dict(base)
-        for column, value in record.items():
-            row[column.removeprefix("test_")] = value
-        rows.append(row)
-    return rows
 
 
 def run_split(
@@ -294,7 +123,7 @@ def run_split(
     meta : DataFrame
         Window table.
     model : str or estimator
-        Model name (see :func:`make_model`) or an unfitted classifier with ``predict_proba``.
+        Model name (see :func:`sklearn_eeg.models.make_model`) or an unfitted classifier with ``predict_proba``.
     train_subjects, val_subjects, test_subjects : sequence of str
         Disjoint subject lists.
     fah_targets : sequence of float
@@ -310,7 +139,7 @@ def run_split(
         ``results`` (DataFrame, one row per FAH target), ``confusion`` (window-level confusion
         counts on test at each tuned threshold), ``model`` (fitted), ``test_risk``, ``test_index``.
     """
-    y, groups, meta = _check_inputs(X, y, groups, meta)
+    y, groups, meta = check_window_inputs(X, y, groups, meta)
     sets = {}
     for name, subjects in (("train", train_subjects), ("val", val_subjects), ("test", test_subjects)):
         unknown = sorted(set(subjects) - set(groups))
@@ -318,10 +147,6 @@ def run_split(
             raise ValueError(f"{name} subjects {list(subjects)} not found in the data (unknown: {unknown})")
         sets[name] = np.flatnonzero(np.isin(groups, list(subjects)))
     assert_disjoint_subjects(groups, sets["train"], sets["val"], sets["test"])
-    estimator = _as_estimator(model, X, random_state)
-    fitted, (val_risk, test_risk) = fit_predict_risk(
-        estimator, X, y, sets["train"], sets["val"], sets["test"], groups=groups
-    )
     info = {
         "test_subject": ";".join(test_subjects),
         "val_subjects": ";".join(val_subjects),
@@ -329,16 +154,11 @@ def run_split(
         "n_pos_train": int((y[sets["train"]] == 1).sum()),
         "n_neg_train": int((y[sets["train"]] == 0).sum()),
     }
-    rows = _score(
-        val_risk,
-        meta.iloc[sets["val"]],
-        test_risk,
-        meta.iloc[sets["test"]],
-        fah_targets=fah_targets,
-        alarm_params=alarm_params or {},
-        info=info,
-        train_meta=meta.iloc[sets["train"]],
+    fold = evaluate_fold(
+        as_estimator(model, X, random_state), X, y, meta, FoldSplit(sets["train"], sets["val"], sets["test"], info),
+        fah_targets=fah_targets, alarm_params=alarm_params, groups=groups,
     )
+    rows, fitted, test_risk = fold.rows, fold.model, fold.test_risk
     results = pd.DataFrame(rows)
     labeled = y[sets["test"]] >= 0
     confusion = {
@@ -362,7 +182,6 @@ def run_split(
 def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, alarm_params) -> str:
     groups = meta["subject"].to_numpy().astype(str)
     assert_disjoint_subjects(groups, train, val, test)
-    fitted, (val_risk, test_risk) = fit_predict_risk(estimator, X, y, train, val, test, groups=groups)
     info = {
         "fold": fold,
         "test_subject": str(groups[test][0]),
@@ -371,17 +190,9 @@ def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_t
         "n_pos_train": int((y[train] == 1).sum()),
         "n_neg_train": int((y[train] == 0).sum()),
     }
-    rows = _score(
-        val_risk,
-        meta.iloc[val],
-        test_risk,
-        meta.iloc[test],
-        fah_targets=fah_targets,
-        alarm_params=alarm_params,
-        info=info,
-        train_meta=meta.iloc[train],
-    )
-    store.save(name, {"rows": rows, "model": fitted, "test_index": test, "test_risk": test_risk})
+    result = evaluate_fold(estimator, X, y, meta, FoldSplit(train, val, test, info), fah_targets=fah_targets,
+                           alarm_params=alarm_params, groups=groups)
+    store.save(name, {"rows": result.rows, "model": result.model, "test_index": test, "test_risk": result.test_risk})
     return name
 
 
@@ -418,7 +229,7 @@ def run_loso(
     meta : DataFrame
         Window table.
     model : str or estimator, default="logreg"
-        Model name (see :func:`make_model`) or an unfitted classifier with ``predict_proba``;
+        Model name (see :func:`sklearn_eeg.models.make_model`) or an unfitted classifier with ``predict_proba``;
         cloned for every fold.
     n_val_subjects : int, default=1
         Validation subjects per fold (threshold tuning only; never used for fitting). More than
@@ -459,9 +270,9 @@ def run_loso(
         ``auprc``, ``threshold``, ``sensitivity``, ``fah``, ``warning_time_mean``,
         ``time_in_warning``, ``chance_p``, ``ioc``, ``p_value``, window counts per split...).
     """
-    y, groups, meta = _check_inputs(X, y, groups, meta)
-    estimator = _as_estimator(model, X, random_state)
-    name = model_name or _model_name(model)
+    y, groups, meta = check_window_inputs(X, y, groups, meta)
+    estimator = as_estimator(model, X, random_state)
+    name = model_name or models.model_name(model)
     n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)
     folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     names = [f"fold_{groups[test][0]}" for _, _, test in folds]
@@ -471,7 +282,7 @@ def run_loso(
             raise ValueError(f"test subjects not in the data: {unknown}")
     selected = [i for i, (*_, test) in enumerate(folds) if test_subjects is None or groups[test][0] in test_subjects]
     alarm_params = dict(alarm_params or {})
-    key = _fingerprint(
+    key = fingerprint(
         X, y, meta, estimator, n_val_subjects, tuple(fah_targets), sorted(alarm_params.items()), random_state
     )
     store = FoldStore(Path(out_dir) / "folds" / f"loso_{name}_{key}", key)
@@ -487,7 +298,7 @@ def run_loso(
     results = pd.DataFrame([row for r in fold_results.values() for row in r["rows"]])
     results = results.sort_values(["fold", "fah_target"], ignore_index=True)
     summary = summarize_results(results)
-    run_dir = _write_outputs(
+    run_dir = write_outputs(
         out_dir,
         "loso",
         name,
@@ -524,34 +335,24 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
         if not {0, 1} <= set(np.unique(y_train)):  # the training set lacks a class: nothing to fit yet
             previous = None
             continue
-        if threshold_on == "train":
-            fitted, (risk, train_risk) = fit_predict_risk(estimator, X, y, index[train], index[test], index[train])
-            validation = (train_risk, sub_meta.iloc[train], train)
-        else:
-            fitted, (risk,) = fit_predict_risk(estimator, X, y, index[train], index[test])
-            validation = previous
-        models.append(fitted)
-        if validation is not None:
-            val_risk, val_meta, val_positions = validation
-            assert_chronological(t_abs, val_positions, test)
-            info = {
-                "fold": k,
-                "test_subject": subject,
-                "n_train_seizures": int(sub_meta["seizure_id"].iloc[train][y_train == 1].nunique()),
-                "n_pos_train": int((y_train == 1).sum()),
-                "n_neg_train": int((y_train == 0).sum()),
-            }
-            rows += _score(
-                val_risk,
-                val_meta,
-                risk,
-                sub_meta.iloc[test],
-                fah_targets=fah_targets,
-                alarm_params=alarm_params,
-                info=info,
-                train_meta=sub_meta.iloc[train],
-            )
-        previous = (risk, sub_meta.iloc[test], test)
+        info = {
+            "fold": k,
+            "test_subject": subject,
+            "n_train_seizures": int(sub_meta["seizure_id"].iloc[train][y_train == 1].nunique()),
+            "n_pos_train": int((y_train == 1).sum()),
+            "n_neg_train": int((y_train == 0).sum()),
+        }
+        in_sample = threshold_on == "train"  # tune on the fold's own training risk, else on the previous block's
+        if not in_sample and previous is not None:
+            assert_chronological(t_abs, previous[2], test)
+        result = evaluate_fold(
+            estimator, X, y, meta, FoldSplit(index[train], index[train] if in_sample else index[:0], index[test], info),
+            fah_targets=fah_targets if in_sample or previous is not None else (), alarm_params=alarm_params,
+            validation=None if in_sample or previous is None else previous[:2],
+        )
+        models.append(result.model)
+        rows += result.rows
+        previous = (result.test_risk, sub_meta.iloc[test], test)
     store.save(f"subject_{subject}", {"rows": rows, "models": models})
     return subject
 
@@ -600,9 +401,9 @@ def run_within_subject(
     results : DataFrame
         One row per evaluated fold and FAH target.
     """
-    y, groups, meta = _check_inputs(X, y, groups, meta)
-    estimator = _as_estimator(model, X, random_state)
-    name = model_name or _model_name(model)
+    y, groups, meta = check_window_inputs(X, y, groups, meta)
+    estimator = as_estimator(model, X, random_state)
+    name = model_name or models.model_name(model)
     subjects = sorted(set(groups)) if subjects is None else list(subjects)
     unknown = sorted(set(subjects) - set(groups))
     if unknown:
@@ -611,7 +412,7 @@ def run_within_subject(
         raise ValueError(f"threshold_on must be 'previous' or 'train'; got {threshold_on!r}")
     splitter = ChronologicalSeizureSplit(min_train_seizures=min_train_seizures)
     alarm_params = dict(alarm_params or {})
-    key = _fingerprint(
+    key = fingerprint(
         X,
         y,
         meta,
@@ -645,7 +446,7 @@ def run_within_subject(
     else:
         results = results.sort_values(["test_subject", "fold", "fah_target"], ignore_index=True)
     summary = summarize_results(results)
-    _write_outputs(
+    write_outputs(
         out_dir,
         "within_subject",
         name,
@@ -667,19 +468,6 @@ def run_within_subject(
 # --------------------------------------------------------------------------- config-driven entry points
 
 
-def config_model(cfg: RunConfig):
-    """Unfitted estimator of a run config's ``model`` section (:func:`make_model` with its name,
-    parameters, sampler, feature set and seed; classical and chance models take precomputed features)."""
-    return make_model(
-        cfg.model.name,
-        precomputed_features=cfg.model.name in FEATURE_MATRIX_MODELS,
-        feature_set=cfg.features.feature_set,
-        sampler=cfg.model.sampler,
-        params=cfg.model.params,
-        random_state=cfg.seed,
-    )
-
-
 def loso_from_config(
     cfg: RunConfig, *, force: bool = False, scheduler: str | None = None, progress: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -687,7 +475,7 @@ def loso_from_config(
 
     ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
     """
-    model = config_model(cfg)  # fails fast on an unknown or unavailable model
+    model = model_from_config(cfg)  # fails fast on an unknown or unavailable model
     X, y, groups, meta = load_dataset(
         cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
     )
@@ -722,7 +510,7 @@ def within_subject_from_config(
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
-    model = config_model(cfg)  # fails fast on an unknown or unavailable model
+    model = model_from_config(cfg)  # fails fast on an unknown or unavailable model
     X, y, groups, meta = load_dataset(
         cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
     )
@@ -771,7 +559,7 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
                 cfg.data, subjects=[*split.train_subjects, *split.val_subjects, *split.test_subjects]
             ),
         )
-    model = config_model(cfg)
+    model = model_from_config(cfg)
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
     out = run_split(
         X,

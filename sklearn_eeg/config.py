@@ -1,5 +1,8 @@
 """YAML run configurations: a typed schema with documented defaults.
 
+Configs ship with the package (``sklearn_eeg/configs/*.yaml``: ``default``, ``small_run``, ``cnn``,
+see :func:`packaged_configs`); :func:`load_config` takes a YAML file or one of these names.
+
 A config file has the sections below; every key is optional and takes the default shown. An
 unknown key or a value of the wrong type raises :class:`ConfigError`, naming the key, the file and
 the valid keys.
@@ -53,10 +56,14 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = [
     "AlarmsConfig",
@@ -68,7 +75,9 @@ __all__ = [
     "RunConfig",
     "SplitConfig",
     "config_hash",
+    "find_config",
     "load_config",
+    "packaged_configs",
 ]
 
 
@@ -241,13 +250,69 @@ def _merge(base: dict, overrides: dict) -> dict:
     return merged
 
 
+def _packaged_dir() -> Traversable:
+    return files("sklearn_eeg") / "configs"
+
+
+def packaged_configs() -> list[str]:
+    """Names of the run configs shipped with the package, sorted.
+
+    They are package data (``sklearn_eeg/configs/<name>.yaml``) found with :mod:`importlib.resources`,
+    so they are there wherever the package is installed, whatever the working folder.
+
+    Returns
+    -------
+    names : list of str
+        File names without ``.yaml``.
+
+    Examples
+    --------
+    >>> packaged_configs()
+    ['cnn', 'default', 'small_run']
+    """
+    return sorted(item.name.removesuffix(".yaml") for item in _packaged_dir().iterdir() if item.name.endswith(".yaml"))
+
+
+def find_config(config: str | Path) -> Traversable:
+    """The YAML file that ``config`` names: an existing file, else the packaged config of that name.
+
+    Parameters
+    ----------
+    config : str or Path
+        Path of a YAML file, or the name of a packaged config with or without ``.yaml``
+        (``"cnn"``, ``"cnn.yaml"``); an existing file of that name takes precedence.
+
+    Returns
+    -------
+    file : Traversable
+        The file (a :class:`~pathlib.Path` for a file on disk); read it with ``read_text()``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``config`` is neither a file nor a packaged config; the message lists the packaged names.
+    """
+    path = Path(config)
+    if path.is_file():
+        return path
+    names = packaged_configs()
+    name = str(config).removesuffix(".yaml")
+    if name in names:
+        return _packaged_dir() / f"{name}.yaml"
+    raise FileNotFoundError(
+        f"config {str(config)!r} not found: no such file and no packaged config of that name "
+        f"(packaged configs: {', '.join(names)})"
+    )
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> RunConfig:
     """Read a YAML run config, apply overrides, check keys and types, fill defaults.
 
     Parameters
     ----------
     path : str or Path, optional
-        YAML file; ``None`` starts from the defaults.
+        YAML file, or the name of a packaged config (``"default"``, ``"cnn.yaml"``, see
+        :func:`find_config`); ``None`` starts from the defaults.
     **overrides
         Top-level keys (``seed=1``), whole or partial sections (``model={"name": "hgb"}``) or
         ``section__key`` pairs (``model__name="hgb"``). ``None`` values are ignored, so
@@ -263,25 +328,27 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> RunConfig:
     ConfigError
         On an unknown key or a wrongly typed value; the message names the key, the file and the
         valid keys.
+    FileNotFoundError
+        When ``path`` is neither a file nor a packaged config.
 
     Examples
     --------
     >>> load_config(model__name="hgb", seed=3).model.name
     'hgb'
+    >>> load_config("small_run").split.test_subjects
+    ['chb05']
     """
     source = "<defaults>"
     values: dict[str, Any] = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        source = str(path)
+        file = find_config(path)
+        source = str(file)
         try:
-            values = yaml.safe_load(path.read_text()) or {}
+            values = yaml.safe_load(file.read_text()) or {}
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path} is not valid YAML: {err}") from None
+            raise ConfigError(f"{source} is not valid YAML: {err}") from None
         if not isinstance(values, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(values).__name__}")
+            raise ConfigError(f"{source}: the top level must be a mapping of sections, got {type(values).__name__}")
     nested: dict[str, Any] = {}
     for key, value in overrides.items():
         if value is None:

@@ -49,19 +49,18 @@ from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
 from tqdm.auto import tqdm
 
-from .benchmark import DEEP_MODELS
 from .config import RunConfig, config_hash, load_config
 from .estimators import (
     ChronologicalSplit,
-    FusionClassifier,
-    SpectrogramCNNClassifier,
     TimelineScoring,
     ValidScoring,
     checkpoint_index,
     save_run,
 )
 from .labeling import STATES
+from .fold_evaluation import FoldSplit, evaluate_fold
 from .metrics import window_metrics
+from .models import DEEP_MODELS, make_model
 from .run_data import dataset_root, store_features
 from .run_outputs import new_run_dir
 from .scoring import tune_threshold
@@ -335,16 +334,13 @@ def _make_estimator(
     model: str, params: Mapping[str, Any], valid_fraction: float, seed: int, verbose: int,
     callbacks: Sequence[tuple[str, Any]] = (), checkpoint_dir: Path | None = None,
 ):
-    cls = {"cnn": SpectrogramCNNClassifier, "fusion": FusionClassifier}[model]
-    kwargs = {
+    return make_model(model, precomputed_features=False, random_state=seed, params={
         "train_split": ValidSplit(ChronologicalSplit(valid_fraction)),
-        "random_state": seed,
         "verbose": verbose,
         "callbacks": [("valid_auroc", ValidScoring(_auroc_or_nan, name="valid_auroc")), *callbacks],
         "checkpoint_dir": checkpoint_dir,
         **params,
-    }
-    return cls(**kwargs)
+    })
 
 
 def _latest_fit_dir(root: Path) -> Path | None:
@@ -353,10 +349,23 @@ def _latest_fit_dir(root: Path) -> Path | None:
     return max(fits, key=lambda d: (d / "checkpoints.json").stat().st_mtime, default=None)
 
 
-def _inputs(X: np.ndarray, features: np.ndarray | None, rows: np.ndarray, mean, scale):
+def _inputs(X, features: np.ndarray | None, mean, scale):
+    """The estimator's input for every row: the windows, or the windows and standardised features."""
     if features is None:
-        return X[rows]
-    return SliceDict(signal=X[rows], features=((features[rows] - mean) / scale).astype(np.float32))
+        return X
+    return SliceDict(signal=X, features=((features - mean) / scale).astype(np.float32))
+
+
+def _restore_selected(est, select_by: str) -> dict:
+    """Restore the checkpoint of ``select_by`` (the best validation loss when it was never finite);
+    returns the checkpoint index with the ``selected`` monitor."""
+    index = checkpoint_index(est.history, list(SELECT_BY.values()))
+    selected = SELECT_BY[select_by]
+    if selected not in index:
+        warnings.warn(f"no epoch has a finite {selected}: keeping the best validation loss", UserWarning, stacklevel=4)
+        selected = "valid_loss"
+    est.restore_checkpoint(selected)
+    return {"selected": selected, **index}
 
 
 def _fit_one(
@@ -388,36 +397,36 @@ def _fit_one(
     """
     t_abs, subjects, labels = meta["t_abs"].to_numpy(), meta["subject"].to_numpy(), meta["label"].to_numpy()
     train = train[np.lexsort((t_abs[train], subjects[train]))]
+    test = test[np.lexsort((t_abs[test], subjects[test]))]
     fit_rows = train[labels[train] >= 0]
-    meta_fit = meta.iloc[fit_rows].reset_index(drop=True)
     mean = scale = None
     if features is not None:  # standardise with training statistics only
         mean = features[fit_rows].mean(axis=0)
         scale = features[fit_rows].std(axis=0) + 1e-6
+    inputs = _inputs(X, features, mean, scale)
     in_valid, val_rows = validation_timeline(meta, train, valid_fraction)
     meta_val = meta.iloc[val_rows].reset_index(drop=True)
     sensitivity = TimelineScoring(
         partial(_sensitivity_at_fah, meta=meta_val, fah_target=SELECTION_FAH, alarm_params=dict(alarm_params)),
-        _inputs(X, features, val_rows, mean, scale),
+        inputs[val_rows],
         name=SENSITIVITY_KEY,
         tie_breaker="valid_auroc",
     )
     est = _make_estimator(model, params, valid_fraction, seed, verbose, [(SENSITIVITY_KEY, sensitivity)], checkpoint_dir)
-    fit_args = (_inputs(X, features, fit_rows, mean, scale), meta_fit["label"].to_numpy())
     resume_from = _latest_fit_dir(checkpoint_dir) if resume else None
-    if resume_from is not None:
-        est.resume(*fit_args, groups=_valid_groups(meta_fit), checkpoint=resume_from)
-    else:
-        est.fit(*fit_args, groups=_valid_groups(meta_fit))
-    index = checkpoint_index(est.history, list(SELECT_BY.values()))
-    selected = SELECT_BY[select_by]
-    if selected not in index:
-        warnings.warn(f"no epoch has a finite {selected}: keeping the best validation loss", UserWarning, stacklevel=3)
-        selected = "valid_loss"
-    est.restore_checkpoint(selected)
-    test = test[np.lexsort((t_abs[test], subjects[test]))]
-    val_risk = est.predict_proba(_inputs(X, features, val_rows, mean, scale))[:, 1]
-    test_risk = est.predict_proba(_inputs(X, features, test, mean, scale))[:, 1]
+    selection: dict = {}
+
+    def fit(estimator, X_fit, y_fit, **fit_params):
+        if resume_from is not None:
+            estimator.resume(X_fit, y_fit, checkpoint=resume_from, **fit_params)
+        else:
+            estimator.fit(X_fit, y_fit, **fit_params)
+        selection.update(_restore_selected(estimator, select_by))
+        return estimator
+
+    # the estimator's validation tail is taken per subject and class (groups = subject|label)
+    fold = evaluate_fold(est, inputs, labels, meta, FoldSplit(train, val_rows, test), groups=_valid_groups(meta), fit=fit)
+    val_risk, test_risk = fold.val_risk, fold.test_risk
     meta_test = meta.iloc[test].reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -434,7 +443,7 @@ def _fit_one(
         "n_train": len(fit_rows) - len(in_valid),
         "n_valid": len(in_valid),
         "feature_scaling": None if mean is None else {"mean": mean.tolist(), "scale": scale.tolist()},
-        "checkpoints": {"selected": selected, "folder": est.checkpoint_dir_, **index},
+        "checkpoints": {**selection, "folder": est.checkpoint_dir_},
     }
 
 

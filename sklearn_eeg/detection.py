@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sklearn_eeg.alarms import _check_risk, _timeline
+from sklearn_eeg.alarms import check_risk, subject_timeline
 
 SECONDS_PER_DAY = 86400.0
 _SZCORE_FS = 10  # Hz: SzCORE / timescoring time grid
@@ -127,8 +127,8 @@ def detect_events(
     events : DataFrame of shape (n_events, 3)
         ``subject``, ``start``, ``end`` (s on the subject timeline).
     """
-    prob = _check_risk(prob, meta)
-    tl = _timeline(meta, stride, pad=1.0)
+    prob = check_risk(prob, meta)
+    tl = subject_timeline(meta, stride, pad=1.0)
     p = prob[tl.order]
     bounds = np.append(np.flatnonzero(tl.run_start), p.size)
     rows = []
@@ -435,7 +435,7 @@ def fa_curve(
     curve : DataFrame of shape (n_thresholds, 6)
         ``tau_on``, ``tau_off``, ``sensitivity``, ``fa_per_24h``, ``hits``, ``false_alarms``.
     """
-    tl_stride = _timeline(meta, stride, pad=1.0).stride
+    tl_stride = subject_timeline(meta, stride, pad=1.0).stride
     duration = len(meta) * tl_stride
     subjects = meta["subject"].unique()
     rows = []

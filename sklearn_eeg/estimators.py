@@ -50,14 +50,14 @@ from torch.utils.data import Dataset, WeightedRandomSampler
 
 from .chance import ConstantRiskClassifier, RandomWalkRiskClassifier
 from .nn.callbacks import TimelineScoring, ValidScoring, WarmupCosineLR, warmup_cosine
-from .nn.checkpoints import FitCheckpoint, _ResumableEarlyStopping, checkpoint_index
-from .nn.devices import AMP_CHOICES, _move, resolve_amp, resolve_device
+from .nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index
+from .nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
 from .nn.fusion import FusionNet
 from .nn.losses import MultiTaskLoss
 from .nn.persistence import load_run, save_run
 from .nn.spectrogram_cnn import SpectrogramCNN
 from .nn.splits import ChronologicalSplit
-from .nn.targets import _dataset_labels, onset_sample_weight, pack_targets
+from .nn.targets import dataset_labels, onset_sample_weight, pack_targets
 
 __all__ = [
     "ChronologicalSplit",
@@ -199,7 +199,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
             callbacks.append(
                 (
                     "early_stopping",
-                    _ResumableEarlyStopping(
+                    ResumableEarlyStopping(
                         monitor=monitor, patience=patience, lower_is_better=lower, load_best=True,
                         threshold=0.0, threshold_mode="abs",
                     ),
@@ -378,7 +378,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         if is_dataset(X):
             if y is not None or y_soft is not None or sample_weight is not None:
                 raise ValueError("with a Dataset X, put labels (and packed targets) in the dataset, not in fit")
-            labels, _ = _dataset_labels(X)
+            labels, _ = dataset_labels(X)
             target = None
         else:
             if y is None:
@@ -420,7 +420,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
                     cb.best_score_ = min(scores) if cb.lower_is_better else max(scores)
         remaining = max(0, self.max_epochs - len(self.history))
         es = dict(self.callbacks_).get("early_stopping")
-        if isinstance(es, _ResumableEarlyStopping):
+        if isinstance(es, ResumableEarlyStopping):
             es.on_train_begin(self)  # replays the history
             best_file = directory / f"best_{es.monitor}.pt"
             if best_file.is_file():
@@ -472,7 +472,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         kwargs.setdefault("pin_memory", torch.device(self.device).type == "cuda")
         if training:
             if self.balanced_sampler and "sampler" not in kwargs:
-                labels, _ = _dataset_labels(dataset)
+                labels, _ = dataset_labels(dataset)
                 counts = np.bincount(labels, minlength=2).astype(float)
                 weights = 1.0 / counts[labels]
                 kwargs["sampler"] = WeightedRandomSampler(torch.as_tensor(weights), num_samples=len(labels), replacement=True)
@@ -484,7 +484,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
     # --- steps: autocast, GradScaler, clipping ---------------------------------------------------
 
     def infer(self, x: Any, **fit_params: Any) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        x = _move(x, self.device, non_blocking=torch.device(self.device).type == "cuda")
+        x = move_to_device(x, self.device, non_blocking=torch.device(self.device).type == "cuda")
         amp_dtype = getattr(self, "amp_dtype_", None)
         with torch.autocast(device_type="cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
             out = super().infer(x, **fit_params)

@@ -18,10 +18,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
-__all__ = ["FoldStore"]
+__all__ = ["META_COLUMNS", "SCORING_COLUMNS", "FoldStore", "fingerprint"]
 
 # window-table columns every benchmark needs; the run key hashes them
-_META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
+META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
 # columns the alarm scoring reads when present (exempt ictal/postictal alarms, unscorable seizures)
 SCORING_COLUMNS = ("state", "lead_seizure")
 
@@ -75,7 +75,7 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
-def _fingerprint(*arrays: Any) -> str:
+def fingerprint(*arrays: Any) -> str:
     """Cheap content hash: small arrays fully, wide rows (raw windows) on a regular subsample, lazy window arrays by identity."""
     parts = []
     for a in arrays:
@@ -86,7 +86,7 @@ def _fingerprint(*arrays: Any) -> str:
             step = max(1, flat.shape[1] // 4096)
             parts.append((a.shape, a.dtype.str, np.ascontiguousarray(flat[:, ::step])))
         elif isinstance(a, pd.DataFrame):
-            columns = [*_META_COLUMNS, *(c for c in SCORING_COLUMNS if c in a.columns)]
+            columns = [*META_COLUMNS, *(c for c in SCORING_COLUMNS if c in a.columns)]
             parts.append(pd.util.hash_pandas_object(a[columns], index=False).to_numpy())
         else:
             parts.append(a)

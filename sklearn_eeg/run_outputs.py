@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn_eeg.alarm_scoring import lead_seizure_table
 from sklearn_eeg.config import RunConfig, config_hash
 
-__all__ = ["dataset_counts", "new_run_dir", "training_history", "write_lead_seizures", "write_manifest"]
+__all__ = ["dataset_counts", "new_run_dir", "training_history", "write_lead_seizures", "write_manifest", "write_outputs"]
 
 
 def _git_commit() -> str | None:
@@ -89,7 +89,9 @@ def write_lead_seizures(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig 
     return path
 
 
-def _write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
+def write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
+    """Write a benchmark's outputs: result and summary tables (``<out_dir>/tables`` and the run folder),
+    the manifest, the fitted models and ``lead_seizures.csv``; returns the new run folder."""
     tables = Path(out_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     results.to_csv(tables / f"{kind}_results.csv", index=False)

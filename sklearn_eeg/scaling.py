@@ -79,13 +79,13 @@ def run_step(step: str, *, data_root: str, cache_dir: str, out_dir: str, model: 
     return {"step": step, "seconds": seconds, "eeg_hours": hours, "peak_rss_mib": peak_rss_mib()}
 
 
-def measure_in_subprocess(script: str | Path, step: str, **kwargs) -> dict:
-    """:func:`run_step` in a fresh interpreter running ``script --child STEP --data_root ...``.
+def measure_in_subprocess(module: str, step: str, **kwargs) -> dict:
+    """:func:`run_step` in a fresh interpreter running ``python -m module --child STEP --data_root ...``.
 
-    The script must call :func:`run_step` with its arguments and print the result as the last line
-    of JSON (``pipelines/bench_scale.py`` does).
+    The module must call :func:`run_step` with its arguments and print the result as the last line
+    of JSON (:mod:`sklearn_eeg.commands.bench_scale` does).
     """
-    args = [sys.executable, str(script), "--child", step]
+    args = [sys.executable, "-m", module, "--child", step]
     for key, value in kwargs.items():
         args += [f"--{key}", str(value)]
     out = subprocess.run(args, check=True, capture_output=True, text=True)

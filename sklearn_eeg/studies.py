@@ -52,14 +52,11 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from sklearn_eeg.baselines import BASELINE_MODELS, make_baseline
-from sklearn_eeg.benchmark import fit_predict_risk
-from sklearn_eeg.chance import CHANCE_MODELS, make_chance
+from sklearn_eeg.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.config import FeaturesConfig
-from sklearn_eeg.metrics import window_metrics
 from sklearn_eeg.model_selection import clip_n_val_subjects, loso_splits
+from sklearn_eeg.models import BASELINE_MODELS, CHANCE_MODELS, make_model
 from sklearn_eeg.run_data import load_dataset
-from sklearn_eeg.scoring import tune_threshold
 
 __all__ = [
     "FoldObjective",
@@ -203,28 +200,23 @@ def build_estimator(params: Mapping[str, Any], *, fixed_params: Mapping[str, Any
     model = params["model"]
     searched = dict(params["model_params"])
     fixed = dict(fixed_params or {})
-    if model in CLASSICAL_MODELS:
-        return make_baseline(model, features=False, random_state=random_state, **{**fixed, **_classifier_params(searched)})
-    if model in CHANCE_MODELS:
-        return make_chance(model, random_state=random_state, **fixed)
+    if model in SPACE_MODELS:  # classical and chance baselines (the chance ones draw no parameter)
+        return make_model(model, precomputed_features=True, params={**fixed, **_classifier_params(searched)},
+                          random_state=random_state)
     if model == "cnn":
-        from sklearn_eeg.estimators import SpectrogramCNNClassifier
         from sklearn_eeg.nn import SignalAugment, SpecAugment
 
         augment = searched["augmentation"]
         seed = 0 if random_state is None else random_state
-        return SpectrogramCNNClassifier(
-            **{
-                "random_state": random_state,
-                **fixed,
-                "module__dropout": searched["dropout"],
-                "optimizer__weight_decay": searched["weight_decay"],
-                "loss": "focal",
-                "focal_gamma": searched["focal_gamma"],
-                "module__signal_augment": SignalAugment(noise_std=0.1, max_shift=64, seed=seed) if augment else None,
-                "module__spec_augment": SpecAugment(max_freq=8, max_time=4, seed=seed) if augment else None,
-            }
-        )
+        return make_model("cnn", precomputed_features=False, random_state=random_state, params={
+            **fixed,
+            "module__dropout": searched["dropout"],
+            "optimizer__weight_decay": searched["weight_decay"],
+            "loss": "focal",
+            "focal_gamma": searched["focal_gamma"],
+            "module__signal_augment": SignalAugment(noise_std=0.1, max_shift=64, seed=seed) if augment else None,
+            "module__spec_augment": SpecAugment(max_freq=8, max_time=4, seed=seed) if augment else None,
+        })
     raise ValueError(f"unknown model {model!r}; choose one of {[*SPACE_MODELS, 'cnn']}")
 
 
@@ -337,25 +329,12 @@ class FoldObjective:
         estimator = build_estimator(
             params, fixed_params=self.fixed_params.get(params["model"]), random_state=self.random_state
         )
-        _, (risk_val, risk_test) = fit_predict_risk(estimator, X, self.y, train, val, test)
-        alarm = {**self.alarm_params, **params["alarm_params"]}
-        row = tune_threshold(
-            risk_val,
-            self.meta.iloc[val],
-            (self.fah_target,),
-            test_risk=risk_test,
-            test_meta=self.meta.iloc[test],
-            n_thresholds=self.n_thresholds,
-            **alarm,
-        ).iloc[0]
-        scored = self.y[test] >= 0  # window metrics on labeled windows
-        return {
-            "sensitivity": float(row["test_sensitivity"]),
-            "fah": float(row["test_fah"]),
-            "threshold": float(row["threshold"]),
-            "val_sensitivity": float(row["val_sensitivity"]),
-            "auprc": float(window_metrics(self.y[test][scored], risk_test[scored])["auprc"]),
-        }
+        (row,) = evaluate_fold(
+            estimator, X, self.y, self.meta, FoldSplit(train, val, test), fah_targets=(self.fah_target,),
+            alarm_params={**self.alarm_params, **params["alarm_params"]}, n_thresholds=self.n_thresholds,
+            forecast_scores=False,
+        ).rows
+        return {key: float(row[key]) for key in ("sensitivity", "fah", "threshold", "val_sensitivity", "auprc")}
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         params = self.space(trial)

@@ -8,8 +8,8 @@ import pytest
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, benchmark_over_thresholds
 from sklearn_eeg.alarms import (
-    _alarm_positions_loop,
-    _timeline,
+    alarm_positions_loop,
+    subject_timeline,
     infer_stride,
     raise_alarms,
     simulate_risk_timeline,
@@ -123,11 +123,11 @@ def test_gaps_and_file_boundaries_never_rearm_the_detector():
 )
 def test_vectorized_alarms_equal_reference_loop(params):
     risk, meta = simulate_risk_timeline(3, 30, seizure_every_h=4, random_state=3)
-    tl = _timeline(meta, None, pad=params["refractory"] + 1)
+    tl = subject_timeline(meta, None, pad=params["refractory"] + 1)
     r = risk[tl.order]
     for th in (0.1, 0.2, 0.35, 0.6):
         reset = th if params["reset"] is None else min(params["reset"], th)
-        ref = _alarm_positions_loop(r, tl.subject_start, tl.gt, threshold=th, persistence=params["persistence"],
+        ref = alarm_positions_loop(r, tl.subject_start, tl.gt, threshold=th, persistence=params["persistence"],
                                     reset=reset, refractory=params["refractory"])
         got = raise_alarms(risk, meta, threshold=th, persistence=params["persistence"], reset=reset,
                            refractory=params["refractory"])

@@ -367,7 +367,7 @@ def test_end_to_end_default_preset_patient_specific_beats_chance(tmp_path):
     from sklearn_eeg.benchmark import within_subject_from_config
     from sklearn_eeg.config import load_config
 
-    cfg = load_config(REPO / "configs" / "default.yaml", data__cache_dir=str(PRESET_CACHE), output_dir=str(tmp_path))
+    cfg = load_config("default", data__cache_dir=str(PRESET_CACHE), output_dir=str(tmp_path))
     results, summary = within_subject_from_config(cfg, threshold_on="train", progress=False)
     assert results.drop_duplicates("test_subject")["auroc"].mean() > 0.75
     row = summary.set_index("fah_target").loc[1.0]
@@ -389,16 +389,16 @@ def test_within_subject_pipeline_on_tiny(tmp_path):
 
 def test_thresholds_are_tuned_on_validation_data_only(strong, tmp_path, monkeypatch):
     """LOSO: validation subjects never include the test subject; patient-specific: validation is earlier."""
-    import sklearn_eeg.benchmark as benchmark
+    import sklearn_eeg.fold_evaluation as fold_evaluation
 
     calls = []
-    real = benchmark.tune_threshold
+    real = fold_evaluation.tune_threshold
 
     def spy(risk, meta, fah_targets, *, test_risk, test_meta, **params):
         calls.append((meta, test_meta))
         return real(risk, meta, fah_targets, test_risk=test_risk, test_meta=test_meta, **params)
 
-    monkeypatch.setattr(benchmark, "tune_threshold", spy)
+    monkeypatch.setattr(fold_evaluation, "tune_threshold", spy)
     results = _loso(strong, tmp_path, n_val_subjects=2)
     assert len(calls) == 4
     for (val, test), (_, row) in zip(calls, results.drop_duplicates("fold").iterrows()):

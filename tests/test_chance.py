@@ -23,9 +23,10 @@ from scipy.special import logit
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_eeg.benchmark import MODEL_NAMES, loso_from_config, make_model
+from sklearn_eeg.benchmark import loso_from_config
+from sklearn_eeg.models import MODEL_NAMES, make_model
 from sklearn_eeg.chance import CHANCE_MODELS, ConstantRiskClassifier, RandomWalkRiskClassifier, make_chance
-from sklearn_eeg.cli import MODEL_CHOICES
+from sklearn_eeg.commands.options import MODEL_CHOICES
 from sklearn_eeg.config import load_config
 from sklearn_eeg.studies import build_estimator, classical_space, run_config_sections
 

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_eeg.config import ConfigError, RunConfig, config_hash, load_config
-
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+from sklearn_eeg.config import ConfigError, RunConfig, config_hash, find_config, load_config, packaged_configs
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -35,15 +33,29 @@ def test_missing_keys_take_defaults_and_ints_become_floats(tmp_path):
     assert cfg.model == RunConfig().model
 
 
-@pytest.mark.parametrize("name", ["small_run.yaml", "default.yaml"])
+@pytest.mark.parametrize("name", ["small_run", "default.yaml"])
 def test_shipped_configs_load(name):
-    cfg = load_config(CONFIGS / name)
+    cfg = load_config(name)
     assert cfg.model.name == "logreg"
     assert cfg.alarm_params()["sop"] == cfg.labeling.sop
 
 
+def test_packaged_configs_are_found_by_name_and_a_file_comes_first(tmp_path, monkeypatch):
+    assert packaged_configs() == ["cnn", "default", "small_run"]
+    assert find_config("cnn").read_text() == find_config("cnn.yaml").read_text()
+    assert load_config("cnn").model.name == "cnn"
+    monkeypatch.chdir(tmp_path)
+    Path("cnn.yaml").write_text("seed: 5\n")  # a file of that name in the working folder wins
+    assert find_config("cnn.yaml") == Path("cnn.yaml") and load_config("cnn.yaml").seed == 5
+    assert load_config("cnn").model.name == "cnn"
+    for missing in ("cnnn", "configs/cnn.yaml", tmp_path / "missing.yaml"):
+        with pytest.raises(FileNotFoundError, match="packaged configs: cnn, default, small_run") as err:
+            load_config(missing)
+        assert str(missing) in str(err.value)
+
+
 def test_small_run_has_disjoint_three_one_one_split():
-    split = load_config(CONFIGS / "small_run.yaml").split
+    split = load_config("small_run").split
     assert (len(split.train_subjects), len(split.val_subjects), len(split.test_subjects)) == (3, 1, 1)
     every = [*split.train_subjects, *split.val_subjects, *split.test_subjects]
     assert len(set(every)) == 5

@@ -1,8 +1,8 @@
 """End to end on tiny EDF datasets (issue #6): the default suite runs the whole chain.
 
 EDF files -> window table -> features -> logistic baseline -> risk -> alarms -> seizure-level chance
-and significance, with ``configs/default.yaml`` (``n_val_subjects: 2``, clipped to 1 on 3 subjects).
-The strong dataset's leave-one-subject-out run goes through ``pipelines/loso.py``.
+and significance, with the packaged ``default`` config (``n_val_subjects: 2``, clipped to 1 on 3
+subjects). The strong dataset's leave-one-subject-out run goes through ``pipelines/loso.py``.
 
 Data, generated once per module into a temporary cache (about 7.5 h of EEG each):
 
@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from sklearn_eeg.benchmark import loso_from_config, within_subject_from_config
-from sklearn_eeg.config import load_config
+from sklearn_eeg.config import find_config, load_config
 from sklearn_eeg.datasets.synthetic import PRESETS, make_chbmit_like
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def _within_subject(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
 def runs(tmp_path_factory) -> dict:
     """LOSO and patient-specific results on ``tiny_shared`` and on its null counterpart."""
     cache, out = tmp_path_factory.mktemp("cache"), tmp_path_factory.mktemp("reports")
-    settings = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    settings = yaml.safe_load(find_config("default").read_text())
     assert settings["split"]["n_val_subjects"] == 2
     settings["data"]["cache_dir"], settings["n_jobs"] = str(cache), 1
     config = out / "default.yaml"

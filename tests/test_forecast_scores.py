@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sklearn_eeg.alarms import simulate_risk_timeline
-from sklearn_eeg.benchmark import _score
+from sklearn_eeg.fold_evaluation import score_fold
 from sklearn_eeg.benchmark_summary import CI_METRICS, summarize_results
 from sklearn_eeg.forecast_scores import (
     bootstrap_ci,
@@ -151,7 +151,7 @@ def test_benchmark_rows_carry_the_scores_with_a_training_climatology():
     risk, meta = simulated(2)
     parts = {name: meta["subject"] == s for name, s in (("val", "sim01"), ("test", "sim02"))}
     train_meta = meta[meta["subject"].isin(["sim00", "sim03"])]
-    rows = _score(
+    rows = score_fold(
         risk[parts["val"]],
         meta[parts["val"]],
         risk[parts["test"]],

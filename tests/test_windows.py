@@ -205,7 +205,7 @@ def test_single_window_reads_equal_the_memory_map_and_keep_no_map(store, tmp_pat
 def test_window_array_is_the_loaded_array_read_lazily(store, monkeypatch):
     """Every kind of index gives what the loaded array gives; sub-views, pickles and the fold-store
     fingerprint never read a window (``take`` refused), an integer index reads one."""
-    from sklearn_eeg.fold_store import _fingerprint
+    from sklearn_eeg.fold_store import fingerprint
 
     full = store.to_array()
     X = W.WindowArray(store)
@@ -219,7 +219,7 @@ def test_window_array_is_the_loaded_array_read_lazily(store, monkeypatch):
     monkeypatch.setattr(W.WindowStore, "take", refuse)
     views = {"slice": (X[2:40:3], full[2:40:3]), "rows": (X[rows], full[rows]), "mask": (X[mask], full[mask]),
              "nested": (X[10:][rows[:2]], full[10:][rows[:2]]), "pickled": (pickle.loads(pickle.dumps(X[rows])), full[rows])}
-    fingerprints = {_fingerprint(X[rows]), _fingerprint(X[rows[::-1]]), _fingerprint(X)}
+    fingerprints = {fingerprint(X[rows]), fingerprint(X[rows[::-1]]), fingerprint(X)}
     for name, (view, expected) in views.items():
         assert isinstance(view, W.WindowArray) and view.shape == expected.shape, name
         np.testing.assert_array_equal(view[1], expected[1], err_msg=name)
@@ -227,7 +227,7 @@ def test_window_array_is_the_loaded_array_read_lazily(store, monkeypatch):
     monkeypatch.undo()
     for name, (view, expected) in views.items():
         np.testing.assert_array_equal(np.asarray(view), expected, err_msg=name)
-    assert len(fingerprints) == 3 and _fingerprint(X[rows]) == _fingerprint(W.WindowArray(store, rows))
+    assert len(fingerprints) == 3 and fingerprint(X[rows]) == fingerprint(W.WindowArray(store, rows))
     with pytest.raises(IndexError):
         X[len(full)]
 

@@ -10,7 +10,7 @@ import numpy as np
 from skorch import NeuralNetBinaryClassifier
 from skorch.callbacks import Callback
 
-from .targets import _dataset_labels
+from .targets import dataset_labels
 
 __all__ = ["TimelineScoring", "ValidScoring", "WarmupCosineLR", "warmup_cosine"]
 
@@ -114,7 +114,7 @@ class ValidScoring(Callback):
     def _score(self, net: NeuralNetBinaryClassifier, dataset_valid: Any) -> float:
         if dataset_valid is None:
             raise ValueError(f"{type(self).__name__} needs a validation split (train_split is None)")
-        y_true, index = _dataset_labels(dataset_valid)
+        y_true, index = dataset_labels(dataset_valid)
         y_score = net.predict_proba(dataset_valid)[:, 1]
         return float(self.scoring(y_true, y_score, index))
 

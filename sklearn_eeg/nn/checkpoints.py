@@ -12,9 +12,9 @@ import torch
 from skorch import NeuralNetBinaryClassifier
 from skorch.callbacks import Callback, EarlyStopping
 
-from .persistence import _json_safe
+from .persistence import json_safe
 
-__all__ = ["FitCheckpoint", "checkpoint_index"]
+__all__ = ["FitCheckpoint", "ResumableEarlyStopping", "checkpoint_index"]
 
 
 class FitCheckpoint(Callback):
@@ -96,7 +96,7 @@ def checkpoint_index(history: Any, monitors: list[str]) -> dict[str, dict[str, A
     for key in monitors:
         best = [row for row in history if row.get(key + "_best", False)]
         if best:
-            index[key] = {"file": f"best_{key}.pt", "epoch": int(best[-1]["epoch"]), "score": _json_safe(best[-1][key])}
+            index[key] = {"file": f"best_{key}.pt", "epoch": int(best[-1]["epoch"]), "score": json_safe(best[-1][key])}
     if len(history):
         index["last"] = {"file": "last_module.pt", "epoch": int(history[-1]["epoch"])}
     return index
@@ -113,7 +113,7 @@ def _train_state(net: NeuralNetBinaryClassifier) -> dict[str, Any]:
     return state
 
 
-class _ResumableEarlyStopping(EarlyStopping):
+class ResumableEarlyStopping(EarlyStopping):
     """skorch's ``EarlyStopping`` whose patience count continues from the history on a resumed fit.
 
     An improvement is a strict one (``threshold=0``), the same rule as the ``<monitor>_best`` flags, so

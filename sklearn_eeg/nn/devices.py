@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["AMP_CHOICES", "resolve_amp", "resolve_device"]
+__all__ = ["AMP_CHOICES", "move_to_device", "resolve_amp", "resolve_device"]
 
 AMP_CHOICES = ("auto", "bf16", "fp16")
 
@@ -62,12 +62,12 @@ def resolve_amp(amp: str | bool | None, device: str | torch.device) -> torch.dty
     return torch.bfloat16 if amp == "bf16" else torch.float16
 
 
-def _move(x: Any, device: str, non_blocking: bool) -> Any:
+def move_to_device(x: Any, device: str, non_blocking: bool) -> Any:
     """Move tensors (also inside dicts, lists and tuples) to ``device``."""
     if isinstance(x, torch.Tensor):
         return x.to(device, non_blocking=non_blocking)
     if isinstance(x, Mapping):
-        return {k: _move(v, device, non_blocking) for k, v in x.items()}
+        return {k: move_to_device(v, device, non_blocking) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return type(x)(_move(v, device, non_blocking) for v in x)
+        return type(x)(move_to_device(v, device, non_blocking) for v in x)
     return x

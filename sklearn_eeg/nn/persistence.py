@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
+from skorch import NeuralNetBinaryClassifier
 
-if TYPE_CHECKING:
-    from ..estimators import _EEGNetClassifier
-
-__all__ = ["load_run", "save_run"]
+__all__ = ["json_safe", "load_run", "save_run"]
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` with numpy scalars, tuples, mappings and classes turned into JSON types (anything else: its repr)."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, type):
@@ -30,7 +29,7 @@ def _json_safe(value: Any) -> Any:
     return repr(value)
 
 
-def save_run(estimator: _EEGNetClassifier, path: str | Path, manifest: Mapping[str, Any] | None = None) -> Path:
+def save_run(estimator: NeuralNetBinaryClassifier, path: str | Path, manifest: Mapping[str, Any] | None = None) -> Path:
     """Save a fitted estimator as ``model.pt`` (module ``state_dict``) plus ``manifest.json``.
 
     ``model.pt`` loads with ``torch.load(..., weights_only=True)``. The manifest records the class,
@@ -59,17 +58,17 @@ def save_run(estimator: _EEGNetClassifier, path: str | Path, manifest: Mapping[s
     history_keys = ("epoch", "train_loss", "valid_loss", "valid_score", "dur")
     record = {
         "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
-        "params": _json_safe(estimator.get_params(deep=False)),
-        "signal_args": _json_safe(estimator._signal_args()),
-        "pos_weight": _json_safe(estimator.pos_weight_),
-        "history": [{k: _json_safe(row[k]) for k in history_keys if k in row} for row in estimator.history],
-        **_json_safe(dict(manifest or {})),
+        "params": json_safe(estimator.get_params(deep=False)),
+        "signal_args": json_safe(estimator._signal_args()),
+        "pos_weight": json_safe(estimator.pos_weight_),
+        "history": [{k: json_safe(row[k]) for k in history_keys if k in row} for row in estimator.history],
+        **json_safe(dict(manifest or {})),
     }
     (path / "manifest.json").write_text(json.dumps(record, indent=2))
     return path
 
 
-def load_run(estimator: _EEGNetClassifier, path: str | Path) -> _EEGNetClassifier:
+def load_run(estimator: NeuralNetBinaryClassifier, path: str | Path) -> NeuralNetBinaryClassifier:
     """Load weights saved by :func:`save_run` into an unfitted estimator with the same parameters.
 
     Parameters

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["onset_sample_weight", "pack_targets"]
+__all__ = ["dataset_labels", "onset_sample_weight", "pack_targets"]
 
 
 def pack_targets(
@@ -90,7 +90,7 @@ def _subset_rows(dataset: Dataset) -> tuple[Dataset, np.ndarray]:
     return dataset, rows
 
 
-def _dataset_labels(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+def dataset_labels(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """0/1 labels of a (possibly subset) dataset and the row numbers in the fitted data."""
     base, rows = _subset_rows(dataset)
     y = getattr(base, "y", None)

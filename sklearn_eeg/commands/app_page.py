@@ -1,0 +1,176 @@
+"""The Streamlit page of the demo: rolling seizure-risk forecast, alarms, FAH/sensitivity and EEG replay.
+
+A Streamlit script: ``sklearn-eeg-app`` (:mod:`sklearn_eeg.commands.app`, whose ``--help`` lists the
+options) runs it with ``streamlit run``, as ``streamlit run pipelines/app.py -- --data_root DIR`` does
+in a checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from sklearn_eeg.app_logic import (
+    alarm_view,
+    check_data_root,
+    list_runs,
+    load_recordings,
+    read_eeg_span,
+    train_quick_baseline,
+)
+from sklearn_eeg.commands.app import parse_args
+from sklearn_eeg.datasets import CANONICAL_CHANNELS
+from sklearn_eeg.reporting import infer_onsets, plot_eeg_snippet, plot_risk_timeline, read_predictions
+
+
+@st.cache_data(show_spinner=False)
+def _predictions(run_dir: str):
+    return read_predictions(run_dir)
+
+
+@st.cache_data(show_spinner=False)
+def _recordings(data_root: str):
+    return load_recordings(data_root)
+
+
+def _sidebar_paths(args: argparse.Namespace) -> tuple[Path | None, str]:
+    st.sidebar.header("Data")
+    data_text = st.sidebar.text_input("Data root", value=args.data_root, key="data_root")
+    runs_text = st.sidebar.text_input("Runs folder", value=args.runs_root, key="runs_root")
+    data_root, error = check_data_root(data_text)
+    if error:
+        st.error(error)
+    return data_root, runs_text
+
+
+def _offer_training(data_root: Path) -> None:
+    st.info("No trained run with a predictions file was found. Train the quick baseline (LOSO on the data root, "
+            "small_run config) to create one.")
+    if st.button("Train quick baseline", key="train"):
+        try:
+            with st.spinner("Training the quick baseline…"):
+                runs = train_quick_baseline(data_root)
+            st.success(f"Done: runs written to {runs}. Set 'Runs folder' to it.")
+        except Exception as exc:  # the demo must show the reason, not a traceback
+            st.error(f"Training the quick baseline failed: {exc}")
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """Where and how to replay one EDF file (times in s from the file start)."""
+
+    path: Path
+    recording: str
+    t_file_start: float
+    position: float
+    span: float
+    last: float
+    play: bool
+    speed: int
+
+
+def _replay_controls(data_root: Path, recording: str) -> _Replay | None:
+    """Sidebar replay controls, or None (with a warning) when the EEG of ``recording`` cannot be found."""
+    try:
+        recordings = _recordings(str(data_root))
+    except Exception as exc:  # any unreadable data root: tell the user, keep the risk view
+        st.warning(f"EEG replay unavailable (cannot index {data_root}): {exc}")
+        return None
+    row = recordings[recordings["recording"] == recording]
+    if row.empty or not Path(row["path"].iloc[0]).is_file():
+        st.warning(f"EEG replay unavailable: {recording} is not in {data_root}.")
+        return None
+    st.sidebar.header("EEG replay")
+    span = st.sidebar.slider("Replay window (s)", 5, 60, 10, key="span")
+    last = max(float(row["duration"].iloc[0]) - span, 0.0)
+    position = st.sidebar.slider("Replay start (s from file start)", 0.0, last, step=float(span), key="position")
+    play = st.sidebar.toggle("Play", key="play")
+    speed = st.sidebar.slider("Replay speed (windows per second)", 1, 10, 1, key="speed")
+    if not play:
+        st.session_state["replay_t"] = position
+    return _Replay(Path(row["path"].iloc[0]), recording, float(row["t_file_start"].iloc[0]), position,
+                   float(span), last, play, speed)
+
+
+def _eeg_panel(replay: _Replay) -> None:
+    """EEG at the replay time; while playing, a fragment redraws it every second one step further."""
+
+    def panel() -> None:
+        t = float(st.session_state.get("replay_t", replay.position))
+        try:
+            data, sfreq, names = read_eeg_span(replay.path, t, replay.span)
+        except Exception as exc:  # unreadable EDF: tell the user, keep the risk view
+            st.warning(f"EEG replay unavailable: {exc}")
+            return
+        picks = [names.index(c) for c in st.session_state.get("channels") or names[:6] if c in names] or [0]
+        fig = plot_eeg_snippet(data[picks], sfreq, ch_names=[names[i] for i in picks], n_channels=len(picks),
+                               t0=t, title=f"EEG {replay.recording} (time from file start)")
+        st.pyplot(fig, clear_figure=True)
+        st.caption(f"Replay at {t:.0f} s of {replay.recording}" + (" (playing)" if replay.play else ""))
+        if replay.play:
+            st.session_state["replay_t"] = min(t + replay.speed * replay.span, replay.last)
+
+    st.fragment(panel, run_every=1.0 if replay.play else None)()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Draw the page with the options of ``argv`` (default: those after ``--`` on the ``streamlit run`` line)."""
+    args = parse_args(argv)
+    st.set_page_config(page_title="sklearn-eeg seizure-risk demo", layout="wide")
+    st.title("sklearn-eeg: seizure-risk forecast replay")
+    data_root, runs_root = _sidebar_paths(args)
+    if data_root is None:
+        return
+    runs = list_runs(runs_root)
+    if not runs:
+        _offer_training(data_root)
+        return
+    run = st.sidebar.selectbox("Trained run", runs, format_func=lambda p: p.name, key="run")
+    try:
+        pred = _predictions(str(run))
+    except (OSError, ValueError) as exc:
+        st.error(f"Cannot read the predictions of {run}: {exc}")
+        return
+    subject = st.sidebar.selectbox("Subject", sorted(pred["subject"].unique()), key="subject")
+    rows = pred[pred["subject"] == subject].reset_index(drop=True)
+    recording = st.sidebar.selectbox("File", sorted(rows["recording"].unique()), key="recording")
+    st.sidebar.header("Alarm settings")
+    threshold = st.sidebar.slider("Threshold", 0.0, 1.0, 0.5, 0.01, key="threshold")
+    alpha = st.sidebar.slider("Smoothing (EMA alpha, 1 = none)", 0.05, 1.0, 0.3, 0.05, key="alpha")
+    persistence = st.sidebar.slider("Persistence K (windows)", 1, 10, 1, key="persistence")
+    try:
+        view = alarm_view(rows, threshold=threshold, alpha=alpha, persistence=persistence)
+    except (RuntimeError, ValueError) as exc:
+        st.error(f"Cannot compute alarms: {exc}")
+        return
+    cols = st.columns(5)
+    metrics = view.metrics
+    cols[0].metric("FAH (false alarms / non-ictal h)", f"{metrics['fah']:.3f}" if metrics else "n/a")
+    cols[1].metric("Sensitivity", f"{metrics['sensitivity']:.2f}" if metrics else "n/a")
+    cols[2].metric("Seizures predicted", f"{metrics['n_predicted']}/{metrics['n_seizures']}" if metrics else "n/a")
+    cols[3].metric("Alarms", str(len(view.alarm_times)))
+    cols[4].metric("Surrogate p", f"{metrics['p_surrogate']:.3g}" if metrics else "n/a")
+    if view.note:
+        st.warning(f"Alarm metrics unavailable: {view.note}")
+    replay = _replay_controls(data_root, recording)
+    if replay is not None:
+        st.sidebar.multiselect("Channels", list(CANONICAL_CHANNELS), default=list(CANONICAL_CHANNELS[:6]),
+                               key="channels")
+    st.subheader(f"Risk timeline of {subject} ({run.name})")
+    fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), smoothed=view.smoothed,
+                             threshold=threshold, alarm_times=view.alarm_times, onsets=infer_onsets(rows),
+                             cursor=None if replay is None else replay.t_file_start + replay.position,
+                             title=f"{subject}: risk, alarms and seizure onsets")
+    st.pyplot(fig, clear_figure=True)
+    st.caption("Risk plot: grey = raw risk, blue = smoothed, shaded = preictal spans, red = seizure onsets, "
+               "green dotted = alarms, black = replay position.")
+    if replay is not None:
+        st.subheader("EEG replay")
+        _eeg_panel(replay)
+
+
+if __name__ == "__main__":
+    main()

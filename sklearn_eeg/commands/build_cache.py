@@ -1,0 +1,68 @@
+"""Build the on-disk window store (filtered signals + labeled window tables) of a CHB-MIT(-like) dataset.
+
+Resumable: finished recordings are skipped, half-written ones are redone. Unreadable or missing EDF files
+are reported at the end and skipped; the rest of the cache is kept.
+
+With ``--features SET`` the features of every window are computed too, recording by recording from
+the store's memory maps, and cached where the run scripts look for them (``<cache_dir>/joblib``).
+
+Examples:
+  sklearn-eeg-build_cache --data_root data/synth --subjects all
+  sklearn-eeg-build_cache --data_root data/chbmit --subjects chb01 chb02 --dtype float16
+  sklearn-eeg-build_cache --data_root data/chbmit --features basic_plus --n_jobs 2
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sklearn_eeg.commands.options import command_parser
+from sklearn_eeg.feature_functions import FEATURE_SETS
+from sklearn_eeg.labeling import LABELING_DEFAULTS
+from sklearn_eeg.run_data import store_features
+from sklearn_eeg.windows import build_window_store
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_parser(__doc__)
+    parser.add_argument("--data_root", required=True, type=Path, help="dataset root (chbNN/ folders)")
+    parser.add_argument("--subjects", nargs="+", default=["all"], help="subject ids, or 'all' (default)")
+    parser.add_argument("--cache_dir", type=Path, default=Path("cache"), help="cache folder (default cache)")
+    parser.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored dtype")
+    parser.add_argument("--window", type=float, default=10.0, help="window length in s (default 10)")
+    parser.add_argument("--stride", type=float, default=5.0, help="window step in s (default 5)")
+    parser.add_argument("--missing", choices=("skip", "zero"), default="skip",
+                        help="recordings lacking a canonical channel: skip them or zero-fill (default skip)")
+    for name, value in LABELING_DEFAULTS.items():
+        parser.add_argument(f"--{name}", type=float, default=value, help=f"labeling: {name} in s (default {value:g})")
+    parser.add_argument("--features", choices=FEATURE_SETS, help="also compute and cache this feature set")
+    parser.add_argument("--n_jobs", type=int, default=1, help="recordings featurized in parallel (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if not args.data_root.is_dir():
+        parser.error(f"--data_root {args.data_root} is not a folder")
+    subjects = None if args.subjects == ["all"] else args.subjects
+    try:
+        store = build_window_store(
+            args.data_root, subjects, cache_dir=args.cache_dir, window=args.window, stride=args.stride,
+            dtype=args.dtype, missing=args.missing, progress=not args.quiet,
+            **{name: getattr(args, name) for name in LABELING_DEFAULTS},
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+    counts = store.table["state"].value_counts()
+    print(f"store {store.root}: {len(store)} windows in {store.table['recording'].nunique()} recordings, "
+          + ", ".join(f"{state} {n}" for state, n in counts.items()))
+    print(f"on disk {store.disk_nbytes / 2**20:.1f} MiB")
+    if args.features:
+        F = store_features(store, feature_set=args.features, cache_dir=args.cache_dir, n_jobs=args.n_jobs,
+                           progress=not args.quiet)
+        print(f"features {args.features}: {F.shape[1]} per window, cached in {args.cache_dir / 'joblib'}")
+    for path, reason in store.errors.items():
+        print(f"NOT STORED {path}: {reason}")
+    return 1 if store.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
