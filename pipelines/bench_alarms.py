@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 from sklearn_eeg.alarm_scoring import benchmark_over_thresholds
-from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -33,8 +33,7 @@ def main(argv: list[str] | None = None) -> dict:
         meta,
         np.linspace(0.01, 0.99, args.thresholds),
         n_naive=args.naive,
-        persistence=args.persistence,
-        smoothing=None if args.smoothing == "none" else args.smoothing,
+        policy=AlarmPolicy(persistence=args.persistence, smoothing=None if args.smoothing == "none" else args.smoothing),
     )
     print(json.dumps(report, indent=2))
     return report

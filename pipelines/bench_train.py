@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sklearn_eeg.nn.throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
+from sklearn_eeg.train_throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
 
 COLUMNS = (
     ("model", "{}"),

@@ -43,6 +43,7 @@ from scipy.stats import wilcoxon
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.benchmark import FAH_TARGETS
 from sklearn_eeg.fold_evaluation import FoldSplit, check_window_inputs, evaluate_fold
 from sklearn_eeg.models import as_estimator
@@ -67,8 +68,8 @@ __all__ = [
     "summarize_ablation",
 ]
 
-#: Alarm post-processing settings compared by :func:`alarm_ablation` (other alarm parameters,
-#: such as ``sop`` and ``sph``, are shared).
+#: Alarm post-processing settings compared by :func:`alarm_ablation`: changes to the run's
+#: :class:`~sklearn_eeg.alarms.AlarmPolicy` (its other fields, such as ``sop`` and ``sph``, are shared).
 ALARM_SETTINGS: dict[str, dict] = {
     "none": {"smoothing": None, "persistence": 1},
     "smoothing": {"smoothing": "ema", "alpha": 0.3, "persistence": 1},
@@ -215,7 +216,7 @@ def _window_scores(y: np.ndarray, risk: np.ndarray) -> dict:
 
 
 def _operating_points(
-    fold: FoldRisk, val_risk, test_risk, meta: pd.DataFrame, fah_targets, alarm_params: dict
+    fold: FoldRisk, val_risk, test_risk, meta: pd.DataFrame, fah_targets, policy: AlarmPolicy
 ) -> list[dict]:
     tuned = tune_threshold(
         val_risk,
@@ -223,7 +224,7 @@ def _operating_points(
         tuple(fah_targets),
         test_risk=test_risk,
         test_meta=meta.iloc[fold.test_index].reset_index(drop=True),
-        **alarm_params,
+        policy=policy,
     )
     tuned.columns = [c.removeprefix("test_") for c in tuned.columns]
     return tuned[["fah_target", *_OPERATING_COLUMNS]].to_dict("records")
@@ -235,8 +236,7 @@ def alarm_ablation(
     *,
     settings: Mapping[str, dict] | None = None,
     fah_targets: Sequence[float] = FAH_TARGETS,
-    sop: float = 600.0,
-    sph: float = 30.0,
+    policy: AlarmPolicy | None = None,
 ) -> pd.DataFrame:
     """Alarm post-processing settings on the same fitted folds.
 
@@ -250,11 +250,12 @@ def alarm_ablation(
     meta : DataFrame
         The full-timeline window table the folds index.
     settings : mapping of str to dict, optional
-        Setting name to alarm parameters (``smoothing``, ``alpha``, ``n``, ``persistence``...);
-        default :data:`ALARM_SETTINGS`.
+        Setting name to the policy fields it changes (``smoothing``, ``alpha``, ``n``,
+        ``persistence``...); default :data:`ALARM_SETTINGS`.
     fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
-    sop, sph : float, default=600.0, 30.0
-        Seizure occurrence period and prediction horizon (s), shared by all settings.
+    policy : AlarmPolicy, optional
+        The policy the settings change (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()); its
+        other fields (``sop``, ``sph``, ``refractory``...) are shared by all settings.
 
     Returns
     -------
@@ -266,14 +267,15 @@ def alarm_ablation(
         ``auroc``, ``auprc`` (the same for every setting of a fold).
     """
     settings = dict(ALARM_SETTINGS if settings is None else settings)
+    policy = AlarmPolicy() if policy is None else policy
     labels = meta["label"].to_numpy()
     rows = []
     for fold in folds:
         window = _window_scores(labels[fold.test_index], fold.test_risk)
         auc = {"auroc": window["auroc"], "auprc": window["auprc"]}
-        for name, params in settings.items():
-            alarm_params = {"sop": sop, "sph": sph, **params}
-            for point in _operating_points(fold, fold.val_risk, fold.test_risk, meta, fah_targets, alarm_params):
+        for name, changes in settings.items():
+            setting = policy.replace(**changes)
+            for point in _operating_points(fold, fold.val_risk, fold.test_risk, meta, fah_targets, setting):
                 rows.append({"setting": name, **point, **fold.info(), **auc})
     columns = ["setting", "fah_target", *_FOLD_COLUMNS, *_OPERATING_COLUMNS, "auroc", "auprc"]
     return pd.DataFrame(rows, columns=columns)
@@ -336,7 +338,7 @@ def calibration_comparison(
     meta: pd.DataFrame,
     *,
     fah_targets: Sequence[float] = FAH_TARGETS,
-    alarm_params: dict | None = None,
+    policy: AlarmPolicy | None = None,
     n_bins: int = 10,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Uncalibrated risk vs sigmoid calibration fitted on the validation subjects only.
@@ -352,9 +354,8 @@ def calibration_comparison(
     meta : DataFrame
         The full-timeline window table the folds index.
     fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
-    alarm_params : dict, optional
-        Alarm parameters shared by both methods (``sop``, ``sph``, ``smoothing``,
-        ``persistence``...).
+    policy : AlarmPolicy, optional
+        The alarm rule of both methods (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
     n_bins : int, default=10
         Equal-width bins for the ECE and the reliability table.
 
@@ -373,7 +374,7 @@ def calibration_comparison(
         ``method``, ``fold``, ``test_subject`` and the :func:`sklearn_eeg.metrics.reliability_curve`
         columns of the labeled test windows.
     """
-    alarm_params = dict(alarm_params or {})
+    policy = AlarmPolicy() if policy is None else policy
     labels = meta["label"].to_numpy()
     rows, curves = [], []
     for fold in folds:
@@ -393,7 +394,7 @@ def calibration_comparison(
         for method, (val_risk, test_risk, coef, intercept) in methods.items():
             window = _window_scores(y_test, test_risk)
             window["ece"] = expected_calibration_error(y_test[labeled_test], test_risk[labeled_test], n_bins)
-            for point in _operating_points(fold, val_risk, test_risk, meta, fah_targets, alarm_params):
+            for point in _operating_points(fold, val_risk, test_risk, meta, fah_targets, policy):
                 rows.append(
                     {
                         "method": method,
@@ -469,7 +470,7 @@ def run_ablations(
     test_subjects: Sequence[str] | None = None,
     fah_targets: Sequence[float] = FAH_TARGETS,
     settings: Mapping[str, dict] | None = None,
-    alarm_params: dict | None = None,
+    policy: AlarmPolicy | None = None,
     n_bins: int = 10,
     out_dir: str | Path | None = "reports",
     n_jobs: int = 1,
@@ -485,9 +486,9 @@ def run_ablations(
     fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
     settings : mapping, optional
         Alarm settings of :func:`alarm_ablation` (default :data:`ALARM_SETTINGS`).
-    alarm_params : dict, optional
-        Alarm parameters of the benchmark: ``sop`` and ``sph`` are shared by the alarm ablation's
-        settings; the whole dict is used as is by the calibration comparison.
+    policy : AlarmPolicy, optional
+        The benchmark's alarm rule: the alarm ablation's settings change it, the calibration
+        comparison uses it as is.
     n_bins : int, default=10
         ECE / reliability bins.
     out_dir : str or Path or None, default="reports"
@@ -500,7 +501,6 @@ def run_ablations(
     tables : dict of str to DataFrame
         The five tables, keyed by file stem.
     """
-    alarm_params = dict(alarm_params or {})
     folds = fit_loso_folds(
         X,
         y,
@@ -519,11 +519,10 @@ def run_ablations(
         meta,
         settings=settings,
         fah_targets=fah_targets,
-        sop=alarm_params.get("sop", 600.0),
-        sph=alarm_params.get("sph", 30.0),
+        policy=policy,
     )
     calibration, reliability = calibration_comparison(
-        folds, meta, fah_targets=fah_targets, alarm_params=alarm_params, n_bins=n_bins
+        folds, meta, fah_targets=fah_targets, policy=policy, n_bins=n_bins
     )
     tables = {
         "alarm_ablation": ablation,

@@ -57,9 +57,10 @@ from scipy import stats
 
 from sklearn_eeg.alarms import (
     SECONDS_PER_HOUR,
+    AlarmPolicy,
     alarm_positions,
     alarm_positions_loop,
-    check_alarm_params,
+    check_reset,
     check_columns,
     check_risk,
     smooth_sorted,
@@ -288,7 +289,7 @@ def _score_positions(ctx: _EvalContext, pos: np.ndarray, *, n_surrogates: int = 
 
 
 def _scores_at(
-    ctx: _EvalContext, r: np.ndarray, threshold: float, *, persistence, reset, refractory, n_surrogates, random_state
+    ctx: _EvalContext, r: np.ndarray, threshold: float, policy: AlarmPolicy, *, n_surrogates: int, random_state
 ) -> dict:
     """Raise the alarms of the smoothed risk ``r`` (timeline order) at ``threshold`` and score them."""
     pos = alarm_positions(
@@ -296,23 +297,29 @@ def _scores_at(
         ctx.tl.subject_start,
         ctx.tl.gt,
         threshold=threshold,
-        persistence=persistence,
-        reset=threshold if reset is None else reset,
-        refractory=refractory,
+        persistence=policy.persistence,
+        reset=check_reset(threshold, policy.reset),
+        refractory=policy.refractory_s,
     )
     return _score_positions(ctx, pos, n_surrogates=n_surrogates, random_state=random_state)
 
 
-def _smoothed(ctx: _EvalContext, risk: np.ndarray, meta: pd.DataFrame, smoothing, alpha, n) -> np.ndarray:
+def _smoothed(ctx: _EvalContext, risk: np.ndarray, meta: pd.DataFrame, policy: AlarmPolicy) -> np.ndarray:
     """The checked risk of ``meta``'s rows in timeline order, smoothed per subject."""
-    return smooth_sorted(check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, smoothing, alpha, n)
+    return smooth_sorted(check_risk(risk, meta)[ctx.tl.order], ctx.tl.subject_start, policy.smoothing, policy.alpha,
+                         policy.n)
 
 
-def _checked_context(meta, sop, sph, persistence, reset, refractory, stride, thresholds):
-    refractory = sop + sph if refractory is None else float(refractory)
+def _checked_context(meta: pd.DataFrame, policy: AlarmPolicy, thresholds) -> _EvalContext:
     for th in thresholds:
-        check_alarm_params(th, persistence, reset, refractory)
-    return _eval_context(meta, sop=sop, sph=sph, refractory=refractory, stride=stride), refractory
+        check_reset(th, policy.reset)
+    return _eval_context(meta, sop=policy.sop, sph=policy.sph, refractory=policy.refractory_s, stride=policy.stride)
+
+
+def _check_n_surrogates(n_surrogates: int) -> int:
+    if int(n_surrogates) != n_surrogates or n_surrogates < 0:
+        raise ValueError(f"n_surrogates must be an integer >= 0, got {n_surrogates}")
+    return int(n_surrogates)
 
 
 def alarm_metrics_over_thresholds(
@@ -320,15 +327,7 @@ def alarm_metrics_over_thresholds(
     meta: pd.DataFrame,
     thresholds: np.ndarray,
     *,
-    sop: float = 600.0,
-    sph: float = 30.0,
-    persistence: int = 1,
-    reset: float | None = None,
-    refractory: float | None = None,
-    smoothing: str | None = None,
-    alpha: float = 0.3,
-    n: int = 3,
-    stride: float | None = None,
+    policy: AlarmPolicy | None = None,
     n_surrogates: int = 0,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -347,13 +346,10 @@ def alarm_metrics_over_thresholds(
         and, for the complete rules, ``state`` and ``lead_seizure`` (see the module docstring).
     thresholds : array-like of shape (n_thresholds,)
         Alarm thresholds.
-    sop, sph : float, default=600.0, 30.0
-        Seizure occurrence period and prediction horizon (s).
-    persistence, reset, smoothing, alpha, n, stride :
-        As in :func:`sklearn_eeg.alarms.raise_alarms`. ``reset``, when given, is used for every
-        threshold (it must not exceed any of them).
-    refractory : float, optional
-        Seconds without a new alarm after an alarm; ``None`` means the warning period ``sph + sop``.
+    policy : AlarmPolicy, optional
+        SOP and SPH of the scoring, and the detector (:func:`sklearn_eeg.alarms.raise_alarms`);
+        default :class:`~sklearn_eeg.alarms.AlarmPolicy` (). Its ``reset``, when set, is used for
+        every threshold (it must not exceed any of them).
     n_surrogates : int, default=0
         Seizure-time surrogates per threshold (0: none, ``p_surrogate`` NaN).
     random_state : int or None, default=0
@@ -371,14 +367,15 @@ def alarm_metrics_over_thresholds(
         ``p_surrogate``, ``surrogate_counts``. Sensitivity, IoC and p-values are NaN without
         scorable seizures; FAH is NaN without non-ictal time.
     """
+    policy = AlarmPolicy() if policy is None else policy
     thresholds = np.atleast_1d(np.asarray(thresholds, dtype=float))
-    if int(n_surrogates) != n_surrogates or n_surrogates < 0:
-        raise ValueError(f"n_surrogates must be an integer >= 0, got {n_surrogates}")
-    ctx, refractory = _checked_context(meta, sop, sph, persistence, reset, refractory, stride, thresholds)
-    r = _smoothed(ctx, risk, meta, smoothing, alpha, n)
-    rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
-                random_state=random_state)
-    return pd.DataFrame([{"threshold": float(th), **_scores_at(ctx, r, th, **rule)} for th in thresholds])
+    n_surrogates = _check_n_surrogates(n_surrogates)
+    ctx = _checked_context(meta, policy, thresholds)
+    r = _smoothed(ctx, risk, meta, policy)
+    return pd.DataFrame([
+        {"threshold": float(th), **_scores_at(ctx, r, th, policy, n_surrogates=n_surrogates, random_state=random_state)}
+        for th in thresholds
+    ])
 
 
 def alarm_metrics_of_risks(
@@ -386,15 +383,7 @@ def alarm_metrics_of_risks(
     meta: pd.DataFrame,
     *,
     threshold: float,
-    sop: float = 600.0,
-    sph: float = 30.0,
-    persistence: int = 1,
-    reset: float | None = None,
-    refractory: float | None = None,
-    smoothing: str | None = None,
-    alpha: float = 0.3,
-    n: int = 3,
-    stride: float | None = None,
+    policy: AlarmPolicy | None = None,
     n_surrogates: int = 1000,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
@@ -411,7 +400,7 @@ def alarm_metrics_of_risks(
         Full-timeline window table.
     threshold : float
         Alarm threshold, the same for every risk.
-    sop, sph, persistence, reset, refractory, smoothing, alpha, n, stride, n_surrogates, random_state :
+    policy, n_surrogates, random_state :
         As in :func:`alarm_metrics_over_thresholds`.
 
     Returns
@@ -419,11 +408,13 @@ def alarm_metrics_of_risks(
     table : DataFrame of shape (n_risks, n_metrics)
         One row per risk, columns as in :func:`alarm_metrics_over_thresholds` without ``threshold``.
     """
-    ctx, refractory = _checked_context(meta, sop, sph, persistence, reset, refractory, stride, [threshold])
-    rule = dict(persistence=persistence, reset=reset, refractory=refractory, n_surrogates=int(n_surrogates),
-                random_state=random_state)
-    smoothed = (_smoothed(ctx, risk, meta, smoothing, alpha, n) for risk in risks)
-    return pd.DataFrame([_scores_at(ctx, r, threshold, **rule) for r in smoothed])
+    policy = AlarmPolicy() if policy is None else policy
+    n_surrogates = _check_n_surrogates(n_surrogates)
+    ctx = _checked_context(meta, policy, [threshold])
+    smoothed = (_smoothed(ctx, risk, meta, policy) for risk in risks)
+    return pd.DataFrame([
+        _scores_at(ctx, r, threshold, policy, n_surrogates=n_surrogates, random_state=random_state) for r in smoothed
+    ])
 
 
 def lead_seizure_table(meta: pd.DataFrame, *, sop: float = 600.0, sph: float = 30.0) -> pd.DataFrame:
@@ -454,7 +445,7 @@ def benchmark_over_thresholds(
     thresholds: np.ndarray,
     *,
     n_naive: int = 5,
-    **alarm_params,
+    policy: AlarmPolicy | None = None,
 ) -> dict:
     """Time :func:`alarm_metrics_over_thresholds` against a per-window Python loop.
 
@@ -470,24 +461,15 @@ def benchmark_over_thresholds(
         (all thresholds), ``naive_measured`` (False when extrapolated), ``speedup``
         (``naive_s / fast_s``), ``n_naive``.
     """
+    policy = AlarmPolicy() if policy is None else policy
     thresholds = np.asarray(thresholds, dtype=float)
     tic = time.perf_counter()
-    fast = alarm_metrics_over_thresholds(risk, meta, thresholds, **alarm_params)
+    fast = alarm_metrics_over_thresholds(risk, meta, thresholds, policy=policy)
     fast_s = time.perf_counter() - tic
     picked = np.unique(np.linspace(0, thresholds.size - 1, n_naive).round().astype(int))
-    persistence, reset = alarm_params.get("persistence", 1), alarm_params.get("reset")
     tic = time.perf_counter()
-    ctx, refractory = _checked_context(
-        meta,
-        alarm_params.get("sop", 600.0),
-        alarm_params.get("sph", 30.0),
-        persistence,
-        reset,
-        alarm_params.get("refractory"),
-        alarm_params.get("stride"),
-        thresholds,
-    )
-    r = _smoothed(ctx, risk, meta, alarm_params.get("smoothing"), alarm_params.get("alpha", 0.3), alarm_params.get("n", 3))
+    ctx = _checked_context(meta, policy, thresholds)
+    r = _smoothed(ctx, risk, meta, policy)
     prep_s = time.perf_counter() - tic
     tic = time.perf_counter()
     naive = []
@@ -497,14 +479,11 @@ def benchmark_over_thresholds(
             ctx.tl.subject_start,
             ctx.tl.gt,
             threshold=th,
-            persistence=persistence,
-            reset=th if reset is None else reset,
-            refractory=refractory,
+            persistence=policy.persistence,
+            reset=check_reset(th, policy.reset),
+            refractory=policy.refractory_s,
         )
-        scores = _score_positions(
-            ctx, pos, n_surrogates=alarm_params.get("n_surrogates", 0), random_state=alarm_params.get("random_state", 0)
-        )
-        naive.append({"threshold": float(th), **scores})
+        naive.append({"threshold": float(th), **_score_positions(ctx, pos)})
     loop_s = time.perf_counter() - tic
     pd.testing.assert_frame_equal(fast.iloc[picked].reset_index(drop=True), pd.DataFrame(naive))
     naive_total = prep_s + loop_s / picked.size * thresholds.size

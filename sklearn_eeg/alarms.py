@@ -31,7 +31,9 @@ How alarms are scored (occurrence periods, false alarms, chance levels, surrogat
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,94 @@ from scipy import signal
 
 SECONDS_PER_HOUR = 3600.0
 _STEP_ATOL = 1e-3  # s: two window ends are one stride apart when they differ by stride +- this
+
+
+SMOOTHING_METHODS = (None, "ema", "ma")
+
+
+@dataclass(frozen=True)
+class AlarmPolicy:
+    """How a risk timeline becomes alarms, and the horizon the alarms are scored against.
+
+    One value object passed to everything that raises or scores alarms (the detector, the
+    threshold tuning, the scorers, the benchmarks), so that validation and test always use the
+    same rule. Fields are validated when the policy is built.
+
+    Parameters
+    ----------
+    sop : float, default=600.0
+        Seizure occurrence period (s): an alarm predicts a seizure whose onset falls in
+        ``[t_alarm + sph, t_alarm + sph + sop]``.
+    sph : float, default=30.0
+        Seizure prediction horizon (s).
+    smoothing : {None, "ema", "ma"}, default=None
+        Causal smoothing of the risk before the threshold (:func:`smooth_risk`).
+    alpha : float, default=0.3
+        EMA weight of the newest window.
+    n : int, default=3
+        Moving-average length in windows.
+    persistence : int, default=1
+        Consecutive over-threshold windows of the subject needed to raise an alarm.
+    reset : float, optional
+        Hysteresis re-arm level (``<= threshold``); None: the threshold itself.
+    refractory : float, optional
+        Seconds after an alarm without another one; None: the warning period ``sph + sop``.
+    stride : float, optional
+        Window stride (s); None: inferred from the window table (:func:`infer_stride`).
+
+    Examples
+    --------
+    >>> policy = AlarmPolicy(smoothing="ema", persistence=2)
+    >>> policy.refractory_s, policy.replace(refractory=0.0).refractory_s
+    (630.0, 0.0)
+    """
+
+    sop: float = 600.0
+    sph: float = 30.0
+    smoothing: str | None = None
+    alpha: float = 0.3
+    n: int = 3
+    persistence: int = 1
+    reset: float | None = None
+    refractory: float | None = None
+    stride: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.sop) and self.sop > 0):
+            raise ValueError(f"sop must be a positive number of seconds, got {self.sop}")
+        if not (np.isfinite(self.sph) and self.sph >= 0):
+            raise ValueError(f"sph must be >= 0 s, got {self.sph}")
+        if self.smoothing not in SMOOTHING_METHODS:
+            raise ValueError(f"smoothing must be one of {SMOOTHING_METHODS}, got {self.smoothing!r}")
+        if not 0.0 < self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in (0, 1], got {self.alpha}")
+        if int(self.n) != self.n or self.n < 1:
+            raise ValueError(f"n must be a positive integer, got {self.n}")
+        if int(self.persistence) != self.persistence or self.persistence < 1:
+            raise ValueError(f"persistence must be a positive integer, got {self.persistence}")
+        if self.reset is not None and not np.isfinite(self.reset):
+            raise ValueError(f"reset must be finite, got {self.reset}")
+        if self.refractory is not None and not self.refractory >= 0:
+            raise ValueError(f"refractory must be >= 0 s, got {self.refractory}")
+        if self.stride is not None and not self.stride > 0:
+            raise ValueError(f"stride must be positive, got {self.stride}")
+
+    @property
+    def refractory_s(self) -> float:
+        """The refractory period in seconds (the warning period ``sph + sop`` when not set)."""
+        return float(self.sop + self.sph) if self.refractory is None else float(self.refractory)
+
+    def replace(self, **changes: Any) -> AlarmPolicy:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for manifests, run keys and YAML)."""
+        return dataclasses.asdict(self)
+
+    def smooth(self, risk: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
+        """The risk smoothed as this policy's detector sees it (unchanged without ``smoothing``)."""
+        return smooth_risk(risk, meta, method=self.smoothing, alpha=self.alpha, n=self.n, stride=self.stride)
 
 
 def infer_stride(meta: pd.DataFrame) -> float:
@@ -212,33 +302,6 @@ def smooth_risk(
     return out
 
 
-def smooth_by_rule(risk: np.ndarray, meta: pd.DataFrame, alarm_params: dict) -> np.ndarray:
-    """:func:`smooth_risk` with the smoothing of an alarm rule (``smoothing``, ``alpha``, ``n``, ``stride``).
-
-    Parameters
-    ----------
-    risk : array-like of shape (n_windows,)
-        Risk per row of ``meta``.
-    meta : DataFrame of shape (n_windows, ...)
-        Window table.
-    alarm_params : dict
-        Alarm-rule keyword arguments; missing keys take :func:`smooth_risk`'s defaults except
-        ``smoothing``, which defaults to none (as in :func:`raise_alarms`).
-
-    Returns
-    -------
-    smoothed : ndarray of shape (n_windows,)
-    """
-    return smooth_risk(
-        risk,
-        meta,
-        method=alarm_params.get("smoothing"),
-        alpha=alarm_params.get("alpha", 0.3),
-        n=alarm_params.get("n", 3),
-        stride=alarm_params.get("stride"),
-    )
-
-
 def alarm_positions(
     r: np.ndarray,
     start: np.ndarray,
@@ -283,14 +346,10 @@ def alarm_positions(
     return np.asarray(alarms, dtype=np.intp)
 
 
-def check_alarm_params(threshold: float, persistence: int, reset: float | None, refractory: float) -> float:
-    """Validate an alarm rule; returns the re-arm level (``reset``, defaulting to ``threshold``)."""
+def check_reset(threshold: float, reset: float | None) -> float:
+    """The re-arm level of an alarm threshold (``reset``, defaulting to ``threshold``), checked."""
     if not np.isfinite(threshold):
         raise ValueError(f"threshold must be finite, got {threshold}")
-    if int(persistence) != persistence or persistence < 1:
-        raise ValueError(f"persistence must be a positive integer, got {persistence}")
-    if refractory < 0:
-        raise ValueError(f"refractory must be >= 0 s, got {refractory}")
     reset = threshold if reset is None else float(reset)
     if reset > threshold:
         raise ValueError(f"reset ({reset}) must not exceed threshold ({threshold})")
@@ -302,13 +361,7 @@ def raise_alarms(
     meta: pd.DataFrame,
     *,
     threshold: float,
-    persistence: int = 1,
-    reset: float | None = None,
-    refractory: float = 630.0,
-    smoothing: str | None = None,
-    alpha: float = 0.3,
-    n: int = 3,
-    stride: float | None = None,
+    policy: AlarmPolicy | None = None,
 ) -> pd.DataFrame:
     """Alarms raised by a risk timeline (see the module docstring for the exact rule).
 
@@ -319,20 +372,10 @@ def raise_alarms(
     meta : DataFrame of shape (n_windows, ...)
         Window table (``subject``, ``recording``, ``t_abs``).
     threshold : float
-        Alarm level; a window is over threshold when ``risk >= threshold``.
-    persistence : int, default=1
-        Consecutive over-threshold windows of the subject needed to raise an alarm.
-    reset : float, optional
-        Hysteresis re-arm level (``<= threshold``); defaults to ``threshold``.
-    refractory : float, default=630.0
-        Seconds after an alarm during which the subject raises no other alarm (default: the
-        warning period SPH + SOP of the default 30 s + 600 s).
-    smoothing : {"ema", "ma", None}, default=None
-        Applied first, by :func:`smooth_risk` with ``alpha`` and ``n``.
-    alpha, n :
-        Smoothing parameters.
-    stride : float, optional
-        Window stride in seconds; inferred from ``meta`` when omitted.
+        Alarm level; a window is over threshold when ``risk >= threshold`` (after the policy's smoothing).
+    policy : AlarmPolicy, optional
+        Smoothing, persistence, hysteresis re-arm level, refractory period and stride; default
+        :class:`AlarmPolicy` () (no smoothing, one window, refractory = the 630-s warning period).
 
     Returns
     -------
@@ -340,12 +383,15 @@ def raise_alarms(
         Columns ``subject``, ``t_alarm`` (window end of the triggering window, s on the subject
         timeline) and ``recording``, sorted by subject and time.
     """
+    policy = AlarmPolicy() if policy is None else policy
     risk = check_risk(risk, meta)
-    reset = check_alarm_params(threshold, persistence, reset, refractory)
-    tl = subject_timeline(meta, stride, pad=refractory + 1.0)
-    r = smooth_sorted(risk[tl.order], tl.subject_start, smoothing, alpha, n)
+    reset = check_reset(threshold, policy.reset)
+    refractory = policy.refractory_s
+    tl = subject_timeline(meta, policy.stride, pad=refractory + 1.0)
+    r = smooth_sorted(risk[tl.order], tl.subject_start, policy.smoothing, policy.alpha, policy.n)
     pos = alarm_positions(
-        r, tl.subject_start, tl.gt, threshold=threshold, persistence=persistence, reset=reset, refractory=refractory
+        r, tl.subject_start, tl.gt, threshold=threshold, persistence=policy.persistence, reset=reset,
+        refractory=refractory,
     )
     rows = tl.order[pos]
     recording = meta["recording"].to_numpy()[rows] if "recording" in meta.columns else np.full(pos.size, "")

@@ -130,25 +130,20 @@ def alarm_view(
     """
     if pred["subject"].nunique() != 1:
         raise ValueError(f"alarm_view needs one subject, got {sorted(pred['subject'].unique())}")
-    if not 0.0 < alpha <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
     try:
-        from .alarms import raise_alarms, smooth_risk
+        from .alarms import AlarmPolicy, raise_alarms
         from .metrics import alarm_metrics
     except ImportError as exc:
         raise RuntimeError(f"the alarm modules could not be imported: {exc}") from exc
-    smoothing = "ema" if alpha < 1.0 else None
+    policy = AlarmPolicy(sop=sop, sph=sph, smoothing="ema" if alpha < 1.0 else None, alpha=alpha,
+                         persistence=persistence)
     risk = pred["risk"].to_numpy(dtype=float)
     meta = pred.reset_index(drop=True)
-    smoothed = smooth_risk(risk, meta, method=smoothing, alpha=alpha)
-    alarms = raise_alarms(risk, meta, threshold=threshold, persistence=persistence, refractory=sop + sph,
-                          smoothing=smoothing, alpha=alpha)
-    times = alarms["t_alarm"].to_numpy(dtype=float)
+    smoothed = policy.smooth(risk, meta)
+    times = raise_alarms(risk, meta, threshold=threshold, policy=policy)["t_alarm"].to_numpy(dtype=float)
     if meta["tte"].isna().all():
         return AlarmView(smoothed, times, {}, "no seizure information (tte) in the predictions file")
-    metrics = alarm_metrics(risk, meta, threshold=threshold, sop=sop, sph=sph, persistence=persistence,
-                            smoothing=smoothing, alpha=alpha)
-    return AlarmView(smoothed, times, metrics)
+    return AlarmView(smoothed, times, alarm_metrics(risk, meta, threshold=threshold, policy=policy))
 
 
 def train_quick_baseline(data_root: str | Path, out_dir: str | Path = "reports",

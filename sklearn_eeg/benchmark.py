@@ -49,6 +49,7 @@ from sklearn_eeg.model_selection import (
 )
 from sklearn_eeg.reporting.predictions import write_predictions
 from sklearn_eeg import models
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.models import FEATURE_MATRIX_MODELS, as_estimator, model_from_config
 from sklearn_eeg.parallel import parallel_backend, worker_count
 from sklearn_eeg.run_data import compute_features, dataset_root, load_dataset
@@ -107,7 +108,7 @@ def run_split(
     val_subjects: Sequence[str],
     test_subjects: Sequence[str],
     fah_targets: Sequence[float] = FAH_TARGETS,
-    alarm_params: dict | None = None,
+    policy: AlarmPolicy | None = None,
     random_state: int | None = 0,
 ) -> dict:
     """Fit on training subjects, tune thresholds on validation subjects, evaluate on test subjects.
@@ -128,8 +129,8 @@ def run_split(
         Disjoint subject lists.
     fah_targets : sequence of float
         False alarms per hour targets for threshold tuning.
-    alarm_params : dict, optional
-        Alarm post-processing (``sop``, ``sph``, ``smoothing``, ``persistence``...).
+    policy : AlarmPolicy, optional
+        The alarm rule (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
     random_state : int or None
         Seed of the model built from a name.
 
@@ -156,7 +157,7 @@ def run_split(
     }
     fold = evaluate_fold(
         as_estimator(model, X, random_state), X, y, meta, FoldSplit(sets["train"], sets["val"], sets["test"], info),
-        fah_targets=fah_targets, alarm_params=alarm_params, groups=groups,
+        fah_targets=fah_targets, policy=policy, groups=groups,
     )
     rows, fitted, test_risk = fold.rows, fold.model, fold.test_risk
     results = pd.DataFrame(rows)
@@ -179,7 +180,7 @@ def run_split(
 # --------------------------------------------------------------------------- LOSO
 
 
-def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, alarm_params) -> str:
+def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_targets, policy) -> str:
     groups = meta["subject"].to_numpy().astype(str)
     assert_disjoint_subjects(groups, train, val, test)
     info = {
@@ -191,7 +192,7 @@ def _loso_fold(store, name, estimator, X, y, meta, train, val, test, fold, fah_t
         "n_neg_train": int((y[train] == 0).sum()),
     }
     result = evaluate_fold(estimator, X, y, meta, FoldSplit(train, val, test, info), fah_targets=fah_targets,
-                           alarm_params=alarm_params, groups=groups)
+                           policy=policy, groups=groups)
     store.save(name, {"rows": result.rows, "model": result.model, "test_index": test, "test_risk": result.test_risk})
     return name
 
@@ -206,7 +207,7 @@ def run_loso(
     n_val_subjects: int = 1,
     test_subjects: Sequence[str] | None = None,
     fah_targets: Sequence[float] = FAH_TARGETS,
-    alarm_params: dict | None = None,
+    policy: AlarmPolicy | None = None,
     out_dir: str | Path = "reports",
     n_jobs: int = 1,
     force: bool = False,
@@ -240,8 +241,8 @@ def run_loso(
         depend on this choice).
     fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
         False alarms per hour targets.
-    alarm_params : dict, optional
-        Keyword arguments of :func:`sklearn_eeg.metrics.alarm_metrics` other than ``threshold``.
+    policy : AlarmPolicy, optional
+        The alarm rule of validation and test (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
     out_dir : str or Path, default="reports"
         Root of the outputs: ``folds/`` (fold results and markers), ``tables/loso_results.csv``
         and ``tables/loso_summary.csv``, and the run folder ``runs/<timestamp>_loso_<model>/``
@@ -281,13 +282,13 @@ def run_loso(
         if unknown:
             raise ValueError(f"test subjects not in the data: {unknown}")
     selected = [i for i, (*_, test) in enumerate(folds) if test_subjects is None or groups[test][0] in test_subjects]
-    alarm_params = dict(alarm_params or {})
+    policy = AlarmPolicy() if policy is None else policy
     key = fingerprint(
-        X, y, meta, estimator, n_val_subjects, tuple(fah_targets), sorted(alarm_params.items()), random_state
+        X, y, meta, estimator, n_val_subjects, tuple(fah_targets), sorted(policy.to_dict().items()), random_state
     )
     store = FoldStore(Path(out_dir) / "folds" / f"loso_{name}_{key}", key)
     tasks = [
-        joblib.delayed(_loso_fold)(store, names[i], estimator, X, y, meta, *folds[i], i, fah_targets, alarm_params)
+        joblib.delayed(_loso_fold)(store, names[i], estimator, X, y, meta, *folds[i], i, fah_targets, policy)
         for i in selected
         if force or not store.is_done(names[i])
     ]
@@ -323,7 +324,7 @@ def run_loso(
 # --------------------------------------------------------------------------- patient-specific
 
 
-def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_on, fah_targets, alarm_params) -> str:
+def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_on, fah_targets, policy) -> str:
     index = np.flatnonzero(meta["subject"].to_numpy().astype(str) == subject)
     sub_meta = meta.iloc[index].reset_index(drop=True)
     t_abs = sub_meta["t_abs"].to_numpy(dtype=float)
@@ -347,7 +348,7 @@ def _within_subject(store, subject, estimator, X, y, meta, splitter, threshold_o
             assert_chronological(t_abs, previous[2], test)
         result = evaluate_fold(
             estimator, X, y, meta, FoldSplit(index[train], index[train] if in_sample else index[:0], index[test], info),
-            fah_targets=fah_targets if in_sample or previous is not None else (), alarm_params=alarm_params,
+            fah_targets=fah_targets if in_sample or previous is not None else (), policy=policy,
             validation=None if in_sample or previous is None else previous[:2],
         )
         models.append(result.model)
@@ -368,7 +369,7 @@ def run_within_subject(
     min_train_seizures: int = 1,
     threshold_on: str = "previous",
     fah_targets: Sequence[float] = FAH_TARGETS,
-    alarm_params: dict | None = None,
+    policy: AlarmPolicy | None = None,
     out_dir: str | Path = "reports",
     n_jobs: int = 1,
     force: bool = False,
@@ -411,7 +412,7 @@ def run_within_subject(
     if threshold_on not in ("previous", "train"):
         raise ValueError(f"threshold_on must be 'previous' or 'train'; got {threshold_on!r}")
     splitter = ChronologicalSeizureSplit(min_train_seizures=min_train_seizures)
-    alarm_params = dict(alarm_params or {})
+    policy = AlarmPolicy() if policy is None else policy
     key = fingerprint(
         X,
         y,
@@ -420,13 +421,13 @@ def run_within_subject(
         min_train_seizures,
         threshold_on,
         tuple(fah_targets),
-        sorted(alarm_params.items()),
+        sorted(policy.to_dict().items()),
         random_state,
     )
     store = FoldStore(Path(out_dir) / "folds" / f"within_{name}_{key}", key)
     tasks = [
         joblib.delayed(_within_subject)(
-            store, s, estimator, X, y, meta, splitter, threshold_on, fah_targets, alarm_params
+            store, s, estimator, X, y, meta, splitter, threshold_on, fah_targets, policy
         )
         for s in subjects
         if force or not store.is_done(f"subject_{s}")
@@ -487,7 +488,7 @@ def loso_from_config(
         model=model,
         n_val_subjects=cfg.split.n_val_subjects,
         fah_targets=cfg.alarms.fah_targets,
-        alarm_params=cfg.alarm_params(),
+        policy=cfg.alarm_policy(),
         out_dir=cfg.output_dir,
         n_jobs=cfg.n_jobs,
         force=force,
@@ -523,7 +524,7 @@ def within_subject_from_config(
         min_train_seizures=cfg.split.min_train_seizures,
         threshold_on=threshold_on,
         fah_targets=cfg.alarms.fah_targets,
-        alarm_params=cfg.alarm_params(),
+        policy=cfg.alarm_policy(),
         out_dir=cfg.output_dir,
         n_jobs=cfg.n_jobs,
         force=force,
@@ -571,7 +572,7 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
         val_subjects=split.val_subjects,
         test_subjects=split.test_subjects,
         fah_targets=cfg.alarms.fah_targets,
-        alarm_params=cfg.alarm_params(),
+        policy=cfg.alarm_policy(),
         random_state=cfg.seed,
     )
     results = out["results"]

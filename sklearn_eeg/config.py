@@ -62,6 +62,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sklearn_eeg.alarms import AlarmPolicy
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -163,15 +165,11 @@ class RunConfig:
     n_jobs: int = 1
     output_dir: str = "reports"
 
-    def alarm_params(self, *, sop: bool = True) -> dict[str, Any]:
-        """Keyword arguments for :func:`sklearn_eeg.metrics.alarm_metrics` (without ``threshold``).
-
-        ``sop`` and ``sph`` come from the labeling section so that alarms and labels agree.
-        """
-        params = {k: v for k, v in dataclasses.asdict(self.alarms).items() if k != "fah_targets"}
-        if sop:
-            params.update(sop=self.labeling.sop, sph=self.labeling.sph)
-        return params
+    def alarm_policy(self) -> AlarmPolicy:
+        """The run's :class:`~sklearn_eeg.alarms.AlarmPolicy`: the ``alarms`` section, with ``sop``
+        and ``sph`` from the labeling section so that alarms and labels agree."""
+        rule = {k: v for k, v in dataclasses.asdict(self.alarms).items() if k != "fah_targets"}
+        return AlarmPolicy(sop=self.labeling.sop, sph=self.labeling.sph, **rule)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dictionary (YAML/JSON serialisable)."""

@@ -49,6 +49,7 @@ from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
 from tqdm.auto import tqdm
 
+from .alarms import AlarmPolicy
 from .config import RunConfig, config_hash, load_config
 from .estimators import (
     ChronologicalSplit,
@@ -318,11 +319,11 @@ def _auroc_or_nan(y_true: np.ndarray, y_score: np.ndarray, index: np.ndarray | N
     return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
 
 
-def _sensitivity_at_fah(risk: np.ndarray, *, meta: pd.DataFrame, fah_target: float, alarm_params: Mapping[str, Any]) -> float:
+def _sensitivity_at_fah(risk: np.ndarray, *, meta: pd.DataFrame, fah_target: float, policy: AlarmPolicy) -> float:
     """Validation sensitivity at the threshold tuned for ``fah_target`` on the same rows (a ``TimelineScoring`` hook)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        table = tune_threshold(risk, meta, (fah_target,), **alarm_params)
+        table = tune_threshold(risk, meta, (fah_target,), policy=policy)
     return float(table["val_sensitivity"].iloc[0])
 
 
@@ -381,7 +382,7 @@ def _fit_one(
     seed: int,
     verbose: int,
     fah_targets: Sequence[float],
-    alarm_params: Mapping[str, Any],
+    policy: AlarmPolicy,
     checkpoint_dir: Path,
     select_by: str = "loss",
     resume: bool = False,
@@ -407,7 +408,7 @@ def _fit_one(
     in_valid, val_rows = validation_timeline(meta, train, valid_fraction)
     meta_val = meta.iloc[val_rows].reset_index(drop=True)
     sensitivity = TimelineScoring(
-        partial(_sensitivity_at_fah, meta=meta_val, fah_target=SELECTION_FAH, alarm_params=dict(alarm_params)),
+        partial(_sensitivity_at_fah, meta=meta_val, fah_target=SELECTION_FAH, policy=policy),
         inputs[val_rows],
         name=SENSITIVITY_KEY,
         tie_breaker="valid_auroc",
@@ -431,7 +432,7 @@ def _fit_one(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         thresholds = tune_threshold(
-            val_risk, meta_val, tuple(fah_targets), test_risk=test_risk, test_meta=meta_test, **alarm_params
+            val_risk, meta_val, tuple(fah_targets), test_risk=test_risk, test_meta=meta_test, policy=policy
         )
     return {
         "estimator": est,
@@ -629,11 +630,11 @@ def run_deep(
     run_dir = _start_run_dir(out_dir, f"deep-{mode}", model, resume, {
         "kind": "deep", "status": "running", "config": cfg.to_dict(), "args": run_args, "args_hash": args_hash})
     per_subject, predictions, thresholds, checkpoints = [], [], [], {}
-    alarm_params = cfg.alarm_params()
+    policy = cfg.alarm_policy()
     for subject, (train, test) in tqdm(splits.items(), desc="models", disable=not progress):
         fit = _fit_one(
             model, params, X, features, meta, train, test, valid_fraction=valid_fraction, seed=cfg.seed,
-            verbose=verbose, fah_targets=cfg.alarms.fah_targets, alarm_params=alarm_params,
+            verbose=verbose, fah_targets=cfg.alarms.fah_targets, policy=policy,
             checkpoint_dir=run_dir / "models" / subject / "checkpoints", select_by=select_by, resume=resume is not None,
         )
         est = fit["estimator"]

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.fold_store import META_COLUMNS
 from sklearn_eeg.forecast_scores import fold_forecast_scores
 from sklearn_eeg.metrics import window_metrics
@@ -142,10 +143,11 @@ def score_fold(
     test_meta: pd.DataFrame,
     *,
     fah_targets: Sequence[float],
-    alarm_params: Mapping[str, Any],
+    policy: AlarmPolicy,
     info: Mapping[str, Any],
     train_meta: pd.DataFrame,
     n_thresholds: int = 200,
+    n_surrogates: int = 1000,
     forecast_scores: bool = True,
 ) -> list[dict]:
     """One row per FAH target: fold info, window metrics of val and test, tuned alarms on test.
@@ -154,6 +156,7 @@ def score_fold(
     The threshold-free forecast scores (:func:`~sklearn_eeg.forecast_scores.fold_forecast_scores`:
     ``sens_tiw_auc``, ``brier_timeline``, ``bss``...; skipped with ``forecast_scores=False``) use the
     full test timeline; ``train_meta`` (the fold's training rows) only gives their climatology.
+    ``n_surrogates`` seizure-time surrogates test the alarms on test (0: no surrogate test).
     """
     val_labeled = val_meta["label"].to_numpy() >= 0
     test_labeled = test_meta["label"].to_numpy() >= 0
@@ -161,7 +164,7 @@ def score_fold(
     test_w = window_metrics(test_meta["label"].to_numpy()[test_labeled], test_risk[test_labeled])
     tuned = tune_threshold(
         val_risk, val_meta, tuple(fah_targets), test_risk=test_risk, test_meta=test_meta,
-        n_thresholds=n_thresholds, **alarm_params,
+        n_thresholds=n_thresholds, policy=policy, n_surrogates=n_surrogates,
     )
     base = {
         **info,
@@ -176,7 +179,7 @@ def score_fold(
         "brier": test_w["brier"],
     }
     if forecast_scores:
-        base.update(fold_forecast_scores(test_risk, test_meta, train_meta, dict(alarm_params)))
+        base.update(fold_forecast_scores(test_risk, test_meta, train_meta, policy))
     rows = []
     for record in tuned.to_dict("records"):
         row = dict(base)
@@ -194,7 +197,7 @@ def evaluate_fold(
     split: FoldSplit,
     *,
     fah_targets: Sequence[float] = (),
-    alarm_params: Mapping[str, Any] | None = None,
+    policy: AlarmPolicy | None = None,
     groups: np.ndarray | None = None,
     validation: tuple[np.ndarray, pd.DataFrame] | None = None,
     fit: Callable[..., Any] = _fit_clone,
@@ -218,8 +221,8 @@ def evaluate_fold(
         The fold's rows and description.
     fah_targets : sequence of float, default=()
         Targets to tune and score; empty: fit and predict only (``rows`` stays empty).
-    alarm_params : mapping, optional
-        Alarm rule (``sop``, ``sph``, ``smoothing``, ``persistence``...), identical on val and test.
+    policy : AlarmPolicy, optional
+        The alarm rule, identical on val and test (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
     groups : ndarray of shape (n_windows,), optional
         Subject of every row, for estimators whose ``fit`` takes ``groups``.
     validation : (risk, meta), optional
@@ -244,7 +247,7 @@ def evaluate_fold(
         tune_risk, tune_meta = validation if validation is not None else (val_risk, meta.iloc[split.val])
         rows = score_fold(
             tune_risk, tune_meta, test_risk, meta.iloc[split.test],
-            fah_targets=fah_targets, alarm_params=alarm_params or {}, info=split.info,
+            fah_targets=fah_targets, policy=AlarmPolicy() if policy is None else policy, info=split.info,
             train_meta=meta.iloc[split.train], n_thresholds=n_thresholds, forecast_scores=forecast_scores,
         )
     return FoldResult(split=split, model=model, val_risk=val_risk, test_risk=test_risk, rows=rows)

@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
-from sklearn_eeg.alarms import smooth_by_rule
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.metrics import reliability_curve
 
 __all__ = [
-    "ALARM_RULE_KEYS",
     "bootstrap_ci",
     "brier_skill_score",
     "closed_tiw_curve",
@@ -45,11 +44,6 @@ __all__ = [
     "sensitivity_tiw_auc",
     "sensitivity_tiw_curve",
 ]
-
-#: Alarm-rule parameters of :func:`~sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds` that
-#: shape the sensitivity / time-in-warning curve (the surrogate parameters do not).
-ALARM_RULE_KEYS = ("sop", "sph", "persistence", "reset", "refractory", "smoothing", "alpha", "n", "stride")
-
 
 def forecast_target(meta: pd.DataFrame, *, sop: float = 600.0, sph: float = 30.0) -> np.ndarray:
     """Per window, 1 when it ends in a lead seizure's alarm window, else 0.
@@ -109,7 +103,7 @@ def _threshold_grid(smoothed: np.ndarray, n_thresholds: int) -> np.ndarray:
 
 
 def sensitivity_tiw_curve(
-    risk: np.ndarray, meta: pd.DataFrame, *, n_thresholds: int = 50, **alarm_params
+    risk: np.ndarray, meta: pd.DataFrame, *, policy: AlarmPolicy | None = None, n_thresholds: int = 50
 ) -> pd.DataFrame:
     """Sensitivity and time in warning of the alarms at many thresholds of one risk timeline.
 
@@ -125,10 +119,10 @@ def sensitivity_tiw_curve(
         Risk per row of ``meta``.
     meta : DataFrame of shape (n_windows, ...)
         Full-timeline window table (see :func:`~sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds`).
+    policy : AlarmPolicy, optional
+        The alarm rule (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
     n_thresholds : int, default=50
         Quantile levels of each kind (duplicate thresholds removed).
-    **alarm_params
-        Alarm rule, any of :data:`ALARM_RULE_KEYS`.
 
     Returns
     -------
@@ -136,13 +130,11 @@ def sensitivity_tiw_curve(
         ``threshold`` (increasing), ``time_in_warning``, ``sensitivity`` (NaN without scorable
         lead seizures).
     """
-    unknown = sorted(set(alarm_params) - set(ALARM_RULE_KEYS))
-    if unknown:
-        raise TypeError(f"unknown alarm parameters {unknown}; allowed: {list(ALARM_RULE_KEYS)}")
-    thresholds = _threshold_grid(smooth_by_rule(risk, meta, alarm_params), n_thresholds)
-    if alarm_params.get("reset") is not None:
-        thresholds = thresholds[thresholds >= alarm_params["reset"]]
-    table = alarm_metrics_over_thresholds(risk, meta, thresholds, n_surrogates=0, **alarm_params)
+    policy = AlarmPolicy() if policy is None else policy
+    thresholds = _threshold_grid(policy.smooth(risk, meta), n_thresholds)
+    if policy.reset is not None:
+        thresholds = thresholds[thresholds >= policy.reset]
+    table = alarm_metrics_over_thresholds(risk, meta, thresholds, policy=policy, n_surrogates=0)
     return table[["threshold", "time_in_warning", "sensitivity"]]
 
 
@@ -302,7 +294,7 @@ def bootstrap_ci(
 
 
 def fold_forecast_scores(
-    risk: np.ndarray, meta: pd.DataFrame, train_meta: pd.DataFrame, alarm_params: dict
+    risk: np.ndarray, meta: pd.DataFrame, train_meta: pd.DataFrame, policy: AlarmPolicy
 ) -> dict[str, float]:
     """The threshold-free scores of one benchmark fold's test timeline.
 
@@ -315,21 +307,20 @@ def fold_forecast_scores(
     train_meta : DataFrame of shape (n_train_windows, ...)
         The fold's training windows (full timeline of the training data): the climatology is
         their :func:`forecast_target` rate and nothing else of them is used.
-    alarm_params : dict
-        The fold's alarm parameters; the keys of :data:`ALARM_RULE_KEYS` are used.
+    policy : AlarmPolicy
+        The fold's alarm rule (its SOP and SPH also define the forecast target).
 
     Returns
     -------
     scores : dict
         ``climatology``, ``sens_tiw_auc``, ``brier_timeline``, ``brier_climatology``, ``bss``.
     """
-    rule = {k: v for k, v in alarm_params.items() if k in ALARM_RULE_KEYS}
-    window = {k: rule[k] for k in ("sop", "sph") if k in rule}
+    window = {"sop": policy.sop, "sph": policy.sph}
     climatology = float(np.mean(forecast_target(train_meta, **window))) if len(train_meta) else np.nan
     brier = brier_skill_score(risk, forecast_target(meta, **window), climatology)
     return {
         "climatology": climatology,
-        "sens_tiw_auc": sensitivity_tiw_auc(sensitivity_tiw_curve(risk, meta, **rule)),
+        "sens_tiw_auc": sensitivity_tiw_auc(sensitivity_tiw_curve(risk, meta, policy=policy)),
         "brier_timeline": brier["brier"],
         "brier_climatology": brier["brier_climatology"],
         "bss": brier["bss"],

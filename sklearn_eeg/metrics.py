@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
+from sklearn_eeg.alarms import AlarmPolicy
 
 
 def _binary_inputs(y_true: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,15 +121,7 @@ def alarm_metrics(
     meta: pd.DataFrame,
     *,
     threshold: float,
-    sop: float = 600.0,
-    sph: float = 30.0,
-    persistence: int = 1,
-    reset: float | None = None,
-    refractory: float | None = None,
-    smoothing: str | None = None,
-    alpha: float = 0.3,
-    n: int = 3,
-    stride: float | None = None,
+    policy: AlarmPolicy | None = None,
     n_surrogates: int = 1000,
     random_state: int | None = 0,
 ) -> dict:
@@ -142,12 +135,9 @@ def alarm_metrics(
         Window table with ``subject``, ``t_abs``, ``label``, ``tte``, ``seizure_id``.
     threshold : float
         Alarm threshold.
-    sop, sph : float, default=600.0, 30.0
-        Seizure occurrence period and prediction horizon (s).
-    persistence, reset, smoothing, alpha, n, stride :
-        As in :func:`sklearn_eeg.alarms.raise_alarms`.
-    refractory : float, optional
-        Seconds without a new alarm after an alarm; ``None`` means the warning period ``sph + sop``.
+    policy : AlarmPolicy, optional
+        SOP, SPH and the detector (smoothing, persistence, reset, refractory, stride); default
+        :class:`~sklearn_eeg.alarms.AlarmPolicy` ().
     n_surrogates : int, default=1000
         Seizure-time surrogates for ``p_surrogate`` (0 skips the test).
     random_state : int or None, default=0
@@ -165,20 +155,7 @@ def alarm_metrics(
         ``surrogate_chance``, ``p_surrogate``, ``surrogate_counts`` (list).
     """
     table = alarm_metrics_over_thresholds(
-        risk,
-        meta,
-        [threshold],
-        sop=sop,
-        sph=sph,
-        persistence=persistence,
-        reset=reset,
-        refractory=refractory,
-        smoothing=smoothing,
-        alpha=alpha,
-        n=n,
-        stride=stride,
-        n_surrogates=n_surrogates,
-        random_state=random_state,
+        risk, meta, [threshold], policy=policy, n_surrogates=n_surrogates, random_state=random_state
     )
     row = table.iloc[0].to_dict()
     del row["threshold"]

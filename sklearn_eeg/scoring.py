@@ -26,7 +26,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, surrogate_histogram
-from sklearn_eeg.alarms import smooth_by_rule
+from sklearn_eeg.alarms import AlarmPolicy
 
 _TEST_KEYS = (
     "fah",
@@ -85,13 +85,12 @@ def _select(table: pd.DataFrame, fah_target: float) -> int | None:
 
 
 def _alarm_table(
-    risk: np.ndarray, meta: pd.DataFrame, thresholds: np.ndarray | None, n_thresholds: int, alarm_params: dict
+    risk: np.ndarray, meta: pd.DataFrame, thresholds: np.ndarray | None, n_thresholds: int, policy: AlarmPolicy
 ) -> pd.DataFrame:
     if thresholds is None:
-        thresholds = candidate_thresholds(smooth_by_rule(risk, meta, alarm_params), n_thresholds)
+        thresholds = candidate_thresholds(policy.smooth(risk, meta), n_thresholds)
     # the threshold search needs no surrogates: only the chosen operating point is tested
-    params = {**alarm_params, "n_surrogates": 0}
-    return alarm_metrics_over_thresholds(risk, meta, np.asarray(thresholds, dtype=float), **params)
+    return alarm_metrics_over_thresholds(risk, meta, np.asarray(thresholds, dtype=float), policy=policy, n_surrogates=0)
 
 
 def tune_threshold(
@@ -103,7 +102,9 @@ def tune_threshold(
     test_meta: pd.DataFrame | None = None,
     thresholds: np.ndarray | None = None,
     n_thresholds: int = 200,
-    **alarm_params,
+    policy: AlarmPolicy | None = None,
+    n_surrogates: int = 1000,
+    random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Choose one alarm threshold per FAH target on validation data; optionally score it on test.
 
@@ -123,11 +124,13 @@ def tune_threshold(
         Candidate thresholds; by default :func:`candidate_thresholds` of the smoothed validation risk.
     n_thresholds : int, default=200
         Quantiles used for the default candidates.
-    **alarm_params
-        Passed to :func:`sklearn_eeg.alarm_scoring.alarm_metrics_over_thresholds` (``sop``, ``sph``,
-        ``persistence``, ``reset``, ``refractory``, ``smoothing``, ``alpha``, ``n``, ``stride``),
-        identically on validation and test; ``n_surrogates`` (default 1000) and ``random_state``
-        act on the test scoring only.
+    policy : AlarmPolicy, optional
+        The alarm rule, identical on validation and test (default
+        :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
+    n_surrogates : int, default=1000
+        Seizure-time surrogates of the test scoring (the validation search uses none).
+    random_state : int or None, default=0
+        Seed of the test surrogates.
 
     Returns
     -------
@@ -146,7 +149,8 @@ def tune_threshold(
     targets = np.atleast_1d(np.asarray(fah_targets, dtype=float))
     if np.any(~np.isfinite(targets)) or np.any(targets < 0):
         raise ValueError(f"fah_targets must be finite and >= 0, got {fah_targets}")
-    val = _alarm_table(risk, meta, thresholds, n_thresholds, alarm_params)
+    policy = AlarmPolicy() if policy is None else policy
+    val = _alarm_table(risk, meta, thresholds, n_thresholds, policy)
     rows = []
     for target in targets:
         chosen = _select(val, target)
@@ -165,7 +169,8 @@ def tune_threshold(
         test = None
         if finite.any():
             test = alarm_metrics_over_thresholds(
-                test_risk, test_meta, out["threshold"].to_numpy()[finite], **{"n_surrogates": 1000, **alarm_params}
+                test_risk, test_meta, out["threshold"].to_numpy()[finite], policy=policy, n_surrogates=n_surrogates,
+                random_state=random_state,
             )
         for key in _TEST_KEYS:
             values = np.full(len(out), np.nan)
@@ -188,7 +193,7 @@ def _alarm_score(
     fah_target: float,
     threshold: float | None,
     n_thresholds: int,
-    alarm_params: dict,
+    policy: AlarmPolicy,
 ) -> float:
     if not isinstance(meta, pd.DataFrame) or len(meta) != len(y_score):
         raise ValueError(
@@ -196,7 +201,7 @@ def _alarm_score(
             "(route it with scorer.set_score_request(meta=True) and params={'meta': meta})"
         )
     thresholds = None if threshold is None else [threshold]
-    table = _alarm_table(np.asarray(y_score, dtype=float), meta, thresholds, n_thresholds, alarm_params)
+    table = _alarm_table(np.asarray(y_score, dtype=float), meta, thresholds, n_thresholds, policy)
     chosen = 0 if threshold is not None else _select(table, fah_target)
     return float(table.loc[chosen, metric]) if chosen is not None else np.nan
 
@@ -207,7 +212,7 @@ def make_alarm_scorer(
     fah_target: float = 0.5,
     threshold: float | None = None,
     n_thresholds: int = 200,
-    **alarm_params,
+    policy: AlarmPolicy | None = None,
 ):
     """An sklearn scorer of alarm-level performance that reads the window table by metadata routing.
 
@@ -228,8 +233,8 @@ def make_alarm_scorer(
         Use this fixed threshold instead of the FAH-target operating point.
     n_thresholds : int, default=200
         Candidate thresholds (risk quantiles of the split).
-    **alarm_params
-        As in :func:`tune_threshold`.
+    policy : AlarmPolicy, optional
+        The alarm rule (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
 
     Returns
     -------
@@ -243,8 +248,9 @@ def make_alarm_scorer(
     Examples
     --------
     >>> import sklearn
+    >>> from sklearn_eeg.alarms import AlarmPolicy
     >>> sklearn.set_config(enable_metadata_routing=True)
-    >>> scorer = make_alarm_scorer("sensitivity", fah_target=0.5, persistence=2)
+    >>> scorer = make_alarm_scorer("sensitivity", fah_target=0.5, policy=AlarmPolicy(persistence=2))
     >>> # cross_validate(pipe, X, y, cv=LeaveOneGroupOut(), scoring=scorer,
     >>> #                params={"groups": groups, "meta": meta})
     >>> sklearn.set_config(enable_metadata_routing=False)
@@ -258,7 +264,7 @@ def make_alarm_scorer(
         fah_target=float(fah_target),
         threshold=threshold,
         n_thresholds=n_thresholds,
-        alarm_params=alarm_params,
+        policy=AlarmPolicy() if policy is None else policy,
     )
     with sklearn.config_context(enable_metadata_routing=True):
         return scorer.set_score_request(meta=True)
@@ -277,7 +283,7 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     on that risk and the window table, then refits ``estimator`` on all the data. ``predict``
     applies ``threshold_`` unchanged: ``predict_proba(X)[:, 1] >= threshold_``. To turn a test
     risk timeline into alarms with the same rule, call
-    ``raise_alarms(clf.predict_proba(X)[:, 1], meta, threshold=clf.threshold_, ...)``.
+    ``raise_alarms(clf.predict_proba(X)[:, 1], meta, threshold=clf.threshold_, policy=clf.policy)``.
     As with sklearn's ``TunedThresholdClassifierCV``, the threshold comes from the fold models and
     is applied to the refitted model, whose risk scale is assumed to be comparable.
 
@@ -294,8 +300,8 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     calibration : {None, "sigmoid"}, default=None
         ``"sigmoid"``: Platt scaling (temperature and bias on the logit) fitted on the out-of-fold
         risk only, applied by ``predict_proba``; the threshold is tuned on the calibrated risk.
-    sop, sph, persistence, reset, refractory, smoothing, alpha, n :
-        Alarm parameters, as in :func:`sklearn_eeg.metrics.alarm_metrics`.
+    policy : AlarmPolicy, optional
+        The alarm rule of the tuning (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()).
 
     Attributes
     ----------
@@ -318,40 +324,14 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         cv=5,
         n_thresholds: int = 200,
         calibration: str | None = None,
-        sop: float = 600.0,
-        sph: float = 30.0,
-        persistence: int = 1,
-        reset: float | None = None,
-        refractory: float | None = None,
-        smoothing: str | None = None,
-        alpha: float = 0.3,
-        n: int = 3,
+        policy: AlarmPolicy | None = None,
     ):
         self.estimator = estimator
         self.fah_target = fah_target
         self.cv = cv
         self.n_thresholds = n_thresholds
         self.calibration = calibration
-        self.sop = sop
-        self.sph = sph
-        self.persistence = persistence
-        self.reset = reset
-        self.refractory = refractory
-        self.smoothing = smoothing
-        self.alpha = alpha
-        self.n = n
-
-    def _alarm_params(self) -> dict:
-        return {
-            "sop": self.sop,
-            "sph": self.sph,
-            "persistence": self.persistence,
-            "reset": self.reset,
-            "refractory": self.refractory,
-            "smoothing": self.smoothing,
-            "alpha": self.alpha,
-            "n": self.n,
-        }
+        self.policy = policy
 
     def fit(self, X, y, groups=None, meta: pd.DataFrame | None = None):
         """Tune the threshold on out-of-fold risk, then refit on everything.
@@ -397,7 +377,7 @@ class FAHThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
             self.calibrator_ = LogisticRegression(C=np.inf).fit(_logit(oof[labeled]), y[labeled])
             oof = self.calibrator_.predict_proba(_logit(oof))[:, 1]
         table = tune_threshold(
-            oof, meta.reset_index(drop=True), (self.fah_target,), n_thresholds=self.n_thresholds, **self._alarm_params()
+            oof, meta.reset_index(drop=True), (self.fah_target,), n_thresholds=self.n_thresholds, policy=self.policy
         )
         self.threshold_ = float(table["threshold"].iloc[0])
         self.tuning_ = {

@@ -53,6 +53,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from sklearn_eeg.fold_evaluation import FoldSplit, evaluate_fold
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.config import FeaturesConfig
 from sklearn_eeg.model_selection import clip_n_val_subjects, loso_splits
 from sklearn_eeg.models import BASELINE_MODELS, CHANCE_MODELS, make_model
@@ -288,7 +289,7 @@ class FoldObjective:
         space: Callable[[optuna.Trial], dict[str, Any]],
         directions: list[str],
         fah_target: float,
-        alarm_params: dict[str, Any],
+        policy: AlarmPolicy,
         n_thresholds: int,
         fixed_params: Mapping[str, Mapping[str, Any]],
         random_state: int | None,
@@ -301,7 +302,7 @@ class FoldObjective:
         self.space = space
         self.directions = directions
         self.fah_target = fah_target
-        self.alarm_params = alarm_params
+        self.policy = policy
         self.n_thresholds = n_thresholds
         self.fixed_params = fixed_params
         self.random_state = random_state
@@ -331,7 +332,7 @@ class FoldObjective:
         )
         (row,) = evaluate_fold(
             estimator, X, self.y, self.meta, FoldSplit(train, val, test), fah_targets=(self.fah_target,),
-            alarm_params={**self.alarm_params, **params["alarm_params"]}, n_thresholds=self.n_thresholds,
+            policy=self.policy.replace(**params["alarm_params"]), n_thresholds=self.n_thresholds,
             forecast_scores=False,
         ).rows
         return {key: float(row[key]) for key in ("sensitivity", "fah", "threshold", "val_sensitivity", "auprc")}
@@ -378,9 +379,7 @@ def make_objective(
     fah_target: float = 0.5,
     n_val_subjects: int = 1,
     directions: Sequence[str] = ("maximize",),
-    sop: float = 600.0,
-    sph: float = 30.0,
-    refractory: float | None = None,
+    policy: AlarmPolicy | None = None,
     n_thresholds: int = 100,
     fixed_params: Mapping[str, Mapping[str, Any]] | None = None,
     random_state: int | None = 0,
@@ -409,8 +408,10 @@ def make_objective(
     directions : sequence of str, default=("maximize",)
         ``("maximize",)``: mean sensitivity; ``("maximize", "maximize")``: (mean sensitivity, mean
         AUPRC), a multi-objective study (no pruning).
-    sop, sph, refractory : float
-        Alarm evaluation parameters (s), fixed for the study (``refractory=None`` means ``sop``).
+    policy : AlarmPolicy, optional
+        The study's alarm rule (default :class:`~sklearn_eeg.alarms.AlarmPolicy` ()); every trial
+        changes the fields its space draws (``smoothing``, ``alpha``, ``persistence``) and keeps
+        the others (``sop``, ``sph``, ``refractory``...).
     n_thresholds : int, default=100
         Candidate thresholds in the validation tuning.
     fixed_params : mapping, optional
@@ -482,7 +483,7 @@ def make_objective(
         space=space,
         directions=directions,
         fah_target=float(fah_target),
-        alarm_params={"sop": sop, "sph": sph, "refractory": refractory},
+        policy=AlarmPolicy() if policy is None else policy,
         n_thresholds=n_thresholds,
         fixed_params=dict(fixed_params or {}),
         random_state=random_state,
@@ -737,8 +738,7 @@ def sweep_from_config(
         fah_target=fah_target,
         n_val_subjects=cfg.split.n_val_subjects,
         directions=directions,
-        sop=cfg.labeling.sop,
-        sph=cfg.labeling.sph,
+        policy=cfg.alarm_policy(),
         fixed_params=fixed_params,
         random_state=cfg.seed,
     )

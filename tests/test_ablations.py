@@ -24,6 +24,7 @@ from sklearn_eeg.ablations import (
     run_ablations,
     summarize_ablation,
 )
+from sklearn_eeg.alarms import AlarmPolicy
 
 ONSETS_H = (1.5, 3.5, 5.5)
 TARGETS = (0.1, 0.2, 0.5, 1.0)
@@ -58,7 +59,8 @@ def strong(window_table):
 def tables(strong, tmp_path_factory):
     FITS.clear()
     out = tmp_path_factory.mktemp("ablate")
-    result = run_ablations(*strong, model=CountingLogReg(), alarm_params={"sop": 600.0, "sph": 30.0}, out_dir=out)
+    policy = AlarmPolicy(sop=600.0, sph=30.0)
+    result = run_ablations(*strong, model=CountingLogReg(), policy=policy, out_dir=out)
     return result, len(FITS), out
 
 
@@ -175,8 +177,8 @@ def test_ablation_setting_matches_run_loso(strong, tmp_path):
     """A setting of the ablation gives exactly the LOSO benchmark run with those alarm parameters."""
     from sklearn_eeg.benchmark import run_loso
 
-    params = {"sop": 600.0, "sph": 30.0, **ALARM_SETTINGS["all"]}
-    loso = run_loso(*strong, model="logreg", alarm_params=params, out_dir=tmp_path, progress=False,
+    policy = AlarmPolicy(sop=600.0, sph=30.0).replace(**ALARM_SETTINGS["all"])
+    loso = run_loso(*strong, model="logreg", policy=policy, out_dir=tmp_path, progress=False,
                     test_subjects=["chb02"])
     folds = fit_loso_folds(*strong, model="logreg", test_subjects=["chb02"])
     ablation = alarm_ablation(folds, strong[3], settings={"all": ALARM_SETTINGS["all"]})

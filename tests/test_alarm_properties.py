@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.alarms import raise_alarms, smooth_risk
+from sklearn_eeg.alarms import AlarmPolicy, raise_alarms, smooth_risk
 from sklearn_eeg.metrics import alarm_metrics
 from sklearn_eeg.scoring import tune_threshold
 
 STRIDE = 5.0
 SOP, SPH = 600.0, 30.0
+POLICY = AlarmPolicy(sop=SOP, sph=SPH)  # refractory None: the warning period SPH + SOP
+NO_REFRACTORY = AlarmPolicy(refractory=0.0)
 SEEDS = [0, 1, 2, 3, 4]
 SMOOTHERS = [("ema", {"alpha": 0.1}), ("ema", {"alpha": 0.7}), ("ma", {"n": 2}), ("ma", {"n": 12})]
 
@@ -77,9 +79,9 @@ def test_smoothing_a_constant_signal_changes_no_alarm(seed, method, params):
     level = float(rng.uniform(0.05, 0.95))
     risk = np.full(len(meta), level)
     for threshold in (level / 2, 1.5 * level):
-        kwargs = {"threshold": threshold, "persistence": int(rng.integers(1, 4)), "refractory": 300.0}
-        plain = raise_alarms(risk, meta, **kwargs)
-        smoothed = raise_alarms(risk, meta, smoothing=method, **params, **kwargs)
+        policy = AlarmPolicy(persistence=int(rng.integers(1, 4)), refractory=300.0)
+        plain = raise_alarms(risk, meta, threshold=threshold, policy=policy)
+        smoothed = raise_alarms(risk, meta, threshold=threshold, policy=policy.replace(smoothing=method, **params))
         pd.testing.assert_frame_equal(smoothed, plain)
 
 
@@ -90,17 +92,17 @@ def test_ema_of_a_constant_at_the_threshold_adds_no_alarm(seed, alpha):
     meta = run_table(random_runs(rng))
     level = float(rng.uniform(0.05, 0.95))
     risk = np.full(len(meta), level)
-    plain = raise_alarms(risk, meta, threshold=level, refractory=0.0)
-    smoothed = raise_alarms(risk, meta, threshold=level, refractory=0.0, smoothing="ema", alpha=alpha)
+    plain = raise_alarms(risk, meta, threshold=level, policy=NO_REFRACTORY)
+    smoothed = raise_alarms(risk, meta, threshold=level, policy=NO_REFRACTORY.replace(smoothing="ema", alpha=alpha))
     assert set(smoothed["t_alarm"]) <= set(plain["t_alarm"])
 
 
 def test_moving_average_of_a_constant_at_the_threshold_adds_no_alarm():
     meta = run_table([("s0", 10.0, 720)])  # one hour, one run
     risk = np.full(len(meta), 0.1)
-    plain = raise_alarms(risk, meta, threshold=0.1, refractory=0.0)
+    plain = raise_alarms(risk, meta, threshold=0.1, policy=NO_REFRACTORY)
     assert len(plain) == 1  # one excursion, one alarm
-    smoothed = raise_alarms(risk, meta, threshold=0.1, refractory=0.0, smoothing="ma", n=3)
+    smoothed = raise_alarms(risk, meta, threshold=0.1, policy=NO_REFRACTORY.replace(smoothing="ma", n=3))
     assert len(smoothed) <= 1  # a running sum over the whole timeline once gave 3 alarms here
 
 
@@ -108,9 +110,9 @@ def test_moving_average_of_a_constant_below_the_threshold_never_alarms():
     meta = run_table([("s0", 10.0, 100_000)])  # 139 h, one run
     risk = np.full(len(meta), 0.1)
     threshold = 0.1 + 1e-13
-    assert raise_alarms(risk, meta, threshold=threshold, refractory=0.0).empty
+    assert raise_alarms(risk, meta, threshold=threshold, policy=NO_REFRACTORY).empty
     assert smooth_risk(risk, meta, method="ma", n=3).max() < threshold  # once 0.1 + 3.6e-13 (rounding)
-    assert raise_alarms(risk, meta, threshold=threshold, refractory=0.0, smoothing="ma", n=3).empty
+    assert raise_alarms(risk, meta, threshold=threshold, policy=NO_REFRACTORY.replace(smoothing="ma", n=3)).empty
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -129,7 +131,8 @@ def test_smoothing_a_signal_below_threshold_never_alarms(seed, method, params):
         risk, perm_meta = shuffled(risk, meta, rng)
         smoothed = smooth_risk(risk, perm_meta, method=method, **params)
         assert smoothed.max() < threshold
-        assert raise_alarms(risk, perm_meta, threshold=threshold, smoothing=method, refractory=0.0, **params).empty
+        policy = NO_REFRACTORY.replace(smoothing=method, **params)
+        assert raise_alarms(risk, perm_meta, threshold=threshold, policy=policy).empty
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -159,7 +162,7 @@ def test_refractory_caps_alarms_per_observed_time(seed, refractory):
     meta = run_table(runs)
     risk = rng.random(len(meta))  # crosses 0.5 every other window on average: as many alarms as allowed
     risk_s, meta_s = shuffled(risk, meta, rng)
-    alarms = raise_alarms(risk_s, meta_s, threshold=0.5, refractory=refractory)
+    alarms = raise_alarms(risk_s, meta_s, threshold=0.5, policy=AlarmPolicy(refractory=refractory))
     for subject, own in alarms.groupby("subject"):
         t = np.sort(own["t_alarm"].to_numpy())
         assert np.all(np.diff(t) >= refractory)
@@ -176,7 +179,7 @@ def test_refractory_bound_is_reached_by_a_signal_always_over_threshold_with_rear
     meta = run_table([("s0", 10.0, 720)])  # one hour
     risk = np.tile([0.9, 0.1], 360)  # re-arms every other window
     for refractory in (10.0, 60.0, 600.0):
-        n = len(raise_alarms(risk, meta, threshold=0.5, refractory=refractory))
+        n = len(raise_alarms(risk, meta, threshold=0.5, policy=AlarmPolicy(refractory=refractory)))
         assert n == math.ceil(720 * STRIDE / refractory)
 
 
@@ -228,8 +231,9 @@ def test_alarm_scoring_equals_the_literal_rules(seed, persistence):
     risk = rng.random(len(meta))
     onsets = (meta["t_abs"] + meta["tte"])[meta["label"] == 1].round(6).unique()
     for threshold in (0.6, 0.8, 0.95):
-        m = alarm_metrics(risk, meta, threshold=threshold, sop=SOP, sph=SPH, persistence=persistence)
-        alarms = raise_alarms(risk, meta, threshold=threshold, persistence=persistence, refractory=SOP + SPH)
+        m = alarm_metrics(risk, meta, threshold=threshold, policy=POLICY.replace(persistence=persistence))
+        rule = AlarmPolicy(persistence=persistence, refractory=SOP + SPH)
+        alarms = raise_alarms(risk, meta, threshold=threshold, policy=rule)
         predicted, false = brute_force_scores(alarms["t_alarm"].to_numpy(), onsets)
         assert (m["n_predicted"], m["n_false_alarms"], m["n_alarms"]) == (predicted, false, len(alarms))
         # no state column: no ictal/postictal windows, every window counts as non-ictal time
@@ -248,14 +252,14 @@ def test_alarms_in_the_alarm_window_are_true_and_elsewhere_false(seed):
     inter = np.flatnonzero(~pre)[[0, -1]]  # far apart: the refractory period blocks neither
     risk = np.where(spikes, 1.0, 0.0)
     risk[inter] = 1.0
-    m = alarm_metrics(risk, meta, threshold=0.5, sop=SOP, sph=SPH)
+    m = alarm_metrics(risk, meta, threshold=0.5, policy=POLICY)
     assert (m["n_alarms"], m["n_predicted"], m["n_false_alarms"], m["n_seizures"]) == (5, 3, 2, 3)
     # the same alarm 25 min before an onset (outside its alarm window) is false, not ignored
     early = np.zeros(len(meta))
     t = meta["t_abs"].to_numpy()
     for onset in (meta["t_abs"] + meta["tte"])[pre].round(6).unique():
         early[np.argmin(np.abs(t - (onset - 1500)))] = 1.0
-    m = alarm_metrics(early, meta, threshold=0.5, sop=SOP, sph=SPH)
+    m = alarm_metrics(early, meta, threshold=0.5, policy=POLICY)
     assert (m["n_predicted"], m["n_false_alarms"]) == (0, m["n_alarms"])
 
 
@@ -264,7 +268,7 @@ def test_adding_a_seizure_in_a_gap_never_changes_false_alarms(seed):
     rng = np.random.default_rng(seed)
     meta = seizure_timeline(rng, n_seizures=2)
     risk = rng.random(len(meta))
-    kwargs = {"threshold": 0.75, "sop": SOP, "sph": SPH, "smoothing": "ema", "alpha": 0.5}
+    kwargs = {"threshold": 0.75, "policy": POLICY.replace(smoothing="ema", alpha=0.5)}
     before = alarm_metrics(risk, meta, **kwargs)
     # a new seizure 3 days later, observed only through its preictal windows (all alarming)
     onset = meta["t_abs"].max() + 3 * 86400.0
@@ -288,10 +292,15 @@ def test_adding_a_seizure_in_a_gap_never_changes_false_alarms(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(
-    "alarm_params",
-    [{}, {"persistence": 3}, {"smoothing": "ema", "alpha": 0.3}, {"smoothing": "ma", "n": 4, "refractory": 300.0}],
+    "policy",
+    [
+        AlarmPolicy(),
+        AlarmPolicy(persistence=3),
+        AlarmPolicy(smoothing="ema", alpha=0.3),
+        AlarmPolicy(smoothing="ma", n=4, refractory=300.0),
+    ],
 )
-def test_tuned_sensitivity_is_non_decreasing_in_the_fah_target(seed, alarm_params):
+def test_tuned_sensitivity_is_non_decreasing_in_the_fah_target(seed, policy):
     rng = np.random.default_rng(seed)
     meta = pd.concat(
         [seizure_timeline(rng, n_seizures=int(rng.integers(2, 6))).assign(subject=f"s{k}") for k in range(2)],
@@ -300,14 +309,14 @@ def test_tuned_sensitivity_is_non_decreasing_in_the_fah_target(seed, alarm_param
     meta["seizure_id"] = np.where(meta["seizure_id"] != "", meta["subject"] + "_" + meta["seizure_id"], "")
     risk = np.clip(rng.normal(0.3 + 0.2 * meta["label"].to_numpy(), 0.2), 0.0, 1.0)
     targets = np.sort(rng.uniform(0.0, 5.0, 8))
-    table = tune_threshold(risk, meta, tuple(targets), n_thresholds=60, **alarm_params)
+    table = tune_threshold(risk, meta, tuple(targets), n_thresholds=60, policy=policy)
     assert np.all(np.isfinite(table["threshold"]))
     assert np.all(table["val_fah"] <= table["fah_target"] + 1e-12)
     assert np.all(np.diff(table["val_sensitivity"]) >= 0)
     # the same holds for a fixed candidate grid, and applying the chosen thresholds to the same data
     # as "test" reproduces the validation numbers
     grid = np.linspace(0.0, 1.01, 40)
-    fixed = tune_threshold(risk, meta, tuple(targets), thresholds=grid, test_risk=risk, test_meta=meta, **alarm_params)
+    fixed = tune_threshold(risk, meta, tuple(targets), thresholds=grid, test_risk=risk, test_meta=meta, policy=policy)
     assert np.all(np.diff(fixed["val_sensitivity"]) >= 0)
     np.testing.assert_allclose(fixed["test_sensitivity"], fixed["val_sensitivity"])
     np.testing.assert_allclose(fixed["test_fah"], fixed["val_fah"])

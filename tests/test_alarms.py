@@ -8,6 +8,7 @@ import pytest
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, benchmark_over_thresholds
 from sklearn_eeg.alarms import (
+    AlarmPolicy,
     alarm_positions_loop,
     subject_timeline,
     infer_stride,
@@ -65,13 +66,14 @@ def test_moving_average_is_causal_and_subject_local():
 def test_persistence_counts_consecutive_windows_of_the_subject():
     t = np.arange(1, 11) * 5.0
     risk = np.array([0.9, 0.9, 0.1, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1])
-    alarms = raise_alarms(risk, make_meta(t), threshold=0.5, persistence=3, refractory=0.0)
+    policy = AlarmPolicy(persistence=3, refractory=0.0)
+    alarms = raise_alarms(risk, make_meta(t), threshold=0.5, policy=policy)
     assert alarms["t_alarm"].tolist() == [30.0]  # third consecutive window of the second excursion
     assert list(alarms.columns) == ["subject", "t_alarm", "recording"]
     # a gap in the middle of an excursion neither restarts the count nor re-arms the detector
     t_gap = np.array([5, 10, 100, 105, 110], dtype=float)
     risk_gap = np.full(5, 0.9)
-    alarms = raise_alarms(risk_gap, make_meta(t_gap), threshold=0.5, persistence=3, refractory=0.0)
+    alarms = raise_alarms(risk_gap, make_meta(t_gap), threshold=0.5, policy=policy)
     assert alarms["t_alarm"].tolist() == [100.0]
 
 
@@ -79,13 +81,15 @@ def test_hysteresis_requires_drop_below_reset():
     t = np.arange(1, 9) * 5.0
     risk = np.array([0.9, 0.6, 0.9, 0.3, 0.9, 0.9, 0.1, 0.9])
     # default reset = threshold: every excursion over the threshold alarms once
-    assert raise_alarms(risk, make_meta(t), threshold=0.5, refractory=0.0)["t_alarm"].tolist() == [5, 25, 40]
-    assert raise_alarms(risk, make_meta(t), threshold=0.7, refractory=0.0)["t_alarm"].tolist() == [5, 15, 25, 40]
+    no_refractory = AlarmPolicy(refractory=0.0)
+    assert raise_alarms(risk, make_meta(t), threshold=0.5, policy=no_refractory)["t_alarm"].tolist() == [5, 25, 40]
+    assert raise_alarms(risk, make_meta(t), threshold=0.7, policy=no_refractory)["t_alarm"].tolist() == [5, 15, 25, 40]
     # reset 0.4: the dip to 0.6 does not re-arm, nor does staying high
-    got = raise_alarms(risk, make_meta(t), threshold=0.7, reset=0.4, refractory=0.0)["t_alarm"].tolist()
-    assert got == [5, 25, 40]
+    got = raise_alarms(risk, make_meta(t), threshold=0.7, policy=AlarmPolicy(reset=0.4, refractory=0.0))
+    assert got["t_alarm"].tolist() == [5, 25, 40]
+    # reset > threshold depends on the threshold: checked when the alarms are raised
     with pytest.raises(ValueError, match="reset"):
-        raise_alarms(risk, make_meta(t), threshold=0.5, reset=0.6)
+        raise_alarms(risk, make_meta(t), threshold=0.5, policy=AlarmPolicy(reset=0.6))
 
 
 def test_refractory_spans_file_boundaries_but_subjects_are_independent():
@@ -93,12 +97,12 @@ def test_refractory_spans_file_boundaries_but_subjects_are_independent():
     t2 = 300.0 + np.arange(1, 5) * 5.0  # 305..320 after a gap, file 2
     meta = pd.concat([make_meta(t1, recording="a"), make_meta(t2, recording="b")], ignore_index=True)
     risk = np.array([0.9, 0.1, 0.1, 0.1, 0.9, 0.1, 0.9, 0.1])
-    got = raise_alarms(risk, meta, threshold=0.5, refractory=310.0)
+    got = raise_alarms(risk, meta, threshold=0.5, policy=AlarmPolicy(refractory=310.0))
     assert got["t_alarm"].tolist() == [5.0, 315.0]  # 305 is within 310 s of 5
     assert got["recording"].tolist() == ["a", "b"]
     other = make_meta(t1, subject="s2")
     both = pd.concat([meta, other], ignore_index=True)
-    got = raise_alarms(np.r_[risk, 0.9, 0.1, 0.1, 0.1], both, threshold=0.5, refractory=1e6)
+    got = raise_alarms(np.r_[risk, 0.9, 0.1, 0.1, 0.1], both, threshold=0.5, policy=AlarmPolicy(refractory=1e6))
     assert got[["subject", "t_alarm"]].values.tolist() == [["s1", 5.0], ["s2", 5.0]]
 
 
@@ -108,7 +112,7 @@ def test_gaps_and_file_boundaries_never_rearm_the_detector():
          make_meta([3600 * 5, 3600 * 5 + 5], recording="c")],
         ignore_index=True,
     )
-    got = raise_alarms(np.full(len(meta), 0.9), meta, threshold=0.5, refractory=600.0)
+    got = raise_alarms(np.full(len(meta), 0.9), meta, threshold=0.5, policy=AlarmPolicy(refractory=600.0))
     assert got["t_alarm"].tolist() == [5.0]  # a constant risk: one alarm per subject
 
 
@@ -129,21 +133,22 @@ def test_vectorized_alarms_equal_reference_loop(params):
         reset = th if params["reset"] is None else min(params["reset"], th)
         ref = alarm_positions_loop(r, tl.subject_start, tl.gt, threshold=th, persistence=params["persistence"],
                                     reset=reset, refractory=params["refractory"])
-        got = raise_alarms(risk, meta, threshold=th, persistence=params["persistence"], reset=reset,
-                           refractory=params["refractory"])
+        policy = AlarmPolicy(persistence=params["persistence"], reset=reset, refractory=params["refractory"])
+        got = raise_alarms(risk, meta, threshold=th, policy=policy)
         assert got["t_alarm"].tolist() == tl.t[ref].tolist()
 
 
 def test_benchmark_asserts_equal_results_and_reports_ratio():
     risk, meta = simulate_risk_timeline(2, 20, seizure_every_h=4, random_state=0)
-    report = benchmark_over_thresholds(risk, meta, np.linspace(0.05, 0.95, 10), n_naive=3, persistence=2, smoothing="ema")
+    policy = AlarmPolicy(persistence=2, smoothing="ema")
+    report = benchmark_over_thresholds(risk, meta, np.linspace(0.05, 0.95, 10), n_naive=3, policy=policy)
     assert report["n_thresholds"] == 10 and report["n_naive"] == 3
     assert report["speedup"] > 0 and not report["naive_measured"]
 
 
 def test_over_thresholds_fewer_alarms_at_higher_threshold_without_hysteresis_effects():
     risk, meta = simulate_risk_timeline(2, 20, random_state=1)
-    table = alarm_metrics_over_thresholds(risk, meta, [0.99, 0.5, 0.2], refractory=0.0, reset=0.0)
+    table = alarm_metrics_over_thresholds(risk, meta, [0.99, 0.5, 0.2], policy=AlarmPolicy(refractory=0.0, reset=0.0))
     # reset 0 never re-arms: at most one alarm per subject, at the first crossing
     assert table["n_alarms"].iloc[0] <= table["n_alarms"].iloc[1] <= table["n_alarms"].iloc[2]
 
@@ -154,8 +159,8 @@ def test_bad_inputs_raise_clear_errors():
         raise_alarms(np.zeros(2), meta, threshold=0.5)
     with pytest.raises(ValueError, match="NaN"):
         raise_alarms(np.array([0.1, np.nan, 0.2]), meta, threshold=0.5)
-    with pytest.raises(ValueError, match="persistence"):
-        raise_alarms(np.zeros(3), meta, threshold=0.5, persistence=0)
+    with pytest.raises(ValueError, match="persistence"):  # the rule is checked when it is built
+        AlarmPolicy(persistence=0)
     with pytest.raises(ValueError, match="column"):
         raise_alarms(np.zeros(3), meta.drop(columns="t_abs"), threshold=0.5)
     with pytest.raises(TypeError, match="DataFrame"):

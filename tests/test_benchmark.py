@@ -23,6 +23,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
+from sklearn_eeg.alarms import AlarmPolicy
 from sklearn_eeg.benchmark import (
     FoldStore,
     format_summary,
@@ -33,7 +34,8 @@ from sklearn_eeg.benchmark import (
 )
 from sklearn_eeg.model_selection import LeakageError
 
-ALARMS = {"smoothing": "ema", "alpha": 0.3, "persistence": 2}
+ALARMS = {"smoothing": "ema", "alpha": 0.3, "persistence": 2}  # the config's alarms section
+POLICY = AlarmPolicy(**ALARMS)
 
 ONSETS_H = (1.5, 3.5, 5.5, 7.5, 9.5, 11.5)
 
@@ -49,7 +51,7 @@ def null(window_table):
 
 
 def _loso(data, out_dir, **kw):
-    params = {"model": "logreg", "alarm_params": ALARMS, "out_dir": out_dir, "progress": False, **kw}
+    params = {"model": "logreg", "policy": POLICY, "out_dir": out_dir, "progress": False, **kw}
     return run_loso(*data, **params)
 
 
@@ -98,7 +100,7 @@ def test_resume_gives_identical_results_and_skips_done_folds(strong, tmp_path):
 
 def test_changed_settings_do_not_reuse_folds(strong, tmp_path):
     _loso(strong, tmp_path, test_subjects=["chb01"])
-    _loso(strong, tmp_path, test_subjects=["chb01"], alarm_params={**ALARMS, "persistence": 1})
+    _loso(strong, tmp_path, test_subjects=["chb01"], policy=POLICY.replace(persistence=1))
     assert len(list((tmp_path / "folds").iterdir())) == 2
     store = FoldStore(tmp_path / "x", key="a")
     store.save("f", {"v": 1})
@@ -156,7 +158,7 @@ class GroupAwareLogReg(ClassifierMixin, BaseEstimator):
 def test_group_aware_estimators_get_the_labeled_training_subjects(strong):
     X, y, groups, meta = strong
     out = run_split(X, y, groups, meta, model=GroupAwareLogReg(), train_subjects=["chb01", "chb02"],
-                    val_subjects=["chb03"], test_subjects=["chb04"], alarm_params=ALARMS)
+                    val_subjects=["chb03"], test_subjects=["chb04"], policy=POLICY)
     train = np.isin(groups, ["chb01", "chb02"]) & (y >= 0)
     np.testing.assert_array_equal(out["model"].groups_seen_, groups[train])
 
@@ -170,7 +172,7 @@ def test_run_split_leakage_guard_and_confusion(strong):
         run_split(X, y, groups, meta, model="logreg", train_subjects=["chb09"],
                   val_subjects=["chb02"], test_subjects=["chb03"])
     out = run_split(X, y, groups, meta, model="logreg", train_subjects=["chb01", "chb02"],
-                    val_subjects=["chb03"], test_subjects=["chb04"], alarm_params=ALARMS)
+                    val_subjects=["chb03"], test_subjects=["chb04"], policy=POLICY)
     conf = out["confusion"][0.5]
     assert conf["tp"] + conf["fn"] == (y[groups == "chb04"] == 1).sum()
     assert len(out["test_risk"]) == (groups == "chb04").sum()
@@ -191,7 +193,7 @@ def test_inputs_are_checked(strong, tmp_path):
 def test_within_subject_strong_effect_and_chronology(strong, tmp_path):
     X, y, groups, meta = strong
     results = run_within_subject(
-        X, y, groups, meta, subjects=["chb01", "chb02"], alarm_params=ALARMS, out_dir=tmp_path, progress=False
+        X, y, groups, meta, subjects=["chb01", "chb02"], policy=POLICY, out_dir=tmp_path, progress=False
     )
     # 6 lead seizures per subject, 1 for the first training set, 1 more as first validation block
     assert results.drop_duplicates(["test_subject", "fold"]).shape[0] == 2 * 4
@@ -200,7 +202,7 @@ def test_within_subject_strong_effect_and_chronology(strong, tmp_path):
     assert row["n_seizures"] == 8 and row["pooled_ioc"] > 0 and row["pooled_p_value"] < 0.05
     assert (tmp_path / "tables" / "within_subject_results.csv").is_file()
     in_sample = run_within_subject(
-        X, y, groups, meta, subjects=["chb01"], threshold_on="train", alarm_params=ALARMS, out_dir=tmp_path,
+        X, y, groups, meta, subjects=["chb01"], threshold_on="train", policy=POLICY, out_dir=tmp_path,
         progress=False,
     )
     assert in_sample["fold"].nunique() == 5
@@ -209,7 +211,7 @@ def test_within_subject_strong_effect_and_chronology(strong, tmp_path):
 
 
 def test_within_subject_null_is_not_significant(null, tmp_path):
-    results = run_within_subject(*null, alarm_params=ALARMS, out_dir=tmp_path, progress=False)
+    results = run_within_subject(*null, policy=POLICY, out_dir=tmp_path, progress=False)
     assert (summarize_results(results)["pooled_p_value"] >= 0.05).all()
 
 

@@ -37,7 +37,7 @@ def test_missing_keys_take_defaults_and_ints_become_floats(tmp_path):
 def test_shipped_configs_load(name):
     cfg = load_config(name)
     assert cfg.model.name == "logreg"
-    assert cfg.alarm_params()["sop"] == cfg.labeling.sop
+    assert cfg.alarm_policy().sop == cfg.labeling.sop
 
 
 def test_packaged_configs_are_found_by_name_and_a_file_comes_first(tmp_path, monkeypatch):
@@ -122,10 +122,20 @@ def test_config_hash_is_stable_and_sensitive():
     assert config_hash(load_config(seed=1, alarms__alpha=0.5)) != config_hash(a)
 
 
-def test_alarm_params_match_alarm_metrics_signature():
+def test_alarm_policy_carries_the_config_alarm_rule_to_alarm_metrics():
+    import dataclasses
     import inspect
 
+    from sklearn_eeg.alarms import AlarmPolicy
     from sklearn_eeg.metrics import alarm_metrics
 
-    accepted = set(inspect.signature(alarm_metrics).parameters)
-    assert set(load_config().alarm_params()) <= accepted
+    assert "policy" in inspect.signature(alarm_metrics).parameters
+    # every alarm-rule field of the config section is a field of the policy (fah_targets is the tuning's)
+    rule = {f.name for f in dataclasses.fields(RunConfig().alarms)} - {"fah_targets"}
+    assert rule <= {f.name for f in dataclasses.fields(AlarmPolicy)}
+    for cfg in (load_config(), load_config(alarms={"smoothing": "ema", "alpha": 0.5, "persistence": 3},
+                                           labeling__sop=900.0)):
+        policy = cfg.alarm_policy()
+        assert isinstance(policy, AlarmPolicy)
+        assert {k: getattr(policy, k) for k in rule} == {k: getattr(cfg.alarms, k) for k in rule}
+        assert (policy.sop, policy.sph) == (cfg.labeling.sop, cfg.labeling.sph)

@@ -212,9 +212,9 @@ def test_run_deep_checkpoints_select_and_score_sensitivity_on_validation_only(sm
     scored = []
     original = deep_training._sensitivity_at_fah
 
-    def spy(risk, *, meta, fah_target, alarm_params):
+    def spy(risk, *, meta, fah_target, policy):
         scored.append(meta)
-        return original(risk, meta=meta, fah_target=fah_target, alarm_params=alarm_params)
+        return original(risk, meta=meta, fah_target=fah_target, policy=policy)
 
     monkeypatch.setattr(deep_training, "_sensitivity_at_fah", spy)
     result = run_deep(_tiny_cfg(small_dataset, tmp_path), model="cnn", mode="loso-fold", test_subject="chb02",

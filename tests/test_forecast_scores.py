@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
 from sklearn_eeg.fold_evaluation import score_fold
 from sklearn_eeg.benchmark_summary import CI_METRICS, summarize_results
 from sklearn_eeg.forecast_scores import (
@@ -89,7 +89,7 @@ def test_auc_of_uninformative_risks_is_chance():
 
 def test_auc_of_the_simulated_forecaster_is_above_chance():
     risk, meta = simulated(1)
-    assert sensitivity_tiw_auc(sensitivity_tiw_curve(risk, meta, smoothing="ema")) > 0.7
+    assert sensitivity_tiw_auc(sensitivity_tiw_curve(risk, meta, policy=AlarmPolicy(smoothing="ema"))) > 0.7
 
 
 def test_auc_closes_the_curve_and_is_nan_without_scorable_seizures():
@@ -106,7 +106,7 @@ def test_auc_closes_the_curve_and_is_nan_without_scorable_seizures():
 
 def test_curve_takes_the_alarm_rule_only():
     risk, meta = simulate_risk_timeline(n_subjects=1, hours=20, random_state=0)
-    curve = sensitivity_tiw_curve(risk, meta, reset=0.2, persistence=2, smoothing="ema")
+    curve = sensitivity_tiw_curve(risk, meta, policy=AlarmPolicy(reset=0.2, persistence=2, smoothing="ema"))
     assert curve["threshold"].min() >= 0.2
     with pytest.raises(TypeError, match="n_surrogates"):
         sensitivity_tiw_curve(risk, meta, n_surrogates=10)
@@ -137,11 +137,11 @@ def test_reliability_on_timeline_uses_the_forecast_target():
 def test_fold_scores_take_climatology_from_training_windows_only():
     risk, meta = simulated(0)
     train, test = meta[meta["subject"] != "sim03"], meta[meta["subject"] == "sim03"]
-    scores = fold_forecast_scores(risk[test.index], test, train, {"sop": 600.0, "sph": 30.0, "n_surrogates": 5})
+    scores = fold_forecast_scores(risk[test.index], test, train, AlarmPolicy(sop=600.0, sph=30.0))
     assert scores["climatology"] == pytest.approx(forecast_target(train).mean())
     # the test timeline's own targets never reach the climatology
     relabeled = test.assign(lead_seizure="", label=0)
-    again = fold_forecast_scores(risk[test.index], relabeled, train, {})
+    again = fold_forecast_scores(risk[test.index], relabeled, train, AlarmPolicy())
     assert again["climatology"] == scores["climatology"]
     assert set(scores) == {"climatology", *NEW_COLUMNS}
     assert 0.5 < scores["sens_tiw_auc"] <= 1.0
@@ -157,7 +157,8 @@ def test_benchmark_rows_carry_the_scores_with_a_training_climatology():
         risk[parts["test"]],
         meta[parts["test"]],
         fah_targets=(0.5, 1.0),
-        alarm_params={"n_surrogates": 0},
+        policy=AlarmPolicy(),
+        n_surrogates=0,
         info={"test_subject": "sim02"},
         train_meta=train_meta,
     )
@@ -227,7 +228,7 @@ def test_final_summary_has_a_probabilistic_block(tmp_path: Path):
 
 def test_forecast_figures(tmp_path: Path):
     from sklearn_eeg.reporting.predictions import write_predictions
-    from sklearn_eeg.reporting.run_figures import _forecast_figures, _run_alarm_rule
+    from sklearn_eeg.reporting.run_figures import _forecast_figures, _run_alarm_policy
 
     risk, meta = simulate_risk_timeline(n_subjects=2, hours=40, random_state=0)
     curves = {s: sensitivity_tiw_curve(risk[idx], meta.iloc[idx]) for s, idx in meta.groupby("subject").indices.items()}
@@ -240,7 +241,9 @@ def test_forecast_figures(tmp_path: Path):
     config = {"alarms": {"smoothing": "ema", "persistence": 2, "reset": None}, "labeling": {"sop": 600, "sph": 30}}
     (run / "manifest.json").write_text(json.dumps({"config": config}))
     # refractory not set: the warning period SPH + SOP, as the scoring uses
-    assert _run_alarm_rule(run) == {"smoothing": "ema", "persistence": 2, "sop": 600, "sph": 30, "refractory": 630}
+    policy = _run_alarm_policy(run)
+    assert policy == AlarmPolicy(smoothing="ema", persistence=2, sop=600.0, sph=30.0)
+    assert policy.refractory_s == 630.0
     written = _forecast_figures(run, tmp_path / "figs")
     assert [w.name for w in written] == ["sensitivity_tiw_curves.png", "reliability_timeline.png"]
     assert all(w.stat().st_size > 0 for w in written)

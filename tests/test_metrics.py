@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
-from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
 from sklearn_eeg.metrics import alarm_metrics, confusion_at_threshold, reliability_curve, window_metrics
 
 STRIDE = 5.0
@@ -116,13 +116,14 @@ def test_no_seizures_gives_nan_sensitivity():
 def test_alarm_metrics_matches_over_thresholds_and_properties():
     risk, meta = simulate_risk_timeline(3, 30, seizure_every_h=4, random_state=2)
     thresholds = np.linspace(0.1, 0.9, 9)
-    table = alarm_metrics_over_thresholds(risk, meta, thresholds, persistence=2, smoothing="ma")
+    policy = AlarmPolicy(persistence=2, smoothing="ma")
+    table = alarm_metrics_over_thresholds(risk, meta, thresholds, policy=policy)
     for i, th in enumerate(thresholds):
-        single = alarm_metrics(risk, meta, threshold=th, persistence=2, smoothing="ma")
+        single = alarm_metrics(risk, meta, threshold=th, policy=policy)
         assert single["n_false_alarms"] == table["n_false_alarms"].iloc[i]
         assert single["sensitivity"] == table["sensitivity"].iloc[i]
     assert (table["n_predicted"] + table["n_false_alarms"] <= table["n_alarms"] + table["n_seizures"]).all()
     assert ((table["time_in_warning"] >= 0) & (table["time_in_warning"] <= 1)).all()
     assert np.allclose(table["ioc"], table["sensitivity"] - table["chance_p"])
-    with pytest.raises(ValueError, match="sph"):
-        alarm_metrics(risk, meta, threshold=0.5, sph=-1.0)
+    with pytest.raises(ValueError, match="sph"):  # the rule is checked when it is built
+        AlarmPolicy(sph=-1.0)

@@ -323,7 +323,8 @@ def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) -> None:
     import json
 
-    from sklearn_eeg.reporting.run_figures import _operating_points, make_run_figures
+    from sklearn_eeg.alarms import AlarmPolicy
+    from sklearn_eeg.reporting.run_figures import _operating_points, _run_alarm_policy, make_run_figures
 
     run = _run_folder(tmp_path / "run")
     table = pd.read_csv(run / "loso_results.csv").assign(threshold=lambda t: np.where(t["test_subject"] == "chb01", 0.6, 0.65))
@@ -332,9 +333,10 @@ def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) ->
     (run / "manifest.json").write_text(json.dumps({"config": {"alarms": alarms}}))
     points = _operating_points(run)
     assert points.loc["chb01", "threshold"] == 0.6 and points.loc["chb02", "threshold"] == 0.65
-    # refractory null: the warning period SPH + SOP (the default labeling's 30 s + 600 s)
-    assert points.attrs["alarm_params"] == {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2,
-                                            "refractory": 630.0}
+    # the run's own rule applies; refractory null: the warning period SPH + SOP (the default labeling's 30 s + 600 s)
+    policy = _run_alarm_policy(run)
+    assert policy == AlarmPolicy(smoothing="ema", alpha=0.3, n=3, persistence=2)
+    assert policy.refractory_s == 630.0
     written = {p.name: p for p in make_run_figures(run, tmp_path / "figs")}
     assert_nonblank_png(written["risk_timeline_chb01.png"])
     (run / "manifest.json").unlink()  # without the alarm rule: risk and onsets only

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, TunedThresholdClassifierCV, cross_validate
 
-from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
 from sklearn_eeg.metrics import alarm_metrics
 from sklearn_eeg.scoring import FAHThresholdClassifier, candidate_thresholds, make_alarm_scorer, tune_threshold
 
@@ -38,12 +38,13 @@ def test_candidate_thresholds_include_no_alarm_level():
 def test_tune_threshold_respects_targets_and_is_monotone(data):
     risk, meta, *_ = data
     val = meta["subject"].isin(["sim00", "sim01"]).to_numpy()
-    table = tune_threshold(risk[val], meta[val], TARGETS, test_risk=risk[~val], test_meta=meta[~val], persistence=2)
+    policy = AlarmPolicy(persistence=2)
+    table = tune_threshold(risk[val], meta[val], TARGETS, test_risk=risk[~val], test_meta=meta[~val], policy=policy)
     assert (table["val_fah"] <= table["fah_target"] + 1e-12).all()
     assert (np.diff(table["val_sensitivity"]) >= 0).all()
     # the test columns are the test metrics at the validation threshold, unchanged
     for _, row in table.iterrows():
-        m = alarm_metrics(risk[~val], meta[~val], threshold=row["threshold"], persistence=2)
+        m = alarm_metrics(risk[~val], meta[~val], threshold=row["threshold"], policy=policy)
         assert row["test_fah"] == pytest.approx(m["fah"])
         assert row["test_sensitivity"] == pytest.approx(m["sensitivity"])
         assert row["test_n_seizures"] == m["n_seizures"]
@@ -85,7 +86,7 @@ def test_scorer_in_cross_validate_with_leave_one_group_out(data):
 def test_scorer_in_grid_search(data):
     _, meta, X, y, groups = data
     with sklearn.config_context(enable_metadata_routing=True):
-        scorer = make_alarm_scorer("ioc", fah_target=1.0, persistence=2)
+        scorer = make_alarm_scorer("ioc", fah_target=1.0, policy=AlarmPolicy(persistence=2))
         gs = GridSearchCV(LogisticRegression(), {"C": [0.001, 1.0]}, cv=LeaveOneGroupOut(), scoring=scorer)
         gs.fit(X, y, groups=groups, meta=meta)
     assert np.all(np.isfinite(gs.cv_results_["mean_test_score"]))
@@ -155,7 +156,9 @@ def test_fah_threshold_classifier_on_the_full_timeline_is_honest():
 
     risk, meta = simulate_risk_timeline(4, 40, seizure_every_h=3, random_state=5)
     X, y, groups = risk.reshape(-1, 1), meta["label"].to_numpy(), meta["subject"].to_numpy()
-    constant = FAHThresholdClassifier(DummyClassifier(strategy="prior"), fah_target=2.0, cv=4, refractory=600.0)
+    constant = FAHThresholdClassifier(
+        DummyClassifier(strategy="prior"), fah_target=2.0, cv=4, policy=AlarmPolicy(refractory=600.0)
+    )
     full = clone(constant).fit(X, y, groups=groups, meta=meta)
     assert list(full.classes_) == [0, 1] and full.estimator_.n_features_in_ == 1
     n_seizures = meta.loc[meta["label"] == 1, "seizure_id"].nunique()

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from sklearn_eeg.alarms import simulate_risk_timeline
+from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
 from sklearn_eeg import studies
 from sklearn_eeg.config import load_config
 from sklearn_eeg.model_selection import loso_splits
@@ -167,7 +167,7 @@ def test_objective_folds_are_subject_wise_and_threshold_comes_from_validation(da
     est = build_estimator(params).fit(features["basic"][labeled], y[labeled])
     table = tune_threshold(est.predict_proba(features["basic"][val])[:, 1], meta.iloc[val], (1.0,),
                            test_risk=est.predict_proba(features["basic"][test])[:, 1], test_meta=meta.iloc[test],
-                           n_thresholds=100, persistence=1, smoothing=None)
+                           n_thresholds=100, policy=AlarmPolicy(persistence=1, smoothing=None))
     assert fold["threshold"] == table["threshold"].iloc[0]
     assert fold["sensitivity"] == table["test_sensitivity"].iloc[0]
     # the test subject's data never moves the threshold

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             model=model,
             n_val_subjects=cfg.split.n_val_subjects,
             fah_targets=cfg.alarms.fah_targets,
-            alarm_params=cfg.alarm_params(),
+            policy=cfg.alarm_policy(),
             out_dir=cfg.output_dir,
             n_jobs=cfg.n_jobs,
             random_state=cfg.seed,
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nAblations, model {cfg.model.name}, {n_folds} LOSO folds (each fitted once)")
     print("\nAlarm post-processing (thresholds tuned per setting on validation subjects):")
     print(tables["alarm_ablation_summary"][["setting", *SUMMARY_COLUMNS]].to_string(index=False, float_format="%.3f"))
-    alarms = {k: v for k, v in cfg.alarm_params().items() if k in ("smoothing", "alpha", "persistence")}
+    alarms = {k: v for k, v in cfg.alarm_policy().to_dict().items() if k in ("smoothing", "alpha", "persistence")}
     print(f"\nCalibration (sigmoid fitted on validation subjects; alarms {alarms}):")
     columns = ["method", "fah_target", "auroc_mean", "brier_mean", "ece_mean", "sensitivity_mean", "fah_mean",
                "pooled_sensitivity"]

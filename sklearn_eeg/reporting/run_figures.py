@@ -8,6 +8,7 @@ With a data root, the signal and labeling figures of its first recording are add
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..alarms import AlarmPolicy
 from ._style import save_figure
 from .curves import (
     plot_confusion_matrix,
@@ -65,7 +67,7 @@ def _results_figures(run_dir: Path, out: Path) -> list[Path]:
 
 
 def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
-    """Per test subject, the run's threshold for ``fah_target``; ``.attrs["alarm_params"]`` holds the rule.
+    """Per test subject, the run's threshold for ``fah_target`` (the run's own alarm policy applies).
 
     Empty unless the run folder has ``loso_results.csv`` and a manifest with the alarm settings.
     """
@@ -78,29 +80,28 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
     if not {"test_subject", "fah_target", "threshold"} <= set(table.columns):
         return pd.DataFrame(columns=["threshold"])
     table = table[np.isclose(table["fah_target"], fah_target) & np.isfinite(table["threshold"])]
-    points = table.groupby("test_subject")[["threshold"]].first()
-    points.attrs["alarm_params"] = {k: v for k, v in _run_alarm_rule(run_dir).items() if k not in ("sop", "sph")}
-    return points
+    return table.groupby("test_subject")[["threshold"]].first()
 
 
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
     from ..alarm_scoring import alarm_metrics_over_thresholds
-    from ..alarms import raise_alarms, smooth_by_rule
+    from ..alarms import raise_alarms
     from ..metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
     operating = _operating_points(run_dir)
+    policy = _run_alarm_policy(run_dir)
     written = []
     for subject in sorted(pred["subject"].unique())[:max_subjects]:
         rows = pred[pred["subject"] == subject].reset_index(drop=True)
         extra, title = {}, f"{subject}: risk and seizure onsets"
         if subject in operating.index:  # the run's own alarm rule at its FAH-0.5 threshold
-            threshold, params = operating.loc[subject, "threshold"], operating.attrs["alarm_params"]
+            threshold = operating.loc[subject, "threshold"]
             extra = {
-                "smoothed": smooth_by_rule(rows["risk"].to_numpy(), rows, params),
+                "smoothed": policy.smooth(rows["risk"].to_numpy(), rows),
                 "threshold": threshold,
                 "alarm_times": raise_alarms(rows["risk"].to_numpy(), rows, threshold=threshold,
-                                            **params)["t_alarm"].to_numpy(),
+                                            policy=policy)["t_alarm"].to_numpy(),
             }
             title = f"{subject}: risk, alarms at the threshold tuned for FAH ≤ 0.5/h on validation subjects"
         fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), onsets=infer_onsets(rows),
@@ -116,9 +117,8 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
         print("skipped threshold/FAH/warning-time figures: predictions carry no tte (seizure information)")
         return written
     # alarms on the full timeline (excluded windows included), as the benchmark scores them
-    rule = {"smoothing": "ema", **_run_alarm_rule(run_dir)}  # the run's own rule (EMA without a manifest)
     sweep = pd.concat([alarm_metrics_over_thresholds(rows["risk"].to_numpy(), rows.reset_index(drop=True),
-                                                     THRESHOLDS, **rule)
+                                                     THRESHOLDS, policy=policy)
                        .assign(subject=subject) for subject, rows in pred.groupby("subject")])
     pooled = sweep.groupby("threshold").agg(
         n_false=("n_false_alarms", "sum"), hours=("nonictal_hours", "sum"),
@@ -137,17 +137,16 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
     return written
 
 
-def _run_alarm_rule(run_dir: Path) -> dict:
-    """The run's alarm rule and SOP/SPH from its manifest's config; empty (the defaults) without one."""
+def _run_alarm_policy(run_dir: Path) -> AlarmPolicy:
+    """The run's alarm policy (its config's ``alarms`` section, SOP and SPH from its ``labeling``),
+    read from its manifest; the default :class:`~sklearn_eeg.alarms.AlarmPolicy` without one."""
     manifest = run_dir / "manifest.json"
     config = (json.loads(manifest.read_text()).get("config") or {}) if manifest.is_file() else {}
     alarms, labeling = config.get("alarms") or {}, config.get("labeling") or {}
-    keys = ("smoothing", "alpha", "n", "persistence", "reset", "refractory")  # None: the default
-    rule = {k: alarms[k] for k in keys if alarms.get(k) is not None}
+    fields = {f.name for f in dataclasses.fields(AlarmPolicy)}
+    rule = {k: v for k, v in alarms.items() if k in fields}
     rule.update({k: labeling[k] for k in ("sop", "sph") if labeling.get(k) is not None})
-    # refractory None: the warning period SPH + SOP, as the run's scoring used
-    rule.setdefault("refractory", rule.get("sop", 600.0) + rule.get("sph", 30.0))
-    return rule
+    return AlarmPolicy(**rule)
 
 
 def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
@@ -159,11 +158,11 @@ def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
     if pred["tte"].isna().all():
         print("skipped sensitivity/time-in-warning curves: predictions carry no tte (seizure information)")
         return []
-    rule = _run_alarm_rule(run_dir)
-    curves = {str(subject): sensitivity_tiw_curve(rows["risk"].to_numpy(), rows.reset_index(drop=True), **rule)
+    policy = _run_alarm_policy(run_dir)
+    curves = {str(subject): sensitivity_tiw_curve(rows["risk"].to_numpy(), rows.reset_index(drop=True), policy=policy)
               for subject, rows in pred.groupby("subject")}
     written = [save_figure(plot_sensitivity_tiw(curves), out / "sensitivity_tiw_curves.png")]
-    target = forecast_target(pred, sop=rule.get("sop", 600.0), sph=rule.get("sph", 30.0))
+    target = forecast_target(pred, sop=policy.sop, sph=policy.sph)
     rel = reliability_on_timeline(np.clip(pred["risk"].to_numpy(), 0.0, 1.0), target).query("count > 0")
     fig = plot_reliability(rel["mean_risk"], rel["frac_pos"], counts=rel["count"])
     fig.axes[0].set_title("Reliability on the full timeline\n(event: a lead-seizure onset SPH to SPH + SOP ahead)")

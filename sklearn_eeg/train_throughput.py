@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .raw_cnn import RawCNN1d
-from .shallow_convnet import ShallowConvNet
-from .spectrogram_cnn import SpectrogramCNN
+from .estimators import SpectrogramCNNClassifier
+from .nn.raw_cnn import RawCNN1d
+from .nn.shallow_convnet import ShallowConvNet
+from .nn.spectrogram_cnn import SpectrogramCNN
 
 __all__ = ["BENCH_MODELS", "BRAINDECODE_MODEL", "measure_throughput", "run_throughput_benchmark"]
 
@@ -52,7 +53,6 @@ def _classifier(model: str, *, n_channels: int, n_times: int, batch_size: int, s
             ShallowFBCSPNet, module__n_chans=n_channels, module__n_outputs=2, module__n_times=n_times,
             max_epochs=1, train_split=None, batch_size=batch_size, device="cpu",
         )
-    from ..estimators import SpectrogramCNNClassifier  # the estimator module imports nn
 
     if model not in BENCH_MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {sorted([*BENCH_MODELS, BRAINDECODE_MODEL])}")
