@@ -11,8 +11,8 @@ import json
 
 import numpy as np
 
-from sklearn_eeg.alarm_scoring import benchmark_over_thresholds
-from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
+from sklearn_eeg.evaluation.alarm_scoring import benchmark_over_thresholds
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
 
 
 def main(argv: list[str] | None = None) -> dict:

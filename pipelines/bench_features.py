@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sklearn_eeg.feature_functions import benchmark_against_mne_features, make_benchmark_windows
+from sklearn_eeg.features.functions import benchmark_against_mne_features, make_benchmark_windows
 
 
 def main(argv: list[str] | None = None) -> dict:

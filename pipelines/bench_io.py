@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_eeg.datasets import CANONICAL_CHANNELS, make_chbmit_like, read_edf
-from sklearn_eeg.preprocessing import filter_signal
-from sklearn_eeg.scaling import peak_rss_mib
-from sklearn_eeg.windows import segment_windows
+from sklearn_eeg.data import CANONICAL_CHANNELS, make_chbmit_like, read_edf
+from sklearn_eeg.signal.preprocessing import filter_signal
+from sklearn_eeg.experiments.scaling import peak_rss_mib
+from sklearn_eeg.signal.windows import segment_windows
 
 SFREQ = 256.0
 

@@ -2,7 +2,7 @@
 
 Each model trains one epoch on synthetic CHB-MIT-shaped windows and then scores them, through the same
 skorch estimator, batch size and thread count, in a fresh process (so peak RSS is per model). References:
-a plain-torch ShallowFBCSPNet-like net (sklearn_eeg.nn.ShallowConvNet) and, with --models ... braindecode_shallow
+a plain-torch ShallowFBCSPNet-like net (sklearn_eeg.models.nn.ShallowConvNet) and, with --models ... braindecode_shallow
 where braindecode is installed (pip install -e ".[bench]"), braindecode's ShallowFBCSPNet via EEGClassifier.
 """
 
@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sklearn_eeg.train_throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
+from sklearn_eeg.models.throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
 
 COLUMNS = (
     ("model", "{}"),

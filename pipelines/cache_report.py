@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn_eeg.windows import cache_summary
+from sklearn_eeg.signal.windows import cache_summary
 
 
 def main(argv: list[str] | None = None) -> int:

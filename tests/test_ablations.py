@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from sklearn_eeg.ablations import (
+from sklearn_eeg.experiments.ablations import (
     ALARM_SETTINGS,
     alarm_ablation,
     calibration_comparison,
@@ -24,7 +24,7 @@ from sklearn_eeg.ablations import (
     run_ablations,
     summarize_ablation,
 )
-from sklearn_eeg.alarms import AlarmPolicy
+from sklearn_eeg.evaluation.alarms import AlarmPolicy
 
 ONSETS_H = (1.5, 3.5, 5.5)
 TARGETS = (0.1, 0.2, 0.5, 1.0)
@@ -175,7 +175,7 @@ def test_summarize_ablation_empty():
 
 def test_ablation_setting_matches_run_loso(strong, tmp_path):
     """A setting of the ablation gives exactly the LOSO benchmark run with those alarm parameters."""
-    from sklearn_eeg.benchmark import run_loso
+    from sklearn_eeg.experiments.benchmark import run_loso
 
     policy = AlarmPolicy(sop=600.0, sph=30.0).replace(**ALARM_SETTINGS["all"])
     loso = run_loso(*strong, model="logreg", policy=policy, out_dir=tmp_path, progress=False,

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.alarms import AlarmPolicy, raise_alarms, smooth_risk
-from sklearn_eeg.metrics import alarm_metrics
-from sklearn_eeg.scoring import tune_threshold
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, raise_alarms, smooth_risk
+from sklearn_eeg.evaluation.metrics import alarm_metrics
+from sklearn_eeg.evaluation.scoring import tune_threshold
 
 STRIDE = 5.0
 SOP, SPH = 600.0, 30.0

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds, benchmark_over_thresholds
-from sklearn_eeg.alarms import (
+from sklearn_eeg.evaluation.alarm_scoring import alarm_metrics_over_thresholds, benchmark_over_thresholds
+from sklearn_eeg.evaluation.alarms import (
     AlarmPolicy,
     alarm_positions_loop,
     subject_timeline,

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from sklearn_eeg.app_logic import alarm_view, check_data_root, list_runs
+from sklearn_eeg.commands.app_logic import alarm_view, check_data_root, list_runs
 from sklearn_eeg.reporting import validate_predictions, write_predictions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,8 +26,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A one-subject CHB-MIT-like data root and a runs folder with a predictions file labeled from it."""
-    from sklearn_eeg.datasets import load_index, make_chbmit_like
-    from sklearn_eeg.labeling import label_windows
+    from sklearn_eeg.data import load_index, make_chbmit_like
+    from sklearn_eeg.data.labeling import label_windows
 
     base = tmp_path_factory.mktemp("demo")
     root = make_chbmit_like(base / "data", n_subjects=1, hours=1.5, seizures=1, file_hours=0.75,

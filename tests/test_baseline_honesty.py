@@ -2,7 +2,7 @@
 effect and at chance on the null dataset (``preictal_effect=0``).
 
 Patient-specific means one model per subject, fitted on that subject's earlier windows and scored on
-its later ones (:func:`sklearn_eeg.deep_training.patient_chronological_split`). Both tests run in the
+its later ones (:func:`sklearn_eeg.experiments.deep_training.patient_chronological_split`). Both tests run in the
 default suite on small data (about 30 s for the module on 2 shared CPU cores).
 """
 
@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.baselines import make_baseline
-from sklearn_eeg.datasets import make_chbmit_like
-from sklearn_eeg.deep_training import chance_auroc_tolerance, patient_chronological_split
-from sklearn_eeg.labeling import STATES
-from sklearn_eeg.metrics import window_metrics
-from sklearn_eeg.windows import load_windows
+from sklearn_eeg.models.baselines import make_baseline
+from sklearn_eeg.data import make_chbmit_like
+from sklearn_eeg.experiments.deep_training import chance_auroc_tolerance, patient_chronological_split
+from sklearn_eeg.data.labeling import STATES
+from sklearn_eeg.evaluation.metrics import window_metrics
+from sklearn_eeg.signal.windows import load_windows
 
 # The smallest data found that gives every subject a valid chronological split with both classes in
 # its test part: 2 subjects x 2.5 h, 2 seizures each (2 h fails for every seed 0-24; at 2.5 h about

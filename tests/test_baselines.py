@@ -13,8 +13,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_eeg.baselines import ClassBalancedClassifier, make_baseline
-from sklearn_eeg.features import FeatureExtractor
+from sklearn_eeg.models.baselines import ClassBalancedClassifier, make_baseline
+from sklearn_eeg.features.extractor import FeatureExtractor
 
 # Balancing reweights by class counts, which change when rows are repeated: by design, fitting with
 # integer sample weights is not equivalent to repeating rows.

@@ -23,8 +23,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_eeg.alarms import AlarmPolicy
-from sklearn_eeg.benchmark import (
+from sklearn_eeg.evaluation.alarms import AlarmPolicy
+from sklearn_eeg.experiments.benchmark import (
     FoldStore,
     format_summary,
     run_loso,
@@ -32,7 +32,7 @@ from sklearn_eeg.benchmark import (
     run_within_subject,
     summarize_results,
 )
-from sklearn_eeg.model_selection import LeakageError
+from sklearn_eeg.evaluation.model_selection import LeakageError
 
 ALARMS = {"smoothing": "ema", "alpha": 0.3, "persistence": 2}  # the config's alarms section
 POLICY = AlarmPolicy(**ALARMS)
@@ -216,7 +216,7 @@ def test_within_subject_null_is_not_significant(null, tmp_path):
 
 
 def test_uninformative_risk_does_not_predict_seizures(null):
-    from sklearn_eeg.metrics import alarm_metrics
+    from sklearn_eeg.evaluation.metrics import alarm_metrics
 
     _, _, groups, meta = null
     one = meta[groups == "chb01"].reset_index(drop=True)
@@ -277,7 +277,7 @@ PRESET_CACHE = REPO / "cache"  # shared, git-ignored preset cache: generated onc
 
 
 def _preset_config(preset: str, out_dir: Path):
-    from sklearn_eeg.config import load_config
+    from sklearn_eeg.experiments.config import load_config
 
     return load_config(
         data__preset=preset,
@@ -291,7 +291,7 @@ def _preset_config(preset: str, out_dir: Path):
 @pytest.fixture(scope="module")
 def preset_runs(tmp_path_factory):
     """LOSO on the tiny (strong effect) and null presets: 3 folds x 2 test seizures each."""
-    from sklearn_eeg.benchmark import loso_from_config
+    from sklearn_eeg.experiments.benchmark import loso_from_config
 
     out = tmp_path_factory.mktemp("presets")
     runs = {p: loso_from_config(_preset_config(p, out / p), progress=False) for p in ("tiny", "null")}
@@ -366,8 +366,8 @@ def test_end_to_end_default_preset_patient_specific_beats_chance(tmp_path):
     this preset is at chance (README), so the claim is gone. The criterion below is the end-to-end
     suite's: pooled p < 0.05 and IoC > 0 at FAH 1.0, for both p-values.
     """
-    from sklearn_eeg.benchmark import within_subject_from_config
-    from sklearn_eeg.config import load_config
+    from sklearn_eeg.experiments.benchmark import within_subject_from_config
+    from sklearn_eeg.experiments.config import load_config
 
     cfg = load_config("default", data__cache_dir=str(PRESET_CACHE), output_dir=str(tmp_path))
     results, summary = within_subject_from_config(cfg, threshold_on="train", progress=False)
@@ -391,7 +391,7 @@ def test_within_subject_pipeline_on_tiny(tmp_path):
 
 def test_thresholds_are_tuned_on_validation_data_only(strong, tmp_path, monkeypatch):
     """LOSO: validation subjects never include the test subject; patient-specific: validation is earlier."""
-    import sklearn_eeg.fold_evaluation as fold_evaluation
+    import sklearn_eeg.experiments.fold_evaluation as fold_evaluation
 
     calls = []
     real = fold_evaluation.tune_threshold
@@ -423,7 +423,7 @@ def test_training_history_keeps_epoch_scalars_of_deep_models_only():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from sklearn_eeg.benchmark import training_history
+    from sklearn_eeg.experiments.benchmark import training_history
 
     class FakeNet:
         history = [{"epoch": 1, "train_loss": np.float32(0.5), "valid_loss_best": True, "batches": [{"loss": 1.0}],

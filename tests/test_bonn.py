@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_eeg.features import FeatureExtractor
+from sklearn_eeg.features.extractor import FeatureExtractor
 
 BONN_SFREQ = 173.61
 N_SAMPLES = 4097

@@ -23,12 +23,12 @@ from scipy.special import logit
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_eeg.benchmark import loso_from_config
-from sklearn_eeg.models import MODEL_NAMES, make_model
-from sklearn_eeg.chance import CHANCE_MODELS, ConstantRiskClassifier, RandomWalkRiskClassifier, make_chance
+from sklearn_eeg.experiments.benchmark import loso_from_config
+from sklearn_eeg.models.registry import MODEL_NAMES, make_model
+from sklearn_eeg.models.chance import CHANCE_MODELS, ConstantRiskClassifier, RandomWalkRiskClassifier, make_chance
 from sklearn_eeg.commands.options import MODEL_CHOICES
-from sklearn_eeg.config import load_config
-from sklearn_eeg.studies import build_estimator, classical_space, run_config_sections
+from sklearn_eeg.experiments.config import load_config
+from sklearn_eeg.experiments.studies import build_estimator, classical_space, run_config_sections
 
 REPO = Path(__file__).resolve().parents[1]
 PRESET_CACHE = REPO / "cache"  # shared with test_benchmark.py: generated once, reused

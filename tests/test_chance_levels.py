@@ -18,15 +18,15 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from sklearn_eeg.alarm_scoring import (
+from sklearn_eeg.evaluation.alarm_scoring import (
     alarm_metrics_of_risks,
     alarm_metrics_over_thresholds,
     lead_seizure_table,
     surrogate_p_value,
 )
-from sklearn_eeg.datasets.chbmit import load_index
-from sklearn_eeg.datasets.synthetic import PRESETS, embedded_dataset
-from sklearn_eeg.labeling import label_windows
+from sklearn_eeg.data.chbmit import load_index
+from sklearn_eeg.data.synthetic import PRESETS, embedded_dataset
+from sklearn_eeg.data.labeling import label_windows
 
 from test_benchmark import PRESET_CACHE
 
@@ -219,8 +219,8 @@ def test_constant_model_through_loso_on_the_default_preset_is_at_chance(tmp_path
     (The ``random`` model is one seeded draw per run, which a valid test calls significant in 5 % of
     runs; its rate over many seeds is what the tests above check.)
     """
-    from sklearn_eeg.benchmark import loso_from_config
-    from sklearn_eeg.config import load_config
+    from sklearn_eeg.experiments.benchmark import loso_from_config
+    from sklearn_eeg.experiments.config import load_config
 
     cfg = load_config(data__cache_dir=str(PRESET_CACHE), model__name="constant", output_dir=str(tmp_path))
     assert cfg.data.preset == "default"

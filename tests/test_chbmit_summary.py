@@ -9,7 +9,7 @@ import edfio
 import numpy as np
 import pytest
 
-from sklearn_eeg.datasets.chbmit import (
+from sklearn_eeg.data.chbmit import (
     UNKNOWN_GAP_S,
     SummaryFormatError,
     compare_records,
@@ -20,7 +20,7 @@ from sklearn_eeg.datasets.chbmit import (
     read_seizure_annotations,
     read_summary,
 )
-from sklearn_eeg.datasets.edf import EEGDataError
+from sklearn_eeg.data.edf import EEGDataError
 
 SUBJECTS = [f"chb{i:02d}" for i in range(1, 25)]
 REC_COLUMNS = ["subject", "recording", "path", "t_file_start", "duration", "t_file_end", "segment", "n_seizures"]
@@ -315,7 +315,7 @@ Number of Seizures in File: 0
     write(tmp_path / "chb99" / "chb99-summary.txt", summary)
     signal = edfio.EdfSignal(np.zeros(8 * 256), 256, label="FP1-F7", physical_range=(-800, 800))
     edfio.Edf([signal]).write(tmp_path / "chb99" / "chb99_02.edf")  # 8 s, not the 10 s of the clock
-    with caplog.at_level(logging.INFO, logger="sklearn_eeg.datasets.chbmit"):
+    with caplog.at_level(logging.INFO, logger="sklearn_eeg.data.chbmit"):
         recordings, seizures = load_index(tmp_path)
     assert "chb99_03.edf has no clock times" in caplog.text
     assert list(recordings["t_file_start"]) == [0.0, 22.0, 22.0 + 8 + UNKNOWN_GAP_S, 22.0 + 8 + 2 * UNKNOWN_GAP_S]
@@ -325,6 +325,6 @@ Number of Seizures in File: 0
     assert seizures.loc[0, "t_onset"] == 24.0 and seizures.loc[0, "seizure_id"] == "chb99_s01"
     # an unreadable EDF falls back to the clock times, with a warning naming it
     (tmp_path / "chb99" / "chb99_01.edf").write_bytes(b"not an edf")
-    with caplog.at_level(logging.WARNING, logger="sklearn_eeg.datasets.chbmit"):
+    with caplog.at_level(logging.WARNING, logger="sklearn_eeg.data.chbmit"):
         recordings, _ = load_index(tmp_path)
     assert recordings.loc[0, "duration"] == 20.0 and "chb99_01.edf" in caplog.text

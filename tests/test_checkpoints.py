@@ -10,7 +10,7 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_eeg.estimators import (
+from sklearn_eeg.models.estimators import (
     SpectrogramCNNClassifier,
     TimelineScoring,
     ValidScoring,

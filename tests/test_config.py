@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_eeg.config import ConfigError, RunConfig, config_hash, find_config, load_config, packaged_configs
+from sklearn_eeg.experiments.config import ConfigError, RunConfig, config_hash, find_config, load_config, packaged_configs
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -126,8 +126,8 @@ def test_alarm_policy_carries_the_config_alarm_rule_to_alarm_metrics():
     import dataclasses
     import inspect
 
-    from sklearn_eeg.alarms import AlarmPolicy
-    from sklearn_eeg.metrics import alarm_metrics
+    from sklearn_eeg.evaluation.alarms import AlarmPolicy
+    from sklearn_eeg.evaluation.metrics import alarm_metrics
 
     assert "policy" in inspect.signature(alarm_metrics).parameters
     # every alarm-rule field of the config section is a field of the policy (fah_targets is the tuning's)

@@ -1,4 +1,4 @@
-"""Tests of the deep-model run logic (sklearn_eeg.deep_training, pipelines/train_deep.py)."""
+"""Tests of the deep-model run logic (sklearn_eeg.experiments.deep_training, pipelines/train_deep.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 import torch
 from scipy.stats import rankdata
 
-from sklearn_eeg import deep_training
-from sklearn_eeg.config import load_config
-from sklearn_eeg.datasets.synthetic import make_chbmit_like
-from sklearn_eeg.deep_training import (
+from sklearn_eeg.experiments import deep_training
+from sklearn_eeg.experiments.config import load_config
+from sklearn_eeg.data.synthetic import make_chbmit_like
+from sklearn_eeg.experiments.deep_training import (
     SENSITIVITY_KEY,
     append_metrics_row,
     chance_auroc_tolerance,
@@ -148,8 +148,8 @@ def small_dataset(tmp_path_factory) -> Path:
 def test_cnn_on_a_lazy_window_array_equals_the_cnn_on_loaded_windows(small_dataset, tmp_path):
     """Out-of-core training and prediction (windows read per sample from the memory maps, also in
     DataLoader worker processes) give the very model and risks of the in-RAM array."""
-    from sklearn_eeg.estimators import SpectrogramCNNClassifier
-    from sklearn_eeg.windows import WindowArray, load_window_store
+    from sklearn_eeg.models.estimators import SpectrogramCNNClassifier
+    from sklearn_eeg.signal.windows import WindowArray, load_window_store
 
     torch.set_num_threads(2)
     store = load_window_store(small_dataset, cache_dir=tmp_path / "cache", progress=False)
@@ -166,7 +166,7 @@ def test_cnn_on_a_lazy_window_array_equals_the_cnn_on_loaded_windows(small_datas
 
 
 def test_run_deep_smoke_writes_all_outputs(small_dataset, tmp_path, monkeypatch):
-    from sklearn_eeg.windows import WindowStore
+    from sklearn_eeg.signal.windows import WindowStore
 
     def refuse(self, progress=False):
         raise AssertionError("the deep run path must not load every window")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.detection import (
+from sklearn_eeg.evaluation.detection import (
     closing,
     detect_events,
     events_from_mask,

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_eeg.datasets import download as download_module
-from sklearn_eeg.datasets.download import DownloadError, download_chbmit, read_checksums
+from sklearn_eeg.data import download as download_module
+from sklearn_eeg.data.download import DownloadError, download_chbmit, read_checksums
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "/files/chbmit/1.0.0/"

@@ -11,7 +11,7 @@ Data, generated once per module into a temporary cache (about 7.5 h of EEG each)
 * its null counterpart: the same EEG with ``preictal_effect=0``.
 
 Criteria, fixed before running: at the most lenient FAH target of the config (1.0/h) the pooled
-seizure-level p-value (Poisson-binomial, :func:`sklearn_eeg.benchmark.summarize_results`) is below
+seizure-level p-value (Poisson-binomial, :func:`sklearn_eeg.experiments.benchmark.summarize_results`) is below
 0.05 and the pooled IoC is positive on the strong dataset; on the null dataset no FAH target reaches
 p < 0.05. With the chance probability of 1 - exp(-1.0 h^-1 x 10 min) = 0.15 per seizure, LOSO's 6
 test seizures reach p < 0.05 with 4 predicted, and the patient-specific benchmark's 3 test
@@ -27,9 +27,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sklearn_eeg.benchmark import loso_from_config, within_subject_from_config
-from sklearn_eeg.config import find_config, load_config
-from sklearn_eeg.datasets.synthetic import PRESETS, make_chbmit_like
+from sklearn_eeg.experiments.benchmark import loso_from_config, within_subject_from_config
+from sklearn_eeg.experiments.config import find_config, load_config
+from sklearn_eeg.data.synthetic import PRESETS, make_chbmit_like
 
 REPO = Path(__file__).resolve().parents[1]
 FAH_TARGET = 1.0

@@ -24,7 +24,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_eeg.features import (
+from sklearn_eeg.features.extractor import (
     BandPowerTrend,
     BandPowers,
     BandRatios,
@@ -38,7 +38,7 @@ from sklearn_eeg.features import (
     Variance,
     WaveletEnergy,
 )
-from sklearn_eeg.preprocessing import (
+from sklearn_eeg.signal.preprocessing import (
     ArtifactRejector,
     BandpassFilter,
     NotchFilter,

@@ -18,8 +18,8 @@ from sklearn.preprocessing import FunctionTransformer
 from skorch.helper import SliceDict
 from torch.utils.data import WeightedRandomSampler
 
-from sklearn_eeg import estimators as est
-from sklearn_eeg.estimators import (
+from sklearn_eeg.models import estimators as est
+from sklearn_eeg.models.estimators import (
     ChronologicalSplit,
     FusionClassifier,
     SpectrogramCNNClassifier,
@@ -31,7 +31,7 @@ from sklearn_eeg.estimators import (
     save_run,
     warmup_cosine,
 )
-from sklearn_eeg.nn import MemmapWindowDataset, RawCNN1d
+from sklearn_eeg.models.nn import MemmapWindowDataset, RawCNN1d
 
 torch.set_num_threads(1)
 SFREQ = 256

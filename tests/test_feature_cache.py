@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from joblib import Memory
 
-from sklearn_eeg import feature_cache
-from sklearn_eeg.features import FeatureExtractor
+from sklearn_eeg.features import cache as feature_cache
+from sklearn_eeg.features.extractor import FeatureExtractor
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_no_cache_and_missing_file(tmp_path, window_file, transform_calls):
 
 
 def test_signal_features_equal_the_windows_features_and_are_cached(tmp_path, transform_calls):
-    from sklearn_eeg.windows import segment_windows
+    from sklearn_eeg.signal.windows import segment_windows
 
     signal = (np.random.default_rng(1).standard_normal((18, 256 * 700)) * 20).astype(np.float16)
     path = tmp_path / "chb01_01.npy"
@@ -106,11 +106,11 @@ def test_load_dataset_features_never_load_the_windows(tmp_path, monkeypatch):
     equal to featurizing the loaded windows, and never through ``WindowStore.to_array``."""
     import dataclasses
 
-    from sklearn_eeg.config import load_config
-    from sklearn_eeg.datasets.synthetic import make_chbmit_like
-    from sklearn_eeg.labeling import STATES
-    from sklearn_eeg.run_data import compute_features, load_dataset
-    from sklearn_eeg.windows import WindowStore, load_windows
+    from sklearn_eeg.experiments.config import load_config
+    from sklearn_eeg.data.synthetic import make_chbmit_like
+    from sklearn_eeg.data.labeling import STATES
+    from sklearn_eeg.experiments.run_data import compute_features, load_dataset
+    from sklearn_eeg.signal.windows import WindowStore, load_windows
 
     root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, seizures=1, seed=3, progress=False)
     cfg = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "cache"), n_jobs=1)
@@ -130,9 +130,9 @@ def test_load_dataset_features_never_load_the_windows(tmp_path, monkeypatch):
 
 def test_feature_jobs_run_on_a_dask_cluster_with_a_shared_cache(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from sklearn_eeg.config import load_config
-    from sklearn_eeg.datasets.synthetic import make_chbmit_like
-    from sklearn_eeg.run_data import load_dataset
+    from sklearn_eeg.experiments.config import load_config
+    from sklearn_eeg.data.synthetic import make_chbmit_like
+    from sklearn_eeg.experiments.run_data import load_dataset
 
     root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, seizures=1, seed=4, progress=False)
     local = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "local"), n_jobs=1)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from sklearn_eeg import feature_functions as ff
-from sklearn_eeg.features import (
+from sklearn_eeg.features import functions as ff
+from sklearn_eeg.features.extractor import (
     BandPowerTrend,
     BandPowers,
     BandRatios,

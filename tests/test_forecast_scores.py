@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
-from sklearn_eeg.fold_evaluation import score_fold
-from sklearn_eeg.benchmark_summary import CI_METRICS, summarize_results
-from sklearn_eeg.forecast_scores import (
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
+from sklearn_eeg.experiments.fold_evaluation import score_fold
+from sklearn_eeg.evaluation.benchmark_summary import CI_METRICS, summarize_results
+from sklearn_eeg.evaluation.forecast_scores import (
     bootstrap_ci,
     brier_skill_score,
     closed_tiw_curve,
@@ -22,7 +22,7 @@ from sklearn_eeg.forecast_scores import (
     sensitivity_tiw_auc,
     sensitivity_tiw_curve,
 )
-from sklearn_eeg.metrics import reliability_curve
+from sklearn_eeg.evaluation.metrics import reliability_curve
 from sklearn_eeg.reporting.curves import plot_sensitivity_tiw
 from sklearn_eeg.reporting.tables import write_final_summary
 

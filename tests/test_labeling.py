@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_eeg.labeling import STATES, label_windows, lead_seizures, window_starts
+from sklearn_eeg.data.labeling import STATES, label_windows, lead_seizures, window_starts
 
 
 def make_index(files, seizures, subject="s"):
@@ -170,7 +170,7 @@ def test_unknown_recording_or_missing_column_raises():
 
 def test_real_chbmit_summaries(shared_fixtures, tmp_path):
     """All 24 real CHB-MIT summaries: vectorized labeling of ~690k windows with known answers."""
-    from sklearn_eeg.datasets import load_index
+    from sklearn_eeg.data import load_index
 
     for summary in sorted((shared_fixtures / "chbmit" / "summaries").glob("chb*-summary.txt")):
         subject = summary.name.split("-")[0]

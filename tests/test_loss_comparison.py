@@ -1,4 +1,4 @@
-"""Loss comparison (BCE + pos_weight vs focal): sklearn_eeg.ablations.loss_comparison and pipelines/ablate.py.
+"""Loss comparison (BCE + pos_weight vs focal): sklearn_eeg.experiments.ablations.loss_comparison and pipelines/ablate.py.
 
 The trained comparison runs on a small generated dataset (2 subjects x 1 h at 128 Hz, one seizure each,
 strong preictal effect, windows every 20 s) with a 2-block CNN of 4/8 filters and one epoch per loss,
@@ -18,9 +18,9 @@ import pytest
 import torch
 from scipy.stats import wilcoxon
 
-from sklearn_eeg.ablations import LOSSES, loss_comparison, paired_loss_differences
-from sklearn_eeg.config import load_config
-from sklearn_eeg.datasets.synthetic import make_chbmit_like
+from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, paired_loss_differences
+from sklearn_eeg.experiments.config import load_config
+from sklearn_eeg.data.synthetic import make_chbmit_like
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_NET = {"module__n_filters": [4, 8], "module__embedding_dim": 8, "batch_size": 32, "max_epochs": 1}

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
-from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
-from sklearn_eeg.metrics import alarm_metrics, confusion_at_threshold, reliability_curve, window_metrics
+from sklearn_eeg.evaluation.alarm_scoring import alarm_metrics_over_thresholds
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
+from sklearn_eeg.evaluation.metrics import alarm_metrics, confusion_at_threshold, reliability_curve, window_metrics
 
 STRIDE = 5.0
 

@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 
-from sklearn_eeg.model_selection import (
+from sklearn_eeg.evaluation.model_selection import (
     ChronologicalSeizureSplit,
     LeakageError,
     LeaveOneSubjectOutWithValidation,
@@ -101,7 +101,7 @@ def test_clip_n_val_subjects_keeps_one_subject_to_fit_on():
 
 
 def test_run_loso_clips_n_val_subjects_on_small_datasets(window_table, tmp_path):
-    from sklearn_eeg.benchmark import run_loso
+    from sklearn_eeg.experiments.benchmark import run_loso
 
     data = window_table(1.5, onsets_h=(1.5, 4.0), n_subjects=3, hours=5.0)
     with pytest.warns(UserWarning, match="using n_val_subjects=1"):

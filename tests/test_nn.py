@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from sklearn_eeg.nn import (
+from sklearn_eeg.models.nn import (
     FocalLoss,
     FusionNet,
     MemmapWindowDataset,
@@ -223,7 +223,7 @@ def test_memmap_dataset_errors(tmp_path) -> None:
 
 
 def test_measure_throughput_reports_positive_numbers() -> None:
-    from sklearn_eeg.train_throughput import measure_throughput
+    from sklearn_eeg.models.throughput import measure_throughput
 
     row = measure_throughput("shallow_reference", n_windows=16, n_channels=2, n_times=1024, batch_size=8, n_threads=1, latency_repeats=2)
     assert row["model"] == "shallow_reference" and row["n_params"] > 0
@@ -234,7 +234,7 @@ def test_measure_throughput_reports_positive_numbers() -> None:
 
 
 def test_braindecode_reference_runs_when_installed_and_explains_itself_otherwise() -> None:
-    from sklearn_eeg.train_throughput import BRAINDECODE_MODEL, measure_throughput
+    from sklearn_eeg.models.throughput import BRAINDECODE_MODEL, measure_throughput
 
     small = {"n_windows": 16, "n_channels": 2, "n_times": 1024, "batch_size": 8, "n_threads": 1, "latency_repeats": 2}
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_eeg.config import load_config, packaged_configs
+from sklearn_eeg.experiments.config import load_config, packaged_configs
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("loso", "within_subject", "train_baseline", "train_deep", "sweep", "ablate", "build_cache",
@@ -69,7 +69,7 @@ def test_wheel_ships_the_configs_and_the_console_scripts(wheel: Path) -> None:
 def test_installed_package_finds_its_configs_and_commands_outside_the_repository(site: Path, tmp_path: Path) -> None:
     code = (
         "import json, importlib.metadata as md, sklearn_eeg\n"
-        "from sklearn_eeg.config import load_config, packaged_configs\n"
+        "from sklearn_eeg.experiments.config import load_config, packaged_configs\n"
         "eps = md.distribution('sklearn-eeg').entry_points\n"
         "mains = {ep.name: ep.load().__module__ for ep in eps if ep.group == 'console_scripts'}\n"
         "print(json.dumps({'package': sklearn_eeg.__file__, 'configs': packaged_configs(), 'mains': mains,\n"

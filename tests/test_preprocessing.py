@@ -11,8 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_eeg.features import FeatureExtractor
-from sklearn_eeg.preprocessing import (
+from sklearn_eeg.features.extractor import FeatureExtractor
+from sklearn_eeg.signal.preprocessing import (
     ArtifactRejector,
     ArtifactWarning,
     BandpassFilter,

@@ -288,7 +288,7 @@ def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str
     import subprocess
     import sys
 
-    from sklearn_eeg.datasets import make_chbmit_like
+    from sklearn_eeg.data import make_chbmit_like
     from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary
 
     script = Path(__file__).resolve().parents[1] / "pipelines" / "make_figures.py"
@@ -323,7 +323,7 @@ def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_run_risk_timelines_show_the_runs_own_operating_point(tmp_path: Path) -> None:
     import json
 
-    from sklearn_eeg.alarms import AlarmPolicy
+    from sklearn_eeg.evaluation.alarms import AlarmPolicy
     from sklearn_eeg.reporting.run_figures import _operating_points, _run_alarm_policy, make_run_figures
 
     run = _run_folder(tmp_path / "run")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_eeg.scaling import CHBMIT_HOURS, peak_rss_mib, project
+from sklearn_eeg.experiments.scaling import CHBMIT_HOURS, peak_rss_mib, project
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,9 +10,9 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, TunedThresholdClassifierCV, cross_validate
 
-from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
-from sklearn_eeg.metrics import alarm_metrics
-from sklearn_eeg.scoring import FAHThresholdClassifier, candidate_thresholds, make_alarm_scorer, tune_threshold
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
+from sklearn_eeg.evaluation.metrics import alarm_metrics
+from sklearn_eeg.evaluation.scoring import FAHThresholdClassifier, candidate_thresholds, make_alarm_scorer, tune_threshold
 
 TARGETS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
@@ -55,7 +55,7 @@ def test_tune_threshold_prefers_sensitivity_then_closest_fah(data):
     risk, meta, *_ = data
     thresholds = np.linspace(0.05, 0.99, 60)
     table = tune_threshold(risk, meta, (0.5,), thresholds=thresholds)
-    from sklearn_eeg.alarm_scoring import alarm_metrics_over_thresholds
+    from sklearn_eeg.evaluation.alarm_scoring import alarm_metrics_over_thresholds
 
     full = alarm_metrics_over_thresholds(risk, meta, thresholds)
     feasible = full[full["fah"] <= 0.5]

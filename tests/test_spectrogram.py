@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_eeg.spectrogram import LogSpectrogram, log_spectrogram, spectrogram_shape
+from sklearn_eeg.signal.spectrogram import LogSpectrogram, log_spectrogram, spectrogram_shape
 
 torch.set_num_threads(1)
 

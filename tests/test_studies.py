@@ -21,12 +21,12 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from sklearn_eeg.alarms import AlarmPolicy, simulate_risk_timeline
-from sklearn_eeg import studies
-from sklearn_eeg.config import load_config
-from sklearn_eeg.model_selection import loso_splits
-from sklearn_eeg.scoring import tune_threshold
-from sklearn_eeg.studies import (
+from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
+from sklearn_eeg.experiments import studies
+from sklearn_eeg.experiments.config import load_config
+from sklearn_eeg.evaluation.model_selection import loso_splits
+from sklearn_eeg.evaluation.scoring import tune_threshold
+from sklearn_eeg.experiments.studies import (
     build_estimator,
     classical_space,
     cnn_space,
@@ -283,7 +283,7 @@ import os, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from functools import partial
-from sklearn_eeg.studies import classical_space, make_objective, run_study
+from sklearn_eeg.experiments.studies import classical_space, make_objective, run_study
 
 barrier, storage, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 d = np.load(barrier / "data.npz", allow_pickle=False)
@@ -434,7 +434,7 @@ def test_sweep_script_help():
 @pytest.mark.slow
 def test_sweep_script_end_to_end_on_the_tiny_synthetic_dataset(tmp_path):
     """Synthetic EDFs -> windows -> two feature sets -> a 2-trial study -> results (about 1 min)."""
-    pytest.importorskip("sklearn_eeg.windows")
+    pytest.importorskip("sklearn_eeg.signal.windows")
     cmd = [sys.executable, str(REPO / "pipelines" / "sweep.py"), "--study", "e2e", "--preset", "tiny",
            "--n_val_subjects", "1", "--n_trials", "2", "--models", "logreg", "--fah_target", "1.0", "--quiet",
            "--cache_dir", str(tmp_path / "cache"), "--studies_dir", str(tmp_path / "studies"),

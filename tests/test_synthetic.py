@@ -17,10 +17,10 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_eeg.datasets import CANONICAL_CHANNELS, load_index, parse_summary, read_edf, read_edf_header
-from sklearn_eeg.datasets import synthetic
-from sklearn_eeg.datasets.edf_writer import write_edf
-from sklearn_eeg.datasets.synthetic import (
+from sklearn_eeg.data import CANONICAL_CHANNELS, load_index, parse_summary, read_edf, read_edf_header
+from sklearn_eeg.data import synthetic
+from sklearn_eeg.data.edf_writer import write_edf
+from sklearn_eeg.data.synthetic import (
     CHBMIT_CHANNELS,
     PRESETS,
     describe_dataset,

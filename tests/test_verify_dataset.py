@@ -11,8 +11,8 @@ import edfio
 import numpy as np
 import pytest
 
-from sklearn_eeg.datasets.edf import CANONICAL_CHANNELS
-from sklearn_eeg.datasets.verify import verify_dataset
+from sklearn_eeg.data.edf import CANONICAL_CHANNELS
+from sklearn_eeg.data.verify import verify_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "pipelines" / "verify_dataset.py"

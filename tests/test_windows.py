@@ -10,10 +10,10 @@ import shutil
 import numpy as np
 import pytest
 
-from sklearn_eeg import windows as W
-from sklearn_eeg.datasets import EEGDataError, load_index, make_chbmit_like, read_edf
-from sklearn_eeg.labeling import label_windows
-from sklearn_eeg.preprocessing import filter_signal
+from sklearn_eeg.signal import windows as W
+from sklearn_eeg.data import EEGDataError, load_index, make_chbmit_like, read_edf
+from sklearn_eeg.data.labeling import label_windows
+from sklearn_eeg.signal.preprocessing import filter_signal
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +205,7 @@ def test_single_window_reads_equal_the_memory_map_and_keep_no_map(store, tmp_pat
 def test_window_array_is_the_loaded_array_read_lazily(store, monkeypatch):
     """Every kind of index gives what the loaded array gives; sub-views, pickles and the fold-store
     fingerprint never read a window (``take`` refused), an integer index reads one."""
-    from sklearn_eeg.fold_store import fingerprint
+    from sklearn_eeg.experiments.fold_store import fingerprint
 
     full = store.to_array()
     X = W.WindowArray(store)
@@ -261,7 +261,7 @@ def test_build_cache_and_report_scripts(store, dataset, capsys):
     out = capsys.readouterr().out
     assert store.root.name in out and "preictal" in out
     # --features: the feature matrix of every window, cached per recording where the run scripts look
-    from sklearn_eeg.run_data import store_features
+    from sklearn_eeg.experiments.run_data import store_features
 
     assert _script("build_cache").main(["--data_root", str(dataset), "--cache_dir", str(cache_dir),
                                         "--subjects", "chb01", "--features", "basic", "--quiet"]) == 0

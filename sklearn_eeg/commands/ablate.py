@@ -37,12 +37,12 @@ import sys
 import time
 from pathlib import Path
 
-from sklearn_eeg.ablations import LOSSES, loss_comparison, run_ablations
+from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, run_ablations
 from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser, selected_subjects
-from sklearn_eeg.config import RunConfig, load_config
-from sklearn_eeg.deep_training import MODELS, MODES, with_deep_model
-from sklearn_eeg.models import FEATURE_MATRIX_MODELS, model_from_config
-from sklearn_eeg.run_data import load_dataset
+from sklearn_eeg.experiments.config import RunConfig, load_config
+from sklearn_eeg.experiments.deep_training import MODELS, MODES, with_deep_model
+from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS
+from sklearn_eeg.experiments.run_data import load_dataset
 
 SUMMARY_COLUMNS = ["fah_target", "n_folds", "sensitivity_mean", "fah_mean", "ioc_mean", "n_predicted", "n_seizures",
                    "pooled_sensitivity", "pooled_ioc", "pooled_p_value", "pooled_p_surrogate"]
@@ -80,7 +80,7 @@ def deep_config(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
 
 
 def run_loss_comparison(cfg: RunConfig, args: argparse.Namespace) -> None:
-    """Run :func:`sklearn_eeg.ablations.loss_comparison` and print its summary."""
+    """Run :func:`sklearn_eeg.experiments.ablations.loss_comparison` and print its summary."""
     start = time.perf_counter()
     tables = loss_comparison(
         cfg,
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.model.name not in FEATURE_MATRIX_MODELS:
             raise ValueError(f"--ablation classical runs the models on precomputed features only "
                              f"({', '.join(FEATURE_MATRIX_MODELS)}); got {cfg.model.name!r} (deep models: --ablation loss)")
-        model = model_from_config(cfg)  # a classical or chance model on precomputed features
+        model = cfg.estimator()  # a classical or chance model on precomputed features
         X, y, groups, meta = load_dataset(cfg, features=True, progress=not args.quiet)
         tables = run_ablations(
             X,

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sklearn_eeg.app_logic import default_data_root
+from sklearn_eeg.commands.app_logic import default_data_root
 from sklearn_eeg.commands.options import command_parser, report_error
 
 PAGE = Path(__file__).with_name("app_page.py")

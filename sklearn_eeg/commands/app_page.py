@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sklearn_eeg.app_logic import (
+from sklearn_eeg.commands.app_logic import (
     alarm_view,
     check_data_root,
     list_runs,
@@ -22,7 +22,7 @@ from sklearn_eeg.app_logic import (
     train_quick_baseline,
 )
 from sklearn_eeg.commands.app import parse_args
-from sklearn_eeg.datasets import CANONICAL_CHANNELS
+from sklearn_eeg.data import CANONICAL_CHANNELS
 from sklearn_eeg.reporting import infer_onsets, plot_eeg_snippet, plot_risk_timeline, read_predictions
 
 

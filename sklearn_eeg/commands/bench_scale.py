@@ -23,8 +23,8 @@ import tempfile
 from pathlib import Path
 
 from sklearn_eeg.commands.options import MODEL_CHOICES, command_parser
-from sklearn_eeg.datasets import make_chbmit_like
-from sklearn_eeg.scaling import CHBMIT_HOURS, STEPS, measure_in_subprocess, project, run_step
+from sklearn_eeg.data import make_chbmit_like
+from sklearn_eeg.experiments.scaling import CHBMIT_HOURS, STEPS, measure_in_subprocess, project, run_step
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

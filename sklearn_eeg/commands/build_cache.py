@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 from sklearn_eeg.commands.options import command_parser
-from sklearn_eeg.feature_functions import FEATURE_SETS
-from sklearn_eeg.labeling import LABELING_DEFAULTS
-from sklearn_eeg.run_data import store_features
-from sklearn_eeg.windows import build_window_store
+from sklearn_eeg.features.functions import FEATURE_SETS
+from sklearn_eeg.data.labeling import LABELING_DEFAULTS
+from sklearn_eeg.experiments.run_data import store_features
+from sklearn_eeg.signal.windows import build_window_store
 
 
 def main(argv: list[str] | None = None) -> int:

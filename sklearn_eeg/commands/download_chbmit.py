@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sklearn_eeg.commands.options import command_parser
-from sklearn_eeg.datasets.download import CHBMIT_URL, download_chbmit
+from sklearn_eeg.data.download import CHBMIT_URL, download_chbmit
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sklearn_eeg.commands.options import command_parser
-from sklearn_eeg.datasets.synthetic import PRESETS, describe_dataset, make_chbmit_like
+from sklearn_eeg.data.synthetic import PRESETS, describe_dataset, make_chbmit_like
 
 
 def _seizures(text: str) -> int | tuple[int, int]:

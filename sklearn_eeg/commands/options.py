@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sklearn_eeg.config import ConfigError, packaged_configs
-from sklearn_eeg.datasets.synthetic import PRESETS
-from sklearn_eeg.models import MODEL_NAMES
+from sklearn_eeg.experiments.config import ConfigError, packaged_configs
+from sklearn_eeg.data.synthetic import PRESETS
+from sklearn_eeg.models.registry import MODEL_NAMES
 
 __all__ = [
     "MODEL_CHOICES",
@@ -50,7 +50,7 @@ def command_parser(description: str | None) -> argparse.ArgumentParser:
 
 
 def add_config_option(parser: argparse.ArgumentParser, default: str | None = "default") -> None:
-    """Add ``--config``: a YAML file or the name of a packaged config (see :func:`sklearn_eeg.config.find_config`).
+    """Add ``--config``: a YAML file or the name of a packaged config (see :func:`sklearn_eeg.experiments.config.find_config`).
 
     Parameters
     ----------
@@ -58,7 +58,7 @@ def add_config_option(parser: argparse.ArgumentParser, default: str | None = "de
     default : str or None, default="default"
         Packaged config used when ``--config`` is not given; None: the schema defaults.
     """
-    fallback = "%(default)s" if default else "the defaults of sklearn_eeg.config"
+    fallback = "%(default)s" if default else "the defaults of sklearn_eeg.experiments.config"
     parser.add_argument(
         "--config", default=default, metavar="FILE_OR_NAME",
         help=f"YAML run config: a file, or a packaged config ({', '.join(packaged_configs())}); "

@@ -28,8 +28,8 @@ from sklearn_eeg.commands.options import (
     report_error,
     selected_subjects,
 )
-from sklearn_eeg.config import load_config
-from sklearn_eeg.studies import CLASSICAL_MODELS, FEATURE_SETS, SPACE_MODELS, sweep_from_config
+from sklearn_eeg.experiments.config import load_config
+from sklearn_eeg.experiments.studies import CLASSICAL_MODELS, FEATURE_SETS, SPACE_MODELS, sweep_from_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

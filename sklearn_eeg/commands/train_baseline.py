@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sklearn_eeg.benchmark import train_baseline_from_config
+from sklearn_eeg.experiments.benchmark import train_baseline_from_config
 from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser
-from sklearn_eeg.config import load_config
+from sklearn_eeg.experiments.config import load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

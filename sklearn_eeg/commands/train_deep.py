@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 
 from sklearn_eeg.commands.options import RUN_ERRORS, add_config_option, add_data_options, command_parser, report_error
-from sklearn_eeg.deep_training import MODELS, MODES, SELECT_BY, run_deep_from_config
+from sklearn_eeg.experiments.deep_training import MODELS, MODES, SELECT_BY, run_deep_from_config
 
 
 def main(argv: list[str] | None = None) -> int:

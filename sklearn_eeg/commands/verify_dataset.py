@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sklearn_eeg.commands.options import command_parser
-from sklearn_eeg.datasets.verify import verify_dataset
+from sklearn_eeg.data.verify import verify_dataset
 
 
 def main(argv: list[str] | None = None) -> int:

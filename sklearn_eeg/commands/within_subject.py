@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn_eeg.benchmark import within_subject_from_config
-from sklearn_eeg.benchmark_summary import format_summary
+from sklearn_eeg.experiments.benchmark import within_subject_from_config
+from sklearn_eeg.evaluation.benchmark_summary import format_summary
 from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser, selected_subjects
-from sklearn_eeg.config import load_config
+from sklearn_eeg.experiments.config import load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

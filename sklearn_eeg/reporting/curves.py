@@ -419,7 +419,7 @@ def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     Parameters
     ----------
     curves : mapping of str to DataFrame
-        Per test subject, its :func:`~sklearn_eeg.forecast_scores.sensitivity_tiw_curve` table
+        Per test subject, its :func:`~sklearn_eeg.evaluation.forecast_scores.sensitivity_tiw_curve` table
         (``time_in_warning``, ``sensitivity``). Subjects without scorable seizures (NaN
         sensitivity) are left out and counted in the title.
     ax : Axes, optional
@@ -428,9 +428,9 @@ def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     Returns
     -------
     matplotlib.figure.Figure
-        Title with the mean area under the curves (:func:`~sklearn_eeg.forecast_scores.sensitivity_tiw_auc`).
+        Title with the mean area under the curves (:func:`~sklearn_eeg.evaluation.forecast_scores.sensitivity_tiw_auc`).
     """
-    from ..forecast_scores import closed_tiw_curve, sensitivity_tiw_auc
+    from sklearn_eeg.evaluation.forecast_scores import closed_tiw_curve, sensitivity_tiw_auc
 
     if not curves:
         raise ValueError("curves is empty: no subject to draw")

@@ -3,7 +3,7 @@
 Format
 ------
 One row per window, sorted by ``subject`` then ``t_abs``, saved in a run folder as
-``predictions.parquet`` or ``predictions.csv`` (:func:`sklearn_eeg.benchmark.run_loso` writes the
+``predictions.parquet`` or ``predictions.csv`` (:func:`sklearn_eeg.experiments.benchmark.run_loso` writes the
 latter, with a ``fold`` column):
 
 =============  =======  ==========================================================================

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..alarms import AlarmPolicy
+from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from ._style import save_figure
 from .curves import (
     plot_confusion_matrix,
@@ -84,9 +84,9 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
 
 
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
-    from ..alarm_scoring import alarm_metrics_over_thresholds
-    from ..alarms import raise_alarms
-    from ..metrics import reliability_curve
+    from sklearn_eeg.evaluation.alarm_scoring import alarm_metrics_over_thresholds
+    from sklearn_eeg.evaluation.alarms import raise_alarms
+    from sklearn_eeg.evaluation.metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
     operating = _operating_points(run_dir)
@@ -139,7 +139,7 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
 
 def _run_alarm_policy(run_dir: Path) -> AlarmPolicy:
     """The run's alarm policy (its config's ``alarms`` section, SOP and SPH from its ``labeling``),
-    read from its manifest; the default :class:`~sklearn_eeg.alarms.AlarmPolicy` without one."""
+    read from its manifest; the default :class:`~sklearn_eeg.evaluation.alarms.AlarmPolicy` without one."""
     manifest = run_dir / "manifest.json"
     config = (json.loads(manifest.read_text()).get("config") or {}) if manifest.is_file() else {}
     alarms, labeling = config.get("alarms") or {}, config.get("labeling") or {}
@@ -152,7 +152,7 @@ def _run_alarm_policy(run_dir: Path) -> AlarmPolicy:
 def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
     """Per test subject, sensitivity vs time in warning of its LOSO test risk, and the reliability of
     the risk against the alarm target on the full timeline."""
-    from ..forecast_scores import forecast_target, reliability_on_timeline, sensitivity_tiw_curve
+    from sklearn_eeg.evaluation.forecast_scores import forecast_target, reliability_on_timeline, sensitivity_tiw_curve
 
     pred = read_predictions(find_predictions(run_dir))
     if pred["tte"].isna().all():
@@ -190,9 +190,9 @@ def _history_figures(run_dir: Path, out: Path) -> list[Path]:
 
 
 def _data_figures(data_root: Path, out: Path) -> list[Path]:
-    from ..datasets import load_index, read_edf
-    from ..labeling import label_windows
-    from ..preprocessing import filter_signal
+    from sklearn_eeg.data import load_index, read_edf
+    from sklearn_eeg.data.labeling import label_windows
+    from sklearn_eeg.signal.preprocessing import filter_signal
 
     recordings, seizures = load_index(data_root)
     first = recordings.iloc[0]
@@ -299,7 +299,7 @@ def write_run_summary(
                for kind in ("loso", "within")}
     totals: dict[str, object] = {}
     if data_root is not None:
-        from ..datasets import load_index
+        from sklearn_eeg.data import load_index
 
         totals = dataset_totals(*load_index(data_root))
     return write_final_summary(out_dir, dataset_totals=totals, loso=results["loso"], within=results["within"],

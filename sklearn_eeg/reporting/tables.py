@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..benchmark_summary import significance_table, summarize_results
-from ..forecast_scores import bootstrap_ci
+from sklearn_eeg.evaluation.benchmark_summary import significance_table, summarize_results
+from sklearn_eeg.evaluation.forecast_scores import bootstrap_ci
 from ._checks import check_columns
 
 #: FAH targets (per hour) reported as operating points in the final summary.
@@ -91,7 +91,7 @@ def seizure_significance(results: pd.DataFrame) -> pd.DataFrame | None:
     ----------
     results : DataFrame
         Benchmark results with ``fah_target``, ``n_seizures``, ``n_predicted``, ``chance_p`` and the
-        surrogate columns (``surrogate_hist``...) of :func:`sklearn_eeg.benchmark.run_loso`.
+        surrogate columns (``surrogate_hist``...) of :func:`sklearn_eeg.experiments.benchmark.run_loso`.
 
     Returns
     -------
@@ -121,7 +121,7 @@ def _probabilistic_scores(results: pd.DataFrame, *, name: str = "results") -> pd
     """Threshold-free forecast scores of a benchmark table: mean over subjects with a bootstrap 95 % CI.
 
     Each subject's folds are averaged first (the scores repeat on every FAH-target row of a fold);
-    the interval resamples subjects (:func:`~sklearn_eeg.forecast_scores.bootstrap_ci`).
+    the interval resamples subjects (:func:`~sklearn_eeg.evaluation.forecast_scores.bootstrap_ci`).
 
     Parameters
     ----------

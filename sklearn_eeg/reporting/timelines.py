@@ -229,7 +229,7 @@ def labeling_example_figure() -> Figure:
     (its preictal period lies in file 1); seizure 2 follows 20 min later (not a lead seizure);
     seizure 3 is in file 3, its SOP partly inside the unobserved gap.
     """
-    from ..labeling import label_windows
+    from sklearn_eeg.data.labeling import label_windows
 
     recordings = pd.DataFrame({
         "subject": "demo", "recording": ["demo_01", "demo_02", "demo_03"],

@@ -1,0 +1,1 @@
+"""Evaluation: the alarm policy and detector, alarm scoring and chance levels, forecast scores, splits."""

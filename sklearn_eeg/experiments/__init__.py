@@ -1,0 +1,1 @@
+"""Experiments: run configs, data of a run, the fold evaluator, benchmarks, ablations, sweeps, deep runs."""

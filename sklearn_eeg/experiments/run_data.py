@@ -1,0 +1,159 @@
+"""The data of a run config: its windows, or their features computed once and cached."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Memory, Parallel, delayed
+from tqdm.auto import tqdm
+
+from sklearn_eeg.experiments.config import RunConfig
+from sklearn_eeg.data.synthetic import embedded_dataset
+from sklearn_eeg.features.extractor import FeatureExtractor
+from sklearn_eeg.features.cache import signal_features
+from sklearn_eeg.data.labeling import STATES
+from sklearn_eeg.experiments.parallel import parallel_backend, worker_count
+from sklearn_eeg.signal.windows import WindowArray, WindowStore, load_window_store
+
+__all__ = ["compute_features", "dataset_root", "load_dataset", "store_features"]
+
+
+def compute_features(
+    X: np.ndarray, *, feature_set: str = "basic_plus", sfreq: float = 256.0, n_jobs: int = 1, progress: bool = True
+) -> np.ndarray:
+    """Feature matrix of a whole dataset, computed in chunks with a progress bar.
+
+    Features are computed per window without fitted state (``fit`` only checks shapes), so
+    computing them once before cross-validation is not leakage.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_windows, n_channels, n_times)
+        Windows.
+    feature_set : str, default="basic_plus"
+        See :class:`sklearn_eeg.features.extractor.FeatureExtractor`.
+    sfreq : float, default=256.0
+        Sampling frequency.
+    n_jobs : int, default=1
+        Parallel chunks.
+    progress : bool, default=True
+        Show a tqdm bar.
+
+    Returns
+    -------
+    features : ndarray of shape (n_windows, n_features)
+    """
+    extractor = FeatureExtractor(sfreq=sfreq, feature_set=feature_set, n_jobs=n_jobs, verbose=progress)
+    return extractor.fit(X[:1]).transform(X)
+
+def dataset_root(cfg: RunConfig, progress: bool) -> Path:
+    """The configured CHB-MIT(-like) folder, or the embedded synthetic preset (built on first use)."""
+    if cfg.data.data_root:
+        return Path(cfg.data.data_root)
+    return embedded_dataset(cfg.data.cache_dir, preset=cfg.data.preset, progress=progress)
+
+
+def store_features(
+    store: WindowStore,
+    *,
+    feature_set: str = "basic_plus",
+    cache_dir: str | Path = "cache",
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> np.ndarray:
+    """Feature matrix of a window store's rows, computed recording by recording from its memory maps.
+
+    Each recording's features are computed once for all its windows (every state) by
+    :func:`sklearn_eeg.features.cache.signal_features` and cached with ``joblib.Memory`` under
+    ``<cache_dir>/joblib`` (key: the stored signal's path, size and mtime, window, stride, feature set);
+    the rows of the store are then picked from them. At most one chunk of one recording's windows is
+    in memory per worker, whatever the dataset's size.
+
+    Parameters
+    ----------
+    store : WindowStore
+        Window store (possibly a selection of rows).
+    feature_set : str, default="basic_plus"
+        See :class:`sklearn_eeg.features.extractor.FeatureExtractor`.
+    cache_dir : str or Path, default="cache"
+        Cache root.
+    n_jobs : int, default=1
+        Recordings computed in parallel (joblib; a Dask backend spreads them over a cluster).
+    progress : bool, default=True
+        Show a progress bar over recordings.
+
+    Returns
+    -------
+    F : ndarray of shape (len(store), n_features), float32
+        Row ``i`` holds the features of ``store[i]``.
+    """
+    params = store.params
+    memory = Memory(str(Path(cache_dir) / "joblib"), verbose=0)
+    table = store.table
+    recordings = table.groupby(["subject", "recording"], sort=False).indices
+    position = np.rint(table["t_start"].to_numpy() / params["stride"]).astype(np.int64)
+
+    def features_of(subject: str, recording: str) -> np.ndarray:
+        return signal_features(store.root / subject / f"{recording}.npy", sfreq=params["sfreq"],
+                               window=params["window"], stride=params["stride"], feature_set=feature_set,
+                               memory=memory)
+
+    keys = tqdm(list(recordings), disable=not progress, desc="features", unit="rec")
+    computed = Parallel(n_jobs=n_jobs)(delayed(features_of)(subject, recording) for subject, recording in keys)
+    n_features = computed[0].shape[1] if computed else 0
+    F = np.empty((len(table), n_features), dtype=np.float32)
+    for rows, features in zip(recordings.values(), computed):
+        F[rows] = features[position[rows]]
+    return F
+
+
+def load_dataset(
+    cfg: RunConfig, *, features: bool = True, scheduler: str | None = None, progress: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Windows (or their features) of a run config's dataset.
+
+    ``cfg.data.data_root`` names a CHB-MIT(-like) folder; ``None`` uses the embedded synthetic
+    dataset of ``cfg.data.preset`` (generated into ``cfg.data.cache_dir`` on first use). Windows
+    are labeled with ``cfg.labeling``. Features come from :func:`store_features`: computed and
+    cached per recording from the window store's memory maps; raw windows (``features=False``, the
+    deep models' input) come as a :class:`~sklearn_eeg.signal.windows.WindowArray` that loads a window
+    when it is indexed. Neither loads the dataset's windows into RAM.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Run configuration.
+    features : bool, default=True
+        Return the feature matrix ``(n_windows, n_features)`` instead of the raw windows
+        ``(n_windows, n_channels, n_times)`` (a lazy :class:`~sklearn_eeg.signal.windows.WindowArray`).
+    scheduler : str, optional
+        Address of a Dask scheduler: the per-recording feature jobs then run on its workers (which
+        must see ``cfg.data.cache_dir``); otherwise on ``cfg.n_jobs`` local processes.
+    progress : bool, default=True
+        Show progress bars.
+
+    Returns
+    -------
+    X, y, groups, meta
+        As :func:`sklearn_eeg.signal.windows.load_windows`, with ``X`` replaced by features if asked.
+    """
+    data_root = dataset_root(cfg, progress)
+    store = load_window_store(
+        data_root,
+        cfg.data.subjects,
+        cache_dir=cfg.data.cache_dir,
+        states=STATES,  # the full timeline: excluded windows get a risk, never a training label
+        progress=progress,
+        **dataclasses.asdict(cfg.labeling),
+    )
+    meta = store.table.reset_index(drop=True)
+    y, groups = meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str)
+    if not features:
+        return WindowArray(store), y, groups, meta
+    with parallel_backend(scheduler):
+        F = store_features(store, feature_set=cfg.features.feature_set, cache_dir=cfg.data.cache_dir,
+                           n_jobs=worker_count(cfg.n_jobs, scheduler), progress=progress)
+    return F, y, groups, meta

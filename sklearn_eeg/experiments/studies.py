@@ -1,0 +1,756 @@
+"""Optuna hyperparameter studies scored by held-out subjects' sensitivity at a false-alarm target.
+
+Protocol of one trial (no leakage)
+----------------------------------
+The search space (:func:`classical_space`, :func:`cnn_space`) draws an estimator, a feature set and
+alarm post-processing parameters. For every leave-one-subject-out fold
+(:func:`sklearn_eeg.evaluation.model_selection.loso_splits`: one test subject, rotating validation subjects
+taken from the others) the estimator is fitted on the training subjects, the alarm threshold is
+tuned on the validation subjects for ``fah_target`` (:func:`sklearn_eeg.evaluation.scoring.tune_threshold`) and
+applied unchanged to the test subject. The objective is the mean test sensitivity over folds
+(folds whose test subject has no seizure are skipped); the multi-objective variant also returns the
+mean test AUPRC. Features are computed once before the study: they are stateless per window.
+
+The best value of a study is a maximum over many trials of this LOSO score, so it is optimistic
+for the configuration it selects: sweep on development subjects and report the chosen
+configuration on subjects the sweep never saw (e.g. ``pipelines/loso.py`` with the
+``run_config`` sections of ``best_config.txt``).
+
+Pruning
+-------
+Single-objective trials report each fold's sensitivity with the fold index as step and stop when
+:class:`optuna.pruners.WilcoxonPruner` finds them significantly worse than the best trial on the
+same folds (fold order is shuffled per trial, as that pruner recommends). Optuna does not support
+``Trial.report`` / pruning for multi-objective studies: those trials always run every fold.
+
+Storage and parallel workers
+----------------------------
+Studies are named and resumable (``load_if_exists=True``). ``storage=None`` means SQLite in
+``studies/<name>.db`` (one writer plus ``optuna-dashboard sqlite:///studies/<name>.db``); a URL
+(``postgresql://...``, ``sqlite:///...``) is an RDB storage; any other string is a
+:class:`optuna.storages.JournalStorage` log file, safe for many worker processes on one filesystem.
+Each worker runs :func:`run_study` (or ``pipelines/sweep.py``) with the same name and storage;
+``max_trials`` stops all of them once that many trials have completed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import sqlalchemy
+import yaml
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
+from sklearn_eeg.evaluation.alarms import AlarmPolicy
+from sklearn_eeg.experiments.config import FeaturesConfig
+from sklearn_eeg.evaluation.model_selection import clip_n_val_subjects, loso_splits
+from sklearn_eeg.models.registry import BASELINE_MODELS, CHANCE_MODELS, make_model
+from sklearn_eeg.experiments.run_data import load_dataset
+
+__all__ = [
+    "FoldObjective",
+    "SPACES",
+    "build_estimator",
+    "classical_space",
+    "cnn_space",
+    "make_objective",
+    "resolve_storage",
+    "run_config_sections",
+    "run_study",
+    "sweep_from_config",
+    "write_results",
+]
+
+CLASSICAL_MODELS = BASELINE_MODELS
+"""Models the classical space searches by default."""
+SPACE_MODELS = (*CLASSICAL_MODELS, *CHANCE_MODELS)
+"""Models the classical space can draw: the classical baselines and, when asked for, the chance
+baselines (no parameters of their own), to score a sweep's protocol against a forecaster that
+knows nothing."""
+FEATURE_SETS = ("basic", "basic_plus")
+_META_COLUMNS = ("subject", "t_abs", "label", "tte", "seizure_id")
+_SCHEMA_ATTEMPTS = 5
+
+
+# --------------------------------------------------------------------------------- search spaces
+
+
+def _alarm_space(trial: optuna.Trial) -> dict[str, Any]:
+    smoothing = trial.suggest_categorical("smoothing", ["none", "ema"])
+    params: dict[str, Any] = {"smoothing": None if smoothing == "none" else smoothing}
+    if smoothing == "ema":
+        params["alpha"] = trial.suggest_float("alpha", 0.1, 0.9)
+    params["persistence"] = trial.suggest_int("persistence", 1, 3)
+    return params
+
+
+def classical_space(
+    trial: optuna.Trial,
+    *,
+    models: Sequence[str] = CLASSICAL_MODELS,
+    feature_sets: Sequence[str] | None = FEATURE_SETS,
+) -> dict[str, Any]:
+    """Search space of the classical baselines (:func:`sklearn_eeg.models.baselines.make_baseline`).
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        Trial that draws the parameters.
+    models : sequence of str, default=("logreg", "hgb", "mlp")
+        Models to choose from, among :data:`SPACE_MODELS`: the classical baselines and the chance
+        baselines ``"constant"`` and ``"random"`` (:mod:`sklearn_eeg.models.chance`).
+    feature_sets : sequence of str or None, default=("basic", "basic_plus")
+        Feature sets to choose from; ``None`` draws none (a single precomputed feature matrix).
+
+    Returns
+    -------
+    params : dict
+        ``model`` (one of ``models``); ``model_params`` (logreg: ``C`` log-uniform in
+        [1e-3, 1e2]; hgb: ``max_depth`` in 2..8 and ``learning_rate`` log-uniform in [0.01, 0.3];
+        mlp: ``hidden_size`` in 16..128, log scale; chance baselines: none, they are not tuned);
+        ``feature_set`` (drawn for every model; the chance baselines read only its row count);
+        ``alarm_params`` (``smoothing`` None or "ema" with ``alpha`` in [0.1, 0.9]; ``persistence``
+        in 1..3).
+
+    Examples
+    --------
+    >>> trial = optuna.trial.FixedTrial({"model": "logreg", "C": 0.1, "feature_set": "basic",
+    ...                                  "smoothing": "none", "persistence": 2})
+    >>> classical_space(trial)["model_params"]
+    {'C': 0.1}
+    """
+    unknown = set(models) - set(SPACE_MODELS)
+    if unknown or not models:
+        raise ValueError(f"models must be a non-empty subset of {SPACE_MODELS}, got {list(models)}")
+    model = trial.suggest_categorical("model", list(models))
+    if model == "logreg":
+        model_params = {"C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
+    elif model == "hgb":
+        model_params = {
+            "max_depth": trial.suggest_int("max_depth", 2, 8),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        }
+    elif model == "mlp":
+        model_params = {"hidden_size": trial.suggest_int("hidden_size", 16, 128, log=True)}
+    else:
+        model_params = {}
+    feature_set = trial.suggest_categorical("feature_set", list(feature_sets)) if feature_sets else None
+    return {"model": model, "model_params": model_params, "feature_set": feature_set, "alarm_params": _alarm_space(trial)}
+
+
+def cnn_space(trial: optuna.Trial) -> dict[str, Any]:
+    """Search space of the spectrogram CNN (:class:`sklearn_eeg.models.estimators.SpectrogramCNNClassifier`).
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        Trial that draws the parameters.
+
+    Returns
+    -------
+    params : dict
+        ``model`` = "cnn"; ``model_params``: ``dropout`` in [0.2, 0.5], ``weight_decay``
+        log-uniform in [1e-4, 1e-3], ``focal_gamma`` in [1.5, 3] (focal loss), ``augmentation``
+        (bool: signal noise/shift and SpecAugment masks); ``feature_set`` None (raw windows);
+        ``alarm_params`` as in :func:`classical_space`.
+    """
+    model_params = {
+        "dropout": trial.suggest_float("dropout", 0.2, 0.5),
+        "weight_decay": trial.suggest_float("weight_decay", 1e-4, 1e-3, log=True),
+        "focal_gamma": trial.suggest_float("focal_gamma", 1.5, 3.0),
+        "augmentation": trial.suggest_categorical("augmentation", [False, True]),
+    }
+    return {"model": "cnn", "model_params": model_params, "feature_set": None, "alarm_params": _alarm_space(trial)}
+
+
+SPACES: dict[str, Callable[..., dict[str, Any]]] = {"classical": classical_space, "cnn": cnn_space}
+
+
+def build_estimator(params: Mapping[str, Any], *, fixed_params: Mapping[str, Any] | None = None, random_state: int | None = 0):
+    """Unfitted estimator for the parameters drawn by a search space.
+
+    Parameters
+    ----------
+    params : mapping
+        Output of :func:`classical_space` or :func:`cnn_space`.
+    fixed_params : mapping, optional
+        Extra constructor arguments that are not searched, e.g. ``{"max_iter": 50}`` for hgb or
+        ``{"max_epochs": 3, "device": "cpu"}`` for the CNN.
+    random_state : int or None, default=0
+        Seed of the estimator.
+
+    Returns
+    -------
+    estimator : classifier with ``predict_proba``
+        A baseline pipeline ``StandardScaler → classifier`` taking a feature matrix, a chance
+        baseline (:func:`sklearn_eeg.models.chance.make_chance`) or the CNN taking raw windows
+        ``(n_windows, n_channels, n_times)``.
+    """
+    model = params["model"]
+    searched = dict(params["model_params"])
+    fixed = dict(fixed_params or {})
+    if model in SPACE_MODELS:  # classical and chance baselines (the chance ones draw no parameter)
+        return make_model(model, precomputed_features=True, params={**fixed, **_classifier_params(searched)},
+                          random_state=random_state)
+    if model == "cnn":
+        from sklearn_eeg.models.nn import SignalAugment, SpecAugment
+
+        augment = searched["augmentation"]
+        seed = 0 if random_state is None else random_state
+        return make_model("cnn", precomputed_features=False, random_state=random_state, params={
+            **fixed,
+            "module__dropout": searched["dropout"],
+            "optimizer__weight_decay": searched["weight_decay"],
+            "loss": "focal",
+            "focal_gamma": searched["focal_gamma"],
+            "module__signal_augment": SignalAugment(noise_std=0.1, max_shift=64, seed=seed) if augment else None,
+            "module__spec_augment": SpecAugment(max_freq=8, max_time=4, seed=seed) if augment else None,
+        })
+    raise ValueError(f"unknown model {model!r}; choose one of {[*SPACE_MODELS, 'cnn']}")
+
+
+def _classifier_params(model_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Classifier arguments of a classical space draw (``hidden_size`` -> ``hidden_layer_sizes``)."""
+    params = dict(model_params)
+    if "hidden_size" in params:
+        params["hidden_layer_sizes"] = [params.pop("hidden_size")]
+    return params
+
+
+def run_config_sections(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Sections of a YAML run config (:mod:`sklearn_eeg.experiments.config`) that reproduce a classical draw.
+
+    Parameters
+    ----------
+    params : mapping
+        Output of :func:`classical_space`.
+
+    Returns
+    -------
+    sections : dict
+        ``model`` (``name``, ``params``), ``features`` (``feature_set``, when drawn) and ``alarms``
+        (``smoothing``, ``alpha``, ``persistence``): paste them into a config for
+        ``pipelines/loso.py --config``.
+
+    Examples
+    --------
+    >>> run_config_sections({"model": "mlp", "model_params": {"hidden_size": 32}, "feature_set": "basic",
+    ...                      "alarm_params": {"smoothing": None, "persistence": 2}})["model"]
+    {'name': 'mlp', 'params': {'hidden_layer_sizes': [32]}}
+    """
+    if params["model"] not in SPACE_MODELS:
+        raise ValueError(f"run config sections exist for the models {SPACE_MODELS}, not {params['model']!r}")
+    sections: dict[str, Any] = {"model": {"name": params["model"], "params": _classifier_params(params["model_params"])}}
+    if params["feature_set"] is not None:
+        sections["features"] = {"feature_set": params["feature_set"]}
+    sections["alarms"] = dict(params["alarm_params"])
+    return sections
+
+
+# --------------------------------------------------------------------------------- objective
+
+
+class FoldObjective:
+    """Optuna objective: leave-one-subject-out folds, threshold tuned on validation subjects.
+
+    Build it with :func:`make_objective`; see the module docstring for the protocol.
+
+    Attributes
+    ----------
+    directions : list of str
+        ``["maximize"]`` (mean test sensitivity at FAH <= ``fah_target``) or
+        ``["maximize", "maximize"]`` (sensitivity, mean test AUPRC).
+    folds : list of (train, val, test) index arrays
+        Fixed for the whole study, so that the pruner compares trials on the same folds.
+    test_subjects : list of str
+        Test subject of each fold (the step reported for fold ``k`` is ``k``).
+    """
+
+    def __init__(
+        self,
+        features: Mapping[str | None, np.ndarray],
+        y: np.ndarray,
+        meta: pd.DataFrame,
+        folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        test_subjects: list[str],
+        *,
+        space: Callable[[optuna.Trial], dict[str, Any]],
+        directions: list[str],
+        fah_target: float,
+        policy: AlarmPolicy,
+        n_thresholds: int,
+        fixed_params: Mapping[str, Mapping[str, Any]],
+        random_state: int | None,
+    ):
+        self.features = features
+        self.y = y
+        self.meta = meta
+        self.folds = folds
+        self.test_subjects = test_subjects
+        self.space = space
+        self.directions = directions
+        self.fah_target = fah_target
+        self.policy = policy
+        self.n_thresholds = n_thresholds
+        self.fixed_params = fixed_params
+        self.random_state = random_state
+
+    def _matrix(self, feature_set: str | None) -> np.ndarray:
+        if feature_set in self.features:
+            return self.features[feature_set]
+        if feature_set is None and len(self.features) == 1:
+            return next(iter(self.features.values()))
+        raise ValueError(f"the space drew feature_set={feature_set!r}, but the features given are {list(self.features)}")
+
+    def evaluate_fold(self, params: Mapping[str, Any], k: int) -> dict[str, float]:
+        """Fit on fold ``k``'s training subjects, tune on its validation subjects, score its test subject.
+
+        Returns
+        -------
+        scores : dict
+            ``sensitivity`` (test, at the validation threshold; NaN without test seizures),
+            ``fah`` (test), ``threshold``, ``val_sensitivity``, ``auprc`` (test windows).
+        """
+        X = self._matrix(params["feature_set"])
+        train, val, test = self.folds[k]
+        if not np.any(self.y[val] == 0):  # no interictal time: no FAH, no threshold
+            return dict.fromkeys(("sensitivity", "fah", "threshold", "val_sensitivity", "auprc"), float("nan"))
+        estimator = build_estimator(
+            params, fixed_params=self.fixed_params.get(params["model"]), random_state=self.random_state
+        )
+        (row,) = evaluate_fold(
+            estimator, X, self.y, self.meta, FoldSplit(train, val, test), fah_targets=(self.fah_target,),
+            policy=self.policy.replace(**params["alarm_params"]), n_thresholds=self.n_thresholds,
+            forecast_scores=False,
+        ).rows
+        return {key: float(row[key]) for key in ("sensitivity", "fah", "threshold", "val_sensitivity", "auprc")}
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        params = self.space(trial)
+        single = len(self.directions) == 1
+        seed = 0 if self.random_state is None else self.random_state
+        order = np.random.default_rng([seed, trial.number]).permutation(len(self.folds))
+        scores: dict[str, dict[str, float]] = {}
+        for k in order:
+            fold = self.evaluate_fold(params, int(k))
+            scores[self.test_subjects[k]] = fold
+            trial.set_user_attr("folds", _json_safe(scores))
+            if single and np.isfinite(fold["sensitivity"]):
+                trial.report(fold["sensitivity"], step=int(k))
+                if trial.should_prune():
+                    trial.set_user_attr("mean_sensitivity_so_far", _nanmean(scores, "sensitivity"))  # finite here
+                    raise optuna.TrialPruned(f"pruned after {len(scores)} of {len(self.folds)} folds")
+        sensitivity, auprc = _nanmean(scores, "sensitivity"), _nanmean(scores, "auprc")
+        means = {"sensitivity": sensitivity, "auprc": auprc, "test_fah": _nanmean(scores, "fah")}
+        for key, value in means.items():
+            trial.set_user_attr(f"mean_{key}", value if np.isfinite(value) else None)
+        return sensitivity if single else (sensitivity, auprc)
+
+
+def _json_safe(scores: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float | None]]:
+    """Per-fold scores with NaN as None (strict JSON for storages and the dashboard)."""
+    return {s: {k: (v if np.isfinite(v) else None) for k, v in fold.items()} for s, fold in scores.items()}
+
+
+def _nanmean(scores: Mapping[str, Mapping[str, float]], key: str) -> float:
+    values = np.array([s[key] for s in scores.values()], dtype=float)
+    return float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else float("nan")
+
+
+def make_objective(
+    features: np.ndarray | Mapping[str, np.ndarray],
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    space: str | Callable[[optuna.Trial], dict[str, Any]] = "classical",
+    fah_target: float = 0.5,
+    n_val_subjects: int = 1,
+    directions: Sequence[str] = ("maximize",),
+    policy: AlarmPolicy | None = None,
+    n_thresholds: int = 100,
+    fixed_params: Mapping[str, Mapping[str, Any]] | None = None,
+    random_state: int | None = 0,
+) -> FoldObjective:
+    """Objective of a study: mean held-out-subject sensitivity at FAH <= ``fah_target``.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_windows, ...) or mapping of str to such arrays
+        Precomputed inputs: a feature matrix ``(n_windows, n_features)``, raw windows
+        ``(n_windows, n_channels, n_times)`` for the CNN, or a mapping from feature-set name to
+        feature matrix (``{"basic": F1, "basic_plus": F2}``), whose keys the classical space searches.
+    y : array-like of shape (n_windows,)
+        1 preictal, 0 interictal.
+    groups : array-like of shape (n_windows,)
+        Subject of every window.
+    meta : DataFrame of shape (n_windows, ...)
+        Window table (``subject``, ``t_abs``, ``label``, ``tte``, ``seizure_id``).
+    space : {"classical", "cnn"} or callable, default="classical"
+        Search space: a name of :data:`SPACES` or a function ``trial -> dict`` returning the same
+        keys as :func:`classical_space`.
+    fah_target : float, default=0.5
+        False alarms per interictal hour allowed on the validation subjects.
+    n_val_subjects : int, default=1
+        Validation subjects per fold (rotating, drawn from the non-test subjects).
+    directions : sequence of str, default=("maximize",)
+        ``("maximize",)``: mean sensitivity; ``("maximize", "maximize")``: (mean sensitivity, mean
+        AUPRC), a multi-objective study (no pruning).
+    policy : AlarmPolicy, optional
+        The study's alarm rule (default :class:`~sklearn_eeg.evaluation.alarms.AlarmPolicy` ()); every trial
+        changes the fields its space draws (``smoothing``, ``alpha``, ``persistence``) and keeps
+        the others (``sop``, ``sph``, ``refractory``...).
+    n_thresholds : int, default=100
+        Candidate thresholds in the validation tuning.
+    fixed_params : mapping, optional
+        Per-model constructor arguments that are not searched, e.g.
+        ``{"hgb": {"max_iter": 50}, "cnn": {"max_epochs": 3}}``.
+    random_state : int or None, default=0
+        Seeds the validation rotation, the estimators and the per-trial fold order.
+
+    Returns
+    -------
+    objective : FoldObjective
+        Callable ``objective(trial)``; ``objective.directions`` tells :func:`run_study` the
+        study directions.
+
+    Examples
+    --------
+    >>> from sklearn_eeg.evaluation.alarms import simulate_risk_timeline
+    >>> risk, meta = simulate_risk_timeline(3, 6, seizure_every_h=1.0, random_state=0)
+    >>> F = np.c_[np.log(risk / (1 - risk)), np.random.default_rng(0).normal(size=len(risk))]
+    >>> objective = make_objective(F, meta["label"], meta["subject"], meta, fah_target=1.0)
+    >>> len(objective.folds)
+    3
+    """
+    if isinstance(space, str):
+        if space not in SPACES:
+            raise ValueError(f"space must be one of {sorted(SPACES)} or a callable, got {space!r}")
+        space_name, space = space, SPACES[space]
+    else:
+        space_name = None
+    if isinstance(features, Mapping):
+        if not features:
+            raise ValueError("features is an empty mapping")
+        mapping = {str(k): v for k, v in features.items()}
+    else:
+        mapping = {None: features}
+    if space_name == "classical":
+        space = partial(classical_space, feature_sets=None if None in mapping else tuple(mapping))
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    if not isinstance(meta, pd.DataFrame):
+        raise TypeError(f"meta must be a pandas DataFrame (the window table), got {type(meta).__name__}")
+    missing = [c for c in _META_COLUMNS if c not in meta.columns]
+    if missing:
+        raise ValueError(f"meta lacks column(s) {missing}; see docs/DATA_CONTRACTS.md")
+    for name, X in mapping.items():
+        if len(X) != len(y):
+            raise ValueError(f"features{'' if name is None else f'[{name!r}]'} has {len(X)} rows, y has {len(y)}")
+    if len(groups) != len(y) or len(meta) != len(y):
+        raise ValueError(f"y, groups and meta must have equal lengths, got {len(y)}, {len(groups)}, {len(meta)}")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("y must contain only 1 (preictal), 0 (interictal) and -1 (excluded, risk only)")
+    directions = list(directions)
+    if len(directions) not in (1, 2) or any(d != "maximize" for d in directions):
+        raise ValueError(f"directions must be ['maximize'] or ['maximize', 'maximize'], got {directions}")
+    if not np.isfinite(fah_target) or fah_target < 0:
+        raise ValueError(f"fah_target must be finite and >= 0, got {fah_target}")
+    with_seizures = np.unique(groups[y == 1])
+    if with_seizures.size == 0:
+        raise ValueError("no subject has preictal windows: sensitivity is undefined on every fold")
+    n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)  # a 3-subject dataset keeps 1
+    folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
+    test_subjects = [str(groups[test[0]]) for _, _, test in folds]
+    return FoldObjective(
+        mapping,
+        y,
+        meta.reset_index(drop=True),
+        folds,
+        test_subjects,
+        space=space,
+        directions=directions,
+        fah_target=float(fah_target),
+        policy=AlarmPolicy() if policy is None else policy,
+        n_thresholds=n_thresholds,
+        fixed_params=dict(fixed_params or {}),
+        random_state=random_state,
+    )
+
+
+# --------------------------------------------------------------------------------- studies
+
+
+def resolve_storage(storage: str | BaseStorage | None, name: str, studies_dir: str | Path = "studies") -> BaseStorage:
+    """Optuna storage for a study.
+
+    Parameters
+    ----------
+    storage : str, BaseStorage or None
+        ``None``: SQLite file ``<studies_dir>/<name>.db``; a URL with ``://`` (``sqlite:///x.db``,
+        ``postgresql://user:pw@host/db``): an RDB storage; any other string: a JournalStorage log
+        file (created with its folder), for many worker processes.
+    name : str
+        Study name (file name of the default SQLite database).
+    studies_dir : str or Path, default="studies"
+        Folder of the default SQLite databases.
+
+    Returns
+    -------
+    storage : optuna.storages.BaseStorage
+    """
+    if isinstance(storage, BaseStorage):
+        return storage
+    if storage is None:
+        Path(studies_dir).mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{Path(studies_dir) / f'{name}.db'}"
+    if "://" in storage:
+        # SQLite: wait for the lock instead of failing when several processes write
+        engine = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else None
+        for attempt in range(_SCHEMA_ATTEMPTS):
+            try:
+                return RDBStorage(storage, engine_kwargs=engine)
+            except sqlalchemy.exc.SQLAlchemyError:
+                # workers started together race to create the schema; the loser finds it made
+                if attempt == _SCHEMA_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    Path(storage).parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(storage)))
+
+
+def run_study(
+    name: str,
+    objective: Callable[[optuna.Trial], float | tuple[float, ...]],
+    *,
+    storage: str | BaseStorage | None = None,
+    n_trials: int | None = 20,
+    max_trials: int | None = None,
+    timeout: float | None = None,
+    seed: int | None = 0,
+    directions: Sequence[str] | None = None,
+    pruner: optuna.pruners.BasePruner | None = None,
+    studies_dir: str | Path = "studies",
+    out_dir: str | Path | None = None,
+    show_progress_bar: bool = True,
+) -> optuna.Study:
+    """Create or resume a named study and run trials on it.
+
+    Parameters
+    ----------
+    name : str
+        Study name; an existing study of that name in ``storage`` is resumed.
+    objective : callable
+        ``objective(trial)``, e.g. from :func:`make_objective`.
+    storage : str, BaseStorage or None
+        See :func:`resolve_storage`; ``None`` = ``sqlite:///<studies_dir>/<name>.db``.
+    n_trials : int or None, default=20
+        Trials run by this call (this worker).
+    max_trials : int, optional
+        Stop once the study holds this many complete trials, counting those of every worker
+        (:class:`optuna.study.MaxTrialsCallback`).
+    timeout : float, optional
+        Seconds after which this call starts no new trial.
+    seed : int or None, default=0
+        Seed of the TPE sampler. Give parallel workers different seeds (or None), or they
+        propose the same parameters.
+    directions : sequence of str, optional
+        Default: ``objective.directions`` if present, else ``["maximize"]``.
+    pruner : BasePruner, optional
+        Default: ``WilcoxonPruner(p_threshold=0.1)`` for one direction, none for several (Optuna
+        cannot prune multi-objective trials).
+    studies_dir : str or Path, default="studies"
+        Folder of the default SQLite storage.
+    out_dir : str or Path, optional
+        Also write ``sweep_results.csv`` and ``best_config.txt`` there (:func:`write_results`).
+    show_progress_bar : bool, default=True
+        Optuna's tqdm progress bar over this call's trials.
+
+    Returns
+    -------
+    study : optuna.Study
+    """
+    directions = list(directions or getattr(objective, "directions", ["maximize"]))
+    if pruner is None and len(directions) > 1:
+        pruner = optuna.pruners.NopPruner()
+    elif pruner is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            pruner = optuna.pruners.WilcoxonPruner(p_threshold=0.1)
+    study = optuna.create_study(
+        study_name=name,
+        storage=resolve_storage(storage, name, studies_dir),
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=pruner,
+        directions=directions,
+        load_if_exists=True,
+    )
+    expected = [optuna.study.StudyDirection.MAXIMIZE if d == "maximize" else optuna.study.StudyDirection.MINIMIZE for d in directions]
+    if list(study.directions) != expected:
+        raise ValueError(f"study {name!r} exists with directions {study.directions}, not {directions}; use another name")
+    callbacks = [optuna.study.MaxTrialsCallback(max_trials, states=(TrialState.COMPLETE,))] if max_trials else None
+    if max_trials is None or _n_complete(study) < max_trials:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks, show_progress_bar=show_progress_bar)
+    if out_dir is not None:
+        write_results(study, out_dir, space=getattr(objective, "space", None))
+    return study
+
+
+def _n_complete(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+def write_results(
+    study: optuna.Study,
+    out_dir: str | Path = "reports/tables",
+    *,
+    space: Callable[[optuna.Trial], dict[str, Any]] | None = None,
+) -> tuple[Path, Path]:
+    """Write the trials table and the best configuration of a study.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    out_dir : str or Path, default="reports/tables"
+    space : callable, optional
+        The study's search space; with a classical space and one objective, ``best_config.txt``
+        also holds the best trial as run-config sections (:func:`run_config_sections`).
+
+    Returns
+    -------
+    paths : (Path, Path)
+        ``sweep_results.csv`` (``study.trials_dataframe()``: one row per trial, parameters,
+        values, state, per-fold scores in ``user_attrs_folds``) and ``best_config.txt`` (the best
+        trial, or the Pareto front of a multi-objective study, as YAML).
+
+    Notes
+    -----
+    The best value is the maximum over trials of a LOSO score, hence optimistic for the chosen
+    configuration; estimate its performance on subjects the sweep did not use.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / "sweep_results.csv"
+    study.trials_dataframe().to_csv(csv, index=False)
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    counts = {s.name.lower(): len(study.get_trials(deepcopy=False, states=(s,))) for s in TrialState}
+    summary: dict[str, Any] = {
+        "study": study.study_name,
+        "directions": [d.name.lower() for d in study.directions],
+        "trials": {k: v for k, v in counts.items() if v},
+    }
+    if complete:
+        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
+        summary["best" if len(best) == 1 and len(study.directions) == 1 else "pareto_front"] = [
+            {
+                "trial": t.number,
+                "values": [float(v) for v in t.values],
+                "params": dict(t.params),
+                "mean_test_fah": t.user_attrs.get("mean_test_fah"),
+            }
+            for t in best
+        ]
+        if space is not None and len(study.directions) == 1:
+            params = space(optuna.trial.FixedTrial(study.best_trial.params))
+            if params["model"] in SPACE_MODELS:
+                summary["run_config"] = run_config_sections(params)
+    txt = out / "best_config.txt"
+    txt.write_text(yaml.safe_dump(summary, sort_keys=False))
+    return csv, txt
+
+
+# --------------------------------------------------------------------------------- data + CLI
+
+
+def sweep_from_config(
+    cfg,
+    *,
+    name: str,
+    space: str = "classical",
+    n_trials: int = 20,
+    max_trials: int | None = None,
+    storage: str | None = None,
+    fah_target: float = 0.5,
+    directions: Sequence[str] = ("maximize",),
+    models: Sequence[str] = CLASSICAL_MODELS,
+    feature_sets: Sequence[str] = FEATURE_SETS,
+    fixed_params: Mapping[str, Mapping[str, Any]] | None = None,
+    sampler_seed: int | None = None,
+    timeout: float | None = None,
+    studies_dir: str | Path = "studies",
+    out_dir: str | Path = "reports/tables",
+    progress: bool = True,
+) -> optuna.Study:
+    """Load a run config's dataset, precompute its inputs once and run a study on them.
+
+    Parameters
+    ----------
+    cfg : sklearn_eeg.experiments.config.RunConfig
+        Data (``data_root`` or synthetic ``preset``), labeling, ``split.n_val_subjects`` and ``seed``.
+    name, space, n_trials, max_trials, storage, timeout, studies_dir, out_dir :
+        As in :func:`run_study` and :func:`make_objective`.
+    fah_target, directions, fixed_params :
+        As in :func:`make_objective`.
+    sampler_seed : int, optional
+        Seed of the TPE sampler (default: ``cfg.seed``). ``cfg.seed`` fixes the folds and the
+        models and must be the same for every worker of a study; give each worker its own
+        ``sampler_seed``.
+    models : sequence of str, default=("logreg", "hgb", "mlp")
+        Models searched by the classical space (any of :data:`SPACE_MODELS`).
+    feature_sets : sequence of str, default=("basic", "basic_plus")
+        Feature sets computed (and cached) and searched by the classical space.
+    progress : bool, default=True
+        Progress bars (data loading and trials).
+
+    Returns
+    -------
+    study : optuna.Study
+    """
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+    if space == "cnn":
+        features, y, groups, meta = load_dataset(cfg, features=False, progress=progress)
+        space_fn = cnn_space
+    else:
+        space_fn = partial(classical_space, models=tuple(models), feature_sets=tuple(feature_sets))
+        features = {}
+        for feature_set in feature_sets:
+            fs_cfg = dataclasses.replace(cfg, features=FeaturesConfig(feature_set=feature_set))
+            features[feature_set], y, groups, meta = load_dataset(fs_cfg, features=True, progress=progress)
+    objective = make_objective(
+        features,
+        y,
+        groups,
+        meta,
+        space=space_fn,
+        fah_target=fah_target,
+        n_val_subjects=cfg.split.n_val_subjects,
+        directions=directions,
+        policy=cfg.alarm_policy(),
+        fixed_params=fixed_params,
+        random_state=cfg.seed,
+    )
+    return run_study(
+        name,
+        objective,
+        storage=storage,
+        n_trials=n_trials,
+        max_trials=max_trials,
+        timeout=timeout,
+        seed=cfg.seed if sampler_seed is None else sampler_seed,
+        studies_dir=studies_dir,
+        out_dir=out_dir,
+        show_progress_bar=progress,
+    )

@@ -1,0 +1,1 @@
+"""Features of windows: pure feature functions, the FeatureExtractor transformer, the per-recording cache."""

@@ -1,0 +1,1 @@
+"""Signal to windows: filtering (sklearn transformers), the on-disk window store, spectrograms."""

@@ -1,0 +1,606 @@
+"""Sliding windows and a resumable on-disk window store.
+
+Layout under ``<cache_dir>/windows/<params-hash>/``::
+
+    params.json                      parameters that produced the store (the hash covers them)
+    <subject>/<recording>.npy        filtered continuous signal, (n_channels, n_times), float32/16
+    <subject>/<recording>.windows.<parquet|pkl>   per-window table of the recording (t_start, bad)
+    <subject>/<recording>.json       completion marker, written last (source size/mtime, shape)
+    <subject>/windows.<parquet|pkl>  labeled window table of the subject (labels + bad)
+
+The store keeps the *continuous* filtered signal, not the overlapping windows: windows are strided
+views of a memory map (half the disk of stored windows at 50 % overlap, O(1) access). Every file is
+written to a temporary name then moved with :func:`os.replace`; a recording without its marker is
+redone, a recording with a marker matching its source EDF is never redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sklearn_eeg.data import CANONICAL_CHANNELS, EEGDataError, load_index, read_edf
+from sklearn_eeg.data.labeling import LABELING_DEFAULTS, STATES, label_windows
+from sklearn_eeg.signal.preprocessing import filter_signal
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+_FILTER_CHUNK = 6  # channels filtered at once
+try:  # parquet needs pyarrow (not a core dependency); fall back to pickle
+    import pyarrow  # noqa: F401
+
+    TABLE_SUFFIX = ".parquet"
+except ImportError:  # pragma: no cover - depends on the environment
+    TABLE_SUFFIX = ".pkl"
+
+
+def segment_windows(data: np.ndarray, sfreq: float, window: float, stride: float) -> np.ndarray:
+    """Cut a continuous signal into overlapping windows without copying.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_channels, n_times)
+        Continuous signal (a memory map works and stays on disk).
+    sfreq : float
+        Sampling rate in Hz.
+    window, stride : float
+        Window length and step in seconds; ``window * sfreq`` and ``stride * sfreq`` must be
+        whole numbers of samples.
+
+    Returns
+    -------
+    windows : ndarray of shape (n_windows, n_channels, n_window_times)
+        Read-only strided view; window ``k`` starts at sample ``k * stride * sfreq``.
+    """
+    n_win, n_step = _samples(window, sfreq, "window"), _samples(stride, sfreq, "stride")
+    data = np.asarray(data)  # a memory map stays a view of the file
+    if data.ndim != 2:
+        raise ValueError(f"data must be 2-D (n_channels, n_times), got shape {data.shape}")
+    if data.shape[1] < n_win:
+        return np.empty((0, data.shape[0], n_win), dtype=data.dtype)
+    view = np.lib.stride_tricks.sliding_window_view(data, n_win, axis=1)[:, ::n_step]
+    return view.transpose(1, 0, 2)
+
+
+def _samples(seconds: float, sfreq: float, name: str) -> int:
+    n = seconds * sfreq
+    if seconds <= 0 or abs(n - round(n)) > 1e-6:
+        raise ValueError(f"{name}={seconds} s must be > 0 and a whole number of samples at {sfreq} Hz")
+    return int(round(n))
+
+
+def bad_windows(
+    windows: np.ndarray,
+    *,
+    max_ptp: float = 1000.0,
+    flat_ptp: float = 0.1,
+    channel_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Flag windows with an amplitude artifact or a flat channel.
+
+    Parameters
+    ----------
+    windows : ndarray of shape (n_windows, n_channels, n_times)
+        Windows in µV.
+    max_ptp : float
+        A window is bad if any channel's peak-to-peak amplitude exceeds this (µV).
+    flat_ptp : float
+        A window is bad if any used channel's peak-to-peak amplitude is below this (µV).
+    channel_mask : ndarray of shape (n_channels,) of bool, optional
+        Channels to check; zero-filled (absent) channels should be False here.
+
+    Returns
+    -------
+    bad : ndarray of shape (n_windows,) of bool
+    """
+    ptp = np.ptp(windows, axis=-1)
+    if channel_mask is not None:
+        ptp = ptp[:, np.asarray(channel_mask, dtype=bool)]
+    if ptp.shape[1] == 0:
+        return np.zeros(len(windows), dtype=bool)
+    return (ptp.max(axis=1) > max_ptp) | (ptp.min(axis=1) < flat_ptp)
+
+
+def store_params(
+    *,
+    window: float = 10.0,
+    stride: float = 5.0,
+    l_freq: float | None = 0.5,
+    h_freq: float | None = 45.0,
+    notch: float | None = 60.0,
+    dtype: str = "float32",
+    sfreq: float = 256.0,
+    channels: Sequence[str] = CANONICAL_CHANNELS,
+    missing: str = "skip",
+) -> tuple[str, dict]:
+    """Parameters that determine the stored arrays, and their hash (the store folder name)."""
+    if np.dtype(dtype) not in (np.float32, np.float16):
+        raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    params = dict(cache_version=CACHE_VERSION, window=float(window), stride=float(stride), l_freq=l_freq,
+                  h_freq=h_freq, notch=notch, dtype=np.dtype(dtype).name, sfreq=float(sfreq),
+                  channels=list(channels), missing=missing)
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    return digest, params
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # unique per process: concurrent builds never mix
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def _write_table(df: pd.DataFrame, path: Path) -> None:
+    if TABLE_SUFFIX == ".parquet":
+        _atomic(path, lambda fh: df.to_parquet(fh, index=False))
+    else:
+        _atomic(path, lambda fh: df.to_pickle(fh))
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_pickle(path)
+
+
+def _source_stamp(path: str) -> dict:
+    st = os.stat(path)
+    return {"source": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _is_done(folder: Path, recording: str, stamp: dict) -> bool:
+    marker = folder / f"{recording}.json"
+    if not marker.is_file() or not (folder / f"{recording}.npy").is_file():
+        return False
+    try:
+        done = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return False
+    return all(done.get(k) == v for k, v in stamp.items())
+
+
+def _build_recording(path: str, folder: Path, recording: str, params: dict, stamp: dict) -> None:
+    """Read, filter and store one recording; the marker is written last."""
+    (folder / f"{recording}.json").unlink(missing_ok=True)
+    for leftover in folder.glob(f"{recording}.*.tmp"):  # from an interrupted build
+        leftover.unlink(missing_ok=True)
+    rec = read_edf(path, params["channels"], sfreq=params["sfreq"], missing=params["missing"])
+    data = np.empty(rec.data.shape, dtype=params["dtype"])
+    for start in range(0, len(data), _FILTER_CHUNK):  # channel blocks bound the filter's float64 workspace
+        block = slice(start, start + _FILTER_CHUNK)
+        data[block] = filter_signal(rec.data[block], rec.sfreq, l_freq=params["l_freq"], h_freq=params["h_freq"],
+                                    notch=params["notch"])
+    windows = segment_windows(data, params["sfreq"], params["window"], params["stride"])
+    bad = bad_windows(windows, channel_mask=rec.mask)
+    table = pd.DataFrame({"t_start": np.arange(len(windows)) * params["stride"], "bad": bad})
+    _atomic(folder / f"{recording}.npy", lambda fh: np.save(fh, data))
+    _write_table(table, folder / f"{recording}.windows{TABLE_SUFFIX}")
+    marker = dict(stamp, shape=list(data.shape), dtype=data.dtype.name, mask=np.asarray(rec.mask).tolist())
+    _atomic(folder / f"{recording}.json", lambda fh: fh.write(json.dumps(marker).encode()))
+
+
+class WindowStore:
+    """Labeled windows backed by per-recording memory maps.
+
+    Parameters
+    ----------
+    root : str or Path
+        Store folder ``<cache_dir>/windows/<params-hash>``.
+    table : DataFrame of shape (n_windows, n_columns)
+        Window table (contract columns plus ``state``, ``ictal``, ``bad``), one row per item.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The window table; row ``i`` describes ``store[i]``.
+    params : dict
+        Parameters the store was built with (``window``, ``stride``, filter, ``dtype``...).
+    errors : dict of str to str
+        Recordings that could not be stored (path -> reason), from the last build.
+
+    Notes
+    -----
+    A store holds no open file or memory map (windows are read on demand: :meth:`get` with
+    positional reads, :meth:`recording_array` and :meth:`take` through a map dropped after use), so it
+    pickles small and can be sent to DataLoader, joblib or Dask workers.
+
+    Examples
+    --------
+    >>> store = build_window_store("data/chbmit", ["chb01"])  # doctest: +SKIP
+    >>> x = store[0]  # (18, 2560) float32
+    """
+
+    def __init__(self, root: str | Path, table: pd.DataFrame) -> None:
+        self.root = Path(root)
+        self.params = json.loads((self.root / "params.json").read_text())
+        self.table = table.reset_index(drop=True)
+        self.errors: dict[str, str] = {}
+        self._layouts: dict[tuple[str, str], tuple[Path, int, tuple[int, int], np.dtype]] = {}
+        keys = pd.MultiIndex.from_frame(self.table[["subject", "recording"]])
+        self._codes, uniques = pd.factorize(keys)
+        self._keys = list(uniques)
+        self._pos = np.rint(self.table["t_start"].to_numpy() / self.params["stride"]).astype(np.int64)
+
+    @classmethod
+    def open(cls, root: str | Path, subjects: Sequence[str] | None = None) -> WindowStore:
+        """Open a built store from its folder, with the window tables of ``subjects`` (all if None)."""
+        root = Path(root)
+        if not (root / "params.json").is_file():
+            raise FileNotFoundError(f"{root} is not a window store (no params.json); run build_cache first")
+        tables = sorted(root.glob(f"*/windows{TABLE_SUFFIX}"))
+        if subjects is not None:
+            tables = [t for t in tables if t.parent.name in set(subjects)]
+        frames = [_read_table(t) for t in tables]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["subject", "recording", "t_start", "t_abs", "state", "label", "tte", "y_soft",
+                     "seizure_id", "lead_seizure", "ictal", "bad"])
+        return cls(root, table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def _path(self, subject: str, recording: str) -> Path:
+        path = self.root / subject / f"{recording}.npy"
+        if not path.is_file():
+            raise KeyError(f"recording {subject}/{recording} is not in the store {self.root}")
+        return path
+
+    def recording_array(self, subject: str, recording: str) -> np.ndarray:
+        """All windows of one recording as a read-only strided view of its memory map.
+
+        The map is not kept: once the view is dropped, its pages leave this process.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_windows, n_channels, n_times)
+            In the stored dtype (float32 or float16).
+        """
+        signal = np.load(self._path(subject, recording), mmap_mode="r")
+        return segment_windows(signal, self.params["sfreq"], self.params["window"], self.params["stride"])
+
+    def _layout(self, key: tuple[str, str]) -> tuple[Path, int, tuple[int, int], np.dtype]:
+        """Path, data offset, shape and dtype of a recording's stored signal (read once from its header)."""
+        if key not in self._layouts:
+            path = self._path(*key)
+            try:
+                signal = np.load(path, mmap_mode="r")
+            except (OSError, ValueError) as exc:
+                raise EEGDataError(f"{path} is shorter than its header says or unreadable ({exc}): "
+                                   "rebuild the window store") from None
+            if signal.ndim != 2 or not signal.flags.c_contiguous:
+                raise ValueError(f"{path} does not hold a C-ordered (n_channels, n_times) signal")
+            self._layouts[key] = (path, int(signal.offset), signal.shape, signal.dtype)
+        return self._layouts[key]
+
+    def get(self, i: int) -> np.ndarray:
+        """Window ``i`` (row ``i`` of :attr:`table`) as float32 of shape (n_channels, n_times).
+
+        Read with one positional read per channel, not through a memory map, so reading windows one
+        by one (a training epoch) leaves no mapped pages in this process's memory.
+        """
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"window index {i} out of range for a store of {len(self)} windows")
+        i = int(i) % len(self)
+        path, offset, (n_channels, n_total), dtype = self._layout(self._keys[self._codes[i]])
+        n_times = self.window_shape[1]
+        start = int(self._pos[i]) * _samples(self.params["stride"], self.params["sfreq"], "stride")
+        window = np.empty((n_channels, n_times), dtype=dtype)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            for channel in range(n_channels):
+                at = offset + (channel * n_total + start) * dtype.itemsize
+                if os.preadv(fd, [window[channel]], at) != window[channel].nbytes:
+                    raise EEGDataError(f"{path} is shorter than its header says: rebuild the window store")
+        finally:
+            os.close(fd)
+        return window.astype(np.float32, copy=False)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.get(i)
+
+    def select(self, mask: np.ndarray | pd.Series) -> WindowStore:
+        """A store over the rows of :attr:`table` where ``mask`` is True."""
+        out = WindowStore(self.root, self.table[np.asarray(mask, dtype=bool)])
+        out.errors = dict(self.errors)
+        return out
+
+    @property
+    def window_shape(self) -> tuple[int, int]:
+        """``(n_channels, n_times)`` of one window."""
+        return len(self.params["channels"]), _samples(self.params["window"], self.params["sfreq"], "window")
+
+    def take(self, rows: np.ndarray, progress: bool = False) -> np.ndarray:
+        """Load the windows of ``rows`` (row numbers of :attr:`table`), in that order.
+
+        Returns
+        -------
+        X : ndarray of shape (len(rows), n_channels, n_times), float32
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        X = np.empty((len(rows), *self.window_shape), dtype=np.float32)
+        by_recording = pd.Series(np.arange(len(rows))).groupby(self._codes[rows]).indices
+        for code, at in tqdm(by_recording.items(), total=len(by_recording), disable=not progress,
+                             desc="loading windows"):
+            X[at] = self.recording_array(*self._keys[code])[self._pos[rows[at]]]
+        return X
+
+    def to_array(self, progress: bool = False) -> np.ndarray:
+        """Load every window in table order (all in RAM: prefer :class:`WindowArray` for big data).
+
+        Returns
+        -------
+        X : ndarray of shape (n_windows, n_channels, n_times), float32
+        """
+        return self.take(np.arange(len(self)), progress=progress)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the windows of :attr:`table` take once loaded as float32 (:meth:`to_array`)."""
+        n_times = _samples(self.params["window"], self.params["sfreq"], "window")
+        return len(self) * len(self.params["channels"]) * n_times * 4
+
+    @property
+    def disk_nbytes(self) -> int:
+        """Bytes of the stored signal arrays on disk."""
+        return sum(p.stat().st_size for p in self.root.glob("*/*.npy"))
+
+
+class WindowArray:
+    """Read-only ``(n_windows, n_channels, n_times)`` float32 array of a store's windows, loaded on access.
+
+    Drop-in for the raw-window array of the deep estimators: ``len``, ``shape``, ``dtype``, ``ndim``;
+    an integer index loads one window from its memory map, any other index (slice, integer array,
+    boolean mask) returns another :class:`WindowArray` over those rows without loading anything. A
+    skorch/torch dataset indexes it one window at a time, so training and prediction hold a batch
+    in RAM, never the dataset. ``np.asarray`` (or :meth:`load`) loads the rows it covers.
+
+    Parameters
+    ----------
+    store : WindowStore
+        The store; row ``i`` of this array is ``store.table`` row ``rows[i]``.
+    rows : array-like of int, optional
+        Store rows covered, in order (all rows when None).
+
+    Examples
+    --------
+    >>> X = WindowArray(load_window_store("data/chbmit", ["chb01"]))  # doctest: +SKIP
+    >>> X[10:20].shape, X[10].shape  # doctest: +SKIP
+    ((10, 18, 2560), (18, 2560))
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 3
+
+    def __init__(self, store: WindowStore, rows: np.ndarray | None = None) -> None:
+        self.store = store
+        self.rows = np.arange(len(store), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.rows), *self.store.window_shape)
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return self.store.get(int(self.rows[key]))
+        return WindowArray(self.store, self.rows[key])
+
+    def load(self, progress: bool = False) -> np.ndarray:
+        """The windows as an in-memory float32 array."""
+        return self.store.take(self.rows, progress=progress)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        X = self.load()
+        return X if dtype is None else X.astype(dtype, copy=False)
+
+    def identity(self) -> tuple:
+        """What the windows are (store folder and the rows' subject, recording and start), for cache keys.
+
+        A store folder is named by the hash of its parameters and a recording's signal is rebuilt
+        only when its source EDF changes, so this names the content without reading it.
+        """
+        keys = self.store.table[["subject", "recording", "t_start"]].iloc[self.rows]
+        return (str(self.store.root.resolve()), pd.util.hash_pandas_object(keys, index=False).to_numpy())
+
+    def __repr__(self) -> str:
+        return f"WindowArray(shape={self.shape}, store={str(self.store.root)!r})"
+
+
+def _split_labeling(labeling: dict) -> dict:
+    unknown = set(labeling) - set(LABELING_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown labeling parameters {sorted(unknown)}; expected some of {sorted(LABELING_DEFAULTS)}")
+    return {**LABELING_DEFAULTS, **labeling}
+
+
+def build_window_store(
+    data_root: str | Path,
+    subjects: Sequence[str] | None = None,
+    *,
+    cache_dir: str | Path = "cache",
+    window: float = 10.0,
+    stride: float = 5.0,
+    l_freq: float | None = 0.5,
+    h_freq: float | None = 45.0,
+    notch: float | None = 60.0,
+    dtype: str = "float32",
+    missing: str = "skip",
+    progress: bool = True,
+    **labeling: float,
+) -> WindowStore:
+    """Filter, window, label and store every recording of a CHB-MIT(-like) dataset.
+
+    Each recording is read (:func:`~sklearn_eeg.data.read_edf`), filtered once as a whole
+    (:func:`~sklearn_eeg.signal.preprocessing.filter_signal`) and saved; windows are views of it. Finished
+    recordings are skipped, so a second call does no signal work. Labels come from the recording
+    index and :func:`~sklearn_eeg.data.labeling.label_windows` (cheap; recomputed every call).
+
+    Parameters
+    ----------
+    data_root : str or Path
+        Dataset root (``chbNN/chbNN-summary.txt`` and EDF files).
+    subjects : sequence of str, optional
+        Subjects to store; all with a summary when None.
+    cache_dir : str or Path
+        The store goes to ``<cache_dir>/windows/<params-hash>/``.
+    window, stride : float
+        Window length and step in seconds.
+    l_freq, h_freq, notch : float or None
+        Band-pass edges and notch frequency in Hz (None disables).
+    dtype : {"float32", "float16"}
+        Stored dtype; windows are always returned as float32.
+    missing : {"skip", "zero"}
+        Passed to ``read_edf``: skip recordings lacking a canonical channel, or zero-fill it.
+    progress : bool
+        Show a progress bar over recordings.
+    **labeling : float
+        ``sop``, ``sph``, ``postictal``, ``interictal_buffer``, ``lead_seizure_gap``, ``tau``.
+
+    Returns
+    -------
+    store : WindowStore
+        All windows of the stored recordings (every state). Recordings that could not be read are
+        listed in ``store.errors`` (path -> reason) and logged; the rest of the cache is kept.
+    """
+    label_params = _split_labeling(labeling)
+    digest, params = store_params(window=window, stride=stride, l_freq=l_freq, h_freq=h_freq, notch=notch,
+                                  dtype=dtype, missing=missing)
+    root = Path(cache_dir) / "windows" / digest
+    root.mkdir(parents=True, exist_ok=True)
+    _atomic(root / "params.json", lambda fh: fh.write(json.dumps(params, indent=1).encode()))
+
+    recordings, seizures = load_index(data_root, subjects)
+    table = label_windows(recordings, seizures, window=window, stride=stride, **label_params)
+    errors: dict[str, str] = {}
+    stored = []
+    bar = tqdm(recordings.itertuples(index=False), total=len(recordings), disable=not progress,
+               desc="window store", unit="rec")
+    for rec in bar:
+        folder = root / rec.subject
+        folder.mkdir(exist_ok=True)
+        bar.set_postfix_str(rec.recording)
+        if not os.path.isfile(rec.path):
+            errors[rec.path] = "EDF file not found"
+            continue
+        stamp = _source_stamp(rec.path)
+        if not _is_done(folder, rec.recording, stamp):
+            try:
+                _build_recording(rec.path, folder, rec.recording, params, stamp)
+            except (EEGDataError, OSError, ValueError) as exc:
+                errors[rec.path] = f"{type(exc).__name__}: {exc}"
+                logger.warning("skipping %s: %s", rec.path, exc)
+                continue
+        bad = _read_table(folder / f"{rec.recording}.windows{TABLE_SUFFIX}")
+        bad = bad.assign(subject=rec.subject, recording=rec.recording)
+        stored.append(bad)
+    if errors:
+        logger.warning("window store: %d recording(s) not stored: %s", len(errors), "; ".join(
+            f"{p} ({e})" for p, e in errors.items()))
+
+    bad = pd.concat(stored, ignore_index=True) if stored else pd.DataFrame(
+        columns=["t_start", "bad", "subject", "recording"])
+    table = table.merge(bad, on=["subject", "recording", "t_start"], how="inner", validate="one_to_one")
+    for subject, rows in table.groupby("subject", sort=False):
+        _write_table(rows.reset_index(drop=True), root / subject / f"windows{TABLE_SUFFIX}")
+    store = WindowStore(root, table)
+    store.errors = errors
+    return store
+
+
+def load_window_store(
+    data_root: str | Path,
+    subjects: Sequence[str] | None = None,
+    *,
+    cache_dir: str | Path = "cache",
+    states: Sequence[str] = ("preictal", "interictal"),
+    progress: bool = True,
+    **params,
+) -> WindowStore:
+    """The window store of a dataset (built on first use), restricted to windows of ``states``.
+
+    Nothing is loaded: windows stay in their memory maps until asked for (:meth:`WindowStore.get`,
+    :meth:`WindowStore.recording_array`). Parameters as in :func:`load_windows`.
+    """
+    unknown = set(states) - set(STATES)
+    if unknown:
+        raise ValueError(f"unknown states {sorted(unknown)}; expected some of {STATES}")
+    store = build_window_store(data_root, subjects, cache_dir=cache_dir, progress=progress, **params)
+    return store.select(store.table["state"].isin(list(states)))
+
+
+def load_windows(
+    data_root: str | Path,
+    subjects: Sequence[str] | None = None,
+    *,
+    cache_dir: str | Path = "cache",
+    states: Sequence[str] = ("preictal", "interictal"),
+    progress: bool = True,
+    **params,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Windows, labels and groups of a dataset, built into the window store on first use.
+
+    Parameters
+    ----------
+    data_root : str or Path
+        Dataset root.
+    subjects : sequence of str, optional
+        Subjects to load (all when None).
+    cache_dir : str or Path
+        Cache folder of the window store.
+    states : sequence of str
+        Window states to keep (see :data:`sklearn_eeg.data.labeling.STATES`).
+    progress : bool
+        Show progress bars.
+    **params
+        Store and labeling parameters of :func:`build_window_store`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, n_channels, n_times), float32
+    y : ndarray of shape (n_windows,), int
+        ``label`` (1 preictal, 0 interictal, -1 for other states).
+    groups : ndarray of shape (n_windows,), str
+        Subject of each window.
+    meta : DataFrame of shape (n_windows, n_columns)
+        The window table of the kept rows (with ``state``, ``bad``), index reset.
+    """
+    store = load_window_store(data_root, subjects, cache_dir=cache_dir, states=states, progress=progress, **params)
+    X = store.to_array(progress=progress)
+    meta = store.table.reset_index(drop=True)
+    return X, meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str), meta
+
+
+def cache_summary(cache_dir: str | Path = "cache") -> pd.DataFrame:
+    """One row per (store, subject): windows by state, positive rate, disk and RAM size.
+
+    Returns
+    -------
+    summary : DataFrame
+        Columns ``store``, ``subject``, ``recordings``, ``windows``, ``preictal``, ``interictal``,
+        ``positive_rate`` (preictal / (preictal + interictal)), ``bad``, ``disk_mb``, ``ram_mb``
+        (float32 X of the preictal + interictal windows).
+    """
+    rows = []
+    for root in sorted((Path(cache_dir) / "windows").glob("*/params.json")):
+        store = WindowStore.open(root.parent)
+        for subject, t in store.table.groupby("subject"):
+            kept = store.select((store.table["subject"] == subject)
+                                & store.table["state"].isin(["preictal", "interictal"]))
+            pre, inter = int((t["label"] == 1).sum()), int((t["label"] == 0).sum())
+            rows.append({
+                "store": root.parent.name, "subject": subject, "recordings": t["recording"].nunique(),
+                "windows": len(t), "preictal": pre, "interictal": inter,
+                "positive_rate": pre / max(pre + inter, 1), "bad": int(t["bad"].sum()),
+                "disk_mb": sum(p.stat().st_size for p in (root.parent / subject).glob("*.npy")) / 2**20,
+                "ram_mb": kept.nbytes / 2**20,
+            })
+    return pd.DataFrame(rows)
