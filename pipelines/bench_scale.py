@@ -1,6 +1,6 @@
 """Benchmark: peak memory and seconds per EEG hour, projected to CHB-MIT.
 
-Runs :mod:`sklearn_eeg.commands.bench_scale`, installed as ``sklearn-eeg-bench_scale``;
+Runs :mod:`sklearn_eeg.commands.bench_scale`, installed as ``sklearn-eeg-bench-scale``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Build the on-disk window store (and cached features) of a dataset.
 
-Runs :mod:`sklearn_eeg.commands.build_cache`, installed as ``sklearn-eeg-build_cache``;
+Runs :mod:`sklearn_eeg.commands.build_cache`, installed as ``sklearn-eeg-build-cache``;
 ``--help`` lists the options.
 """
 

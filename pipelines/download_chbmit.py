@@ -1,6 +1,6 @@
 """Download CHB-MIT subjects from PhysioNet.
 
-Runs :mod:`sklearn_eeg.commands.download_chbmit`, installed as ``sklearn-eeg-download_chbmit``;
+Runs :mod:`sklearn_eeg.commands.download_chbmit`, installed as ``sklearn-eeg-download-chbmit``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Figures and summary tables of a run folder.
 
-Runs :mod:`sklearn_eeg.commands.make_figures`, installed as ``sklearn-eeg-make_figures``;
+Runs :mod:`sklearn_eeg.commands.make_figures`, installed as ``sklearn-eeg-make-figures``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Write a synthetic CHB-MIT-like dataset.
 
-Runs :mod:`sklearn_eeg.commands.make_synthetic`, installed as ``sklearn-eeg-make_synthetic``;
+Runs :mod:`sklearn_eeg.commands.make_synthetic`, installed as ``sklearn-eeg-make-synthetic``;
 ``--help`` lists the options.
 """
 

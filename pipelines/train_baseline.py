@@ -1,6 +1,6 @@
 """Train one model, tune alarm thresholds on validation subjects, evaluate on test subjects.
 
-Runs :mod:`sklearn_eeg.commands.train_baseline`, installed as ``sklearn-eeg-train_baseline``;
+Runs :mod:`sklearn_eeg.commands.train_baseline`, installed as ``sklearn-eeg-train-baseline``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Train and evaluate a deep model (spectrogram CNN or fusion).
 
-Runs :mod:`sklearn_eeg.commands.train_deep`, installed as ``sklearn-eeg-train_deep``;
+Runs :mod:`sklearn_eeg.commands.train_deep`, installed as ``sklearn-eeg-train-deep``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Check a CHB-MIT(-like) download.
 
-Runs :mod:`sklearn_eeg.commands.verify_dataset`, installed as ``sklearn-eeg-verify_dataset``;
+Runs :mod:`sklearn_eeg.commands.verify_dataset`, installed as ``sklearn-eeg-verify-dataset``;
 ``--help`` lists the options.
 """
 

@@ -1,6 +1,6 @@
 """Patient-specific chronological benchmark.
 
-Runs :mod:`sklearn_eeg.commands.within_subject`, installed as ``sklearn-eeg-within_subject``;
+Runs :mod:`sklearn_eeg.commands.within_subject`, installed as ``sklearn-eeg-within-subject``;
 ``--help`` lists the options.
 """
 

@@ -133,6 +133,8 @@ def test_alarm_policy_carries_the_config_alarm_rule_to_alarm_metrics():
     # every alarm-rule field of the config section is a field of the policy (fah_targets is the tuning's)
     rule = {f.name for f in dataclasses.fields(RunConfig().alarms)} - {"fah_targets"}
     assert rule <= {f.name for f in dataclasses.fields(AlarmPolicy)}
+    schema_defaults = RunConfig()  # the config's alarm defaults are the policy's, SOP/SPH the labeling's
+    assert schema_defaults.alarm_policy() == AlarmPolicy(sop=schema_defaults.labeling.sop, sph=schema_defaults.labeling.sph)
     for cfg in (load_config(), load_config(alarms={"smoothing": "ema", "alpha": 0.5, "persistence": 3},
                                            labeling__sop=900.0)):
         policy = cfg.alarm_policy()

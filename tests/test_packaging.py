@@ -63,7 +63,7 @@ def test_wheel_ships_the_configs_and_the_console_scripts(wheel: Path) -> None:
         assert f"sklearn_eeg/configs/{config}.yaml" in names
     assert {f"sklearn_eeg/commands/{name}.py" for name in (*COMMANDS, "options", "app_page")} <= names
     scripts = dict(parser["console_scripts"])
-    assert scripts == {f"sklearn-eeg-{name}": f"sklearn_eeg.commands.{name}:main" for name in COMMANDS}
+    assert scripts == {f"sklearn-eeg-{name.replace('_', '-')}": f"sklearn_eeg.commands.{name}:main" for name in COMMANDS}
 
 
 def test_installed_package_finds_its_configs_and_commands_outside_the_repository(site: Path, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_installed_package_finds_its_configs_and_commands_outside_the_repository
     found = json.loads(out.stdout)
     assert Path(found["package"]).is_relative_to(site)
     assert found["configs"] == ["cnn", "default", "small_run"]
-    assert found["mains"] == {f"sklearn-eeg-{name}": f"sklearn_eeg.commands.{name}" for name in COMMANDS}
+    assert found["mains"] == {f"sklearn-eeg-{name.replace('_', '-')}": f"sklearn_eeg.commands.{name}" for name in COMMANDS}
     assert found["default"] == json.loads(json.dumps(load_config("default").to_dict()))
     assert found["cnn"]["model"]["name"] == "cnn"
 
@@ -88,7 +88,7 @@ def test_installed_package_finds_its_configs_and_commands_outside_the_repository
     assert help_.returncode == 0, help_.stderr
     text = " ".join(help_.stdout.split())  # argparse wraps the option help
     assert "Leave-one-subject-out" in text and "packaged config (cnn, default, small_run)" in text
-    script = _run(site, tmp_path, str(site / "bin" / "sklearn-eeg-train_deep"), "--help")
+    script = _run(site, tmp_path, str(site / "bin" / "sklearn-eeg-train-deep"), "--help")
     assert script.returncode == 0, script.stderr
     assert "--resume" in script.stdout and "Patient-specific" in script.stdout
 

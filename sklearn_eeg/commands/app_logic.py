@@ -34,7 +34,7 @@ def check_data_root(text: str) -> tuple[Path | None, str | None]:
     path = Path(text.strip()).expanduser()
     if not path.is_dir():
         return None, (f"Data root not found: {path}. Generate the embedded synthetic set with "
-                      "`sklearn-eeg-make_synthetic --root DIR --preset default` or enter another folder.")
+                      "`sklearn-eeg-make-synthetic --root DIR --preset default` or enter another folder.")
     return path, None
 
 

@@ -10,8 +10,8 @@ Memory that stays flat between the sizes is what lets the run reach CHB-MIT's ~9
 extrapolates both figures linearly from the two sizes.
 
 Example:
-  sklearn-eeg-bench_scale                      # 12 h and 48 h, 4 subjects, logreg (~5 min)
-  sklearn-eeg-bench_scale --hours 6 12 --subjects 3
+  sklearn-eeg-bench-scale                      # 12 h and 48 h, 4 subjects, logreg (~5 min)
+  sklearn-eeg-bench-scale --hours 6 12 --subjects 3
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ With ``--features SET`` the features of every window are computed too, recording
 the store's memory maps, and cached where the run scripts look for them (``<cache_dir>/joblib``).
 
 Examples:
-  sklearn-eeg-build_cache --data_root data/synth --subjects all
-  sklearn-eeg-build_cache --data_root data/chbmit --subjects chb01 chb02 --dtype float16
-  sklearn-eeg-build_cache --data_root data/chbmit --features basic_plus --n_jobs 2
+  sklearn-eeg-build-cache --data_root data/synth --subjects all
+  sklearn-eeg-build-cache --data_root data/chbmit --subjects chb01 chb02 --dtype float16
+  sklearn-eeg-build-cache --data_root data/chbmit --features basic_plus --n_jobs 2
 """
 
 from __future__ import annotations

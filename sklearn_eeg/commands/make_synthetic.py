@@ -1,8 +1,8 @@
 """Write a synthetic CHB-MIT-like dataset (EDF files, summaries, RECORDS) and print a short summary.
 
 Examples:
-  sklearn-eeg-make_synthetic --root data/synth --preset tiny
-  sklearn-eeg-make_synthetic --root data/synth --n_subjects 4 --hours 3 --seizures 2-3 --preictal_effect 0.5
+  sklearn-eeg-make-synthetic --root data/synth --preset tiny
+  sklearn-eeg-make-synthetic --root data/synth --n_subjects 4 --hours 3 --seizures 2-3 --preictal_effect 0.5
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ interrupted run continues with the same options plus --resume <run folder>.
 
 Examples
 --------
-    sklearn-eeg-train_deep --preset tiny --model cnn --mode patient --max_epochs 5
-    sklearn-eeg-train_deep --config small_run --model fusion --mode loso-fold --test_subject chb05
-    sklearn-eeg-train_deep --preset tiny --max_epochs 5 --resume reports/runs/20250101T120000_deep-patient_cnn
+    sklearn-eeg-train-deep --preset tiny --model cnn --mode patient --max_epochs 5
+    sklearn-eeg-train-deep --config small_run --model fusion --mode loso-fold --test_subject chb05
+    sklearn-eeg-train-deep --preset tiny --max_epochs 5 --resume reports/runs/20250101T120000_deep-patient_cnn
 """
 
 from __future__ import annotations

@@ -129,16 +129,20 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+_POLICY = AlarmPolicy()  # the alarm fields' defaults are the policy's own
+
+
 @dataclass
 class AlarmsConfig:
-    """Alarm post-processing and the false-alarm-rate targets for threshold tuning."""
+    """Alarm post-processing (the :class:`~sklearn_eeg.evaluation.alarms.AlarmPolicy` fields but SOP and
+    SPH, which come from the labeling section) and the false-alarm-rate targets for threshold tuning."""
 
-    smoothing: str | None = None
-    alpha: float = 0.3
-    n: int = 3
-    persistence: int = 1
-    reset: float | None = None
-    refractory: float | None = None
+    smoothing: str | None = _POLICY.smoothing
+    alpha: float = _POLICY.alpha
+    n: int = _POLICY.n
+    persistence: int = _POLICY.persistence
+    reset: float | None = _POLICY.reset
+    refractory: float | None = _POLICY.refractory
     fah_targets: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.5, 1.0])
 
 

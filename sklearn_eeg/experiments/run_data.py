@@ -101,13 +101,14 @@ def store_features(
                                window=params["window"], stride=params["stride"], feature_set=feature_set,
                                memory=memory)
 
-    keys = tqdm(list(recordings), disable=not progress, desc="features", unit="rec")
-    computed = Parallel(n_jobs=n_jobs)(delayed(features_of)(subject, recording) for subject, recording in keys)
-    n_features = computed[0].shape[1] if computed else 0
-    F = np.empty((len(table), n_features), dtype=np.float32)
-    for rows, features in zip(recordings.values(), computed):
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(features_of)(*key) for key in recordings)
+    F = None  # filled as the recordings come back, so only a few recordings' features wait in memory
+    for rows, features in tqdm(zip(recordings.values(), jobs), total=len(recordings), disable=not progress,
+                               desc="features", unit="rec"):
+        if F is None:
+            F = np.empty((len(table), features.shape[1]), dtype=np.float32)
         F[rows] = features[position[rows]]
-    return F
+    return np.empty((0, 0), dtype=np.float32) if F is None else F
 
 
 def load_dataset(
