@@ -23,7 +23,9 @@ The run logic behind ``pipelines/train_deep.py``:
    ones too) so that the alarm metrics run on the whole timeline; models never fit on those;
 5. a run folder ``<out_dir>/runs/<UTC stamp>_deep-<mode>_<model>/`` with ``manifest.json`` (config,
    arguments and their hash, split, thresholds, metrics), one :func:`~sklearn_eeg.models.estimators.save_run`
-   folder per model, training-curve figures and per-window test predictions; and one row appended to
+   folder per model, training-curve figures, per-window test predictions and ``lead_seizures.csv``
+   (manifest and seizure table written by :mod:`sklearn_eeg.experiments.run_outputs`, as for every
+   run kind); and one row appended to
    ``<out_dir>/tables/metrics.csv``.
 """
 
@@ -63,7 +65,7 @@ from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.metrics import window_metrics
 from sklearn_eeg.models.registry import DEEP_MODELS, make_model
 from sklearn_eeg.experiments.run_data import dataset_root, store_features
-from sklearn_eeg.experiments.run_outputs import new_run_dir
+from sklearn_eeg.experiments.run_outputs import new_run_dir, write_lead_seizures, write_manifest
 from sklearn_eeg.evaluation.scoring import tune_threshold
 from sklearn_eeg.signal.windows import WindowArray, load_window_store
 
@@ -453,22 +455,23 @@ def _fit_one(
 
 
 def _start_run_dir(
-    out_dir: Path, kind: str, model: str, resume: str | Path | None, manifest: Mapping[str, Any]
+    out_dir: Path, kind: str, model: str, resume: str | Path | None, meta: pd.DataFrame, cfg: RunConfig,
+    extra: Mapping[str, Any],
 ) -> Path:
     """A new run folder with a ``status: running`` manifest, or the folder of the run to resume."""
     if resume is None:
         run_dir = new_run_dir(out_dir, kind, model)
-        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+        write_manifest(run_dir, meta, config=cfg, extra={**extra, "status": "running"})
         return run_dir
     run_dir = Path(resume)
     path = run_dir / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a run folder (no manifest.json)")
     previous = json.loads(path.read_text())
-    if previous.get("args_hash") != manifest["args_hash"]:
+    if previous.get("args_hash") != extra["args_hash"]:
         raise ValueError(
             f"cannot resume {str(run_dir)!r}: it was started with other settings "
-            f"(args_hash {previous.get('args_hash')} != {manifest['args_hash']}); pass the same config and arguments"
+            f"(args_hash {previous.get('args_hash')} != {extra['args_hash']}); pass the same config and arguments"
         )
     return run_dir
 
@@ -627,8 +630,8 @@ def run_deep(
     args_hash = hashlib.sha256(
         json.dumps({"config": cfg.to_dict(), **run_args}, sort_keys=True, default=str).encode()
     ).hexdigest()[:12]
-    run_dir = _start_run_dir(out_dir, f"deep-{mode}", model, resume, {
-        "kind": "deep", "status": "running", "config": cfg.to_dict(), "args": run_args, "args_hash": args_hash})
+    run_identity = {"kind": "deep", "model": model, "args": run_args, "args_hash": args_hash}
+    run_dir = _start_run_dir(out_dir, f"deep-{mode}", model, resume, meta, cfg, run_identity)
     per_subject, predictions, thresholds, checkpoints = [], [], [], {}
     policy = cfg.alarm_policy()
     for subject, (train, test) in tqdm(splits.items(), desc="models", disable=not progress):
@@ -701,13 +704,10 @@ def run_deep(
     per_subject_df.to_csv(run_dir / "per_subject.csv", index=False)
     threshold_df.to_csv(run_dir / "thresholds.csv", index=False)
     predictions_df.to_csv(run_dir / "predictions.csv", index=False)
-    manifest = {
-        "kind": "deep",
+    write_lead_seizures(run_dir, meta, config=cfg)
+    write_manifest(run_dir, meta, config=cfg, extra={
+        **run_identity,
         "status": "done",
-        "config": cfg.to_dict(),
-        "config_hash": metrics["config_hash"],
-        "args": run_args,
-        "args_hash": args_hash,
         "data_root": str(data_root),
         "split": split_table.to_dict("records"),
         "thresholds": threshold_df.to_dict("records"),
@@ -715,16 +715,9 @@ def run_deep(
         "checkpoints": checkpoints,
         "metrics": metrics,
         "per_subject": per_subject_df.to_dict("records"),
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+    })
     append_metrics_row(out_dir / METRICS_TABLE, metrics)
     return DeepRunResult(run_dir=run_dir, metrics=metrics, per_subject=per_subject_df, predictions=predictions_df)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
 
 
 def run_deep_from_config(

@@ -63,7 +63,8 @@ def new_run_dir(out_dir: str | Path, kind: str, model_name: str) -> Path:
 
 
 def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None, extra: dict) -> None:
-    """Write ``manifest.json``: config and its hash, seed, dataset counts, git commit, time."""
+    """Write ``manifest.json``: config and its hash, seed, dataset counts, git commit, time, and ``extra``
+    (every run kind -- benchmarks, train, deep runs -- writes its manifest here)."""
     manifest = {
         "created": datetime.now(timezone.utc).isoformat(),
         "git_commit": _git_commit(),
@@ -73,7 +74,12 @@ def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | Non
         "dataset": dataset_counts(meta),
         **extra,
     }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_value))
+
+
+def _json_value(value: Any) -> Any:
+    """numpy scalars as numbers, anything else JSON does not know as its string."""
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def write_lead_seizures(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None) -> Path:
