@@ -1,14 +1,11 @@
 """Honest benchmarks: leave-one-subject-out, patient-specific chronological, and one fixed split.
 
-Every benchmark follows the same protocol:
-
-1. fit a clone of the estimator on the training windows only (scaler, class weights and
-   undersampling live inside the estimator, so they see the training split only);
-2. predict a preictal risk for the validation and the test windows;
-3. tune one alarm threshold per false-alarm-rate target on the validation windows
-   (:func:`sklearn_eeg.evaluation.scoring.tune_threshold`): validation *subjects* for LOSO, *earlier seizures*
-   of the same subject for the patient-specific benchmark;
-4. apply those thresholds unchanged to the test windows and report alarm-level metrics.
+Every fold of every benchmark is evaluated by
+:func:`sklearn_eeg.experiments.fold_evaluation.evaluate_fold` (the protocol is written there once):
+fit on the training windows only, predict a risk for the validation and test windows, tune one
+alarm threshold per false-alarm-rate target on the validation risk -- validation *subjects* for
+LOSO, *earlier seizures* of the same subject for the patient-specific benchmark -- and apply it
+unchanged to the test windows.
 
 Each fold writes its result atomically (temporary file + ``os.replace``) and then a completion
 marker into ``out_dir/folds/<run key>/``. A rerun skips finished folds whose run key (data
@@ -17,8 +14,9 @@ result of an uninterrupted one. Folds run in parallel with joblib; with ``schedu
 they run on a Dask ``distributed`` cluster (whose workers must share ``out_dir``'s filesystem).
 
 Helpers live in their own modules and their public names are re-exported here: the fold store in
-:mod:`sklearn_eeg.experiments.fold_store`, run folders and manifests in :mod:`sklearn_eeg.experiments.run_outputs`, summaries
-in :mod:`sklearn_eeg.evaluation.benchmark_summary` and a config's data in :mod:`sklearn_eeg.experiments.run_data`.
+:mod:`~sklearn_eeg.experiments.fold_store`, run folders and manifests in
+:mod:`~sklearn_eeg.experiments.run_outputs`, summaries in :mod:`~sklearn_eeg.evaluation.benchmark_summary`
+and a config's data in :mod:`~sklearn_eeg.experiments.run_data`.
 """
 
 from __future__ import annotations
