@@ -222,3 +222,60 @@ def test_bad_arguments(chb_crop):
         read_edf(chb_crop, missing="drop")
     with pytest.raises(ValueError, match="sfreq"):
         read_edf(chb_crop, sfreq=0)
+
+
+# ------------------------------------------------------------------ headers that disagree with the data
+
+_FIELD_WIDTHS = {"physical_min": 8, "physical_max": 8, "digital_min": 8, "digital_max": 8, "n_samples": 8}
+_FIELD_BEFORE = {"physical_min": 104, "physical_max": 112, "digital_min": 120, "digital_max": 128, "n_samples": 216}
+
+
+def _patch(data: bytes, field: str, value: str, channels) -> bytes:
+    """``data`` with a per-signal header field of ``channels`` set to ``value`` (space padded)."""
+    out = bytearray(data)
+    n_signals = int(out[252:256].decode().strip())
+    for i in channels:
+        at = 256 + n_signals * _FIELD_BEFORE[field] + i * _FIELD_WIDTHS[field]
+        out[at : at + 8] = value.ljust(8).encode()
+    return bytes(out)
+
+
+@pytest.fixture(scope="module")
+def synthetic_edf(tmp_path_factory):
+    from sklearn_eeg.data import make_chbmit_like
+
+    root = make_chbmit_like(tmp_path_factory.mktemp("edf"), n_subjects=1, hours=0.5, file_hours=0.5, seizures=0,
+                            seed=1, progress=False)
+    return next(root.glob("chb01/*.edf"))
+
+
+@pytest.mark.parametrize(
+    "corrupt, field",
+    [
+        (lambda d: _patch(d, "n_samples", "255", [0]), "samples"),  # one channel's samples per record
+        (lambda d: _patch(d, "n_samples", "128", range(int(d[252:256].decode()))), "samples"),  # all halved
+        (lambda d: d[:236] + str(int(d[236:244].decode()) - 1).ljust(8).encode() + d[244:], "number of records"),
+        (lambda d: _patch(_patch(d, "digital_min", "32767", [2]), "digital_max", "-32768", [2]), "digital max"),
+        (lambda d: _patch(d, "physical_min", "nan", [1]), "physical range"),
+        (lambda d: _patch(d, "physical_max", "1e38", [1]), "physical range"),
+        (lambda d: d[:244] + b"inf     " + d[252:], "record duration"),
+    ],
+    ids=["one-channel-samples", "all-samples-halved", "fewer-records", "digital-inverted", "physical-nan",
+         "physical-huge", "duration-inf"],
+)
+def test_a_header_that_disagrees_with_the_data_is_refused(synthetic_edf, tmp_path, corrupt, field):
+    """Each of these used to read as garbage without an error; now one line names the file and the field,
+    the reader, the header reader and verify_dataset all refuse it, and the original still reads."""
+    from sklearn_eeg.data import verify_dataset
+
+    bad = tmp_path / "chb01" / synthetic_edf.name  # the name its summary gives
+    bad.parent.mkdir()
+    bad.write_bytes(corrupt(synthetic_edf.read_bytes()))
+    for read in (read_edf_header, read_edf):
+        with pytest.raises(CorruptEDFError, match=rf"{bad.name}.*{field}") as info:
+            read(bad)
+        assert "\n" not in str(info.value)
+    shutil.copy(synthetic_edf.with_name("chb01-summary.txt"), tmp_path / "chb01")
+    problems = verify_dataset(tmp_path).problems
+    assert any(bad.name in p and field in p for p in problems), problems
+    assert read_edf(synthetic_edf).data.shape[0] == 18

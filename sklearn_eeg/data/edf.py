@@ -186,19 +186,27 @@ def _parse_header(path: str) -> dict:
     }
     if any(n <= 0 for n in n_samples):
         raise CorruptEDFError(f"{path}: non-positive samples per record {n_samples}")
+    _check_scaling(path, labels, numeric)
     record_duration = _parse_number(fixed[244:252], path, "record duration")
+    if not (np.isfinite(record_duration) and record_duration > 0):
+        raise CorruptEDFError(f"{path}: header field 'record duration' is {record_duration}, not a positive number")
     n_records = _parse_number(fixed[236:244], path, "number of records", int)
     record_bytes = 2 * sum(n_samples)
-    available = (file_size - header_bytes) // record_bytes if record_bytes else 0
-    if n_records < 0:
-        n_records = available
-    elif available < n_records:
+    data_bytes = file_size - header_bytes
+    if n_records < 0:  # allowed by the standard while recording: the file's size decides
+        n_records = data_bytes // record_bytes
+        if data_bytes % record_bytes:
+            raise CorruptEDFError(
+                f"{path}: {data_bytes} data bytes are not a whole number of {record_bytes}-byte records "
+                "(a 'samples' header field is wrong or the file is truncated)"
+            )
+    elif data_bytes != n_records * record_bytes:
+        problem = "truncated" if data_bytes < n_records * record_bytes else "size does not match its header"
         raise CorruptEDFError(
-            f"{path}: truncated: header declares {n_records} data records of {record_bytes} bytes "
-            f"but the file holds {file_size - header_bytes} data bytes"
+            f"{path}: {problem}: header declares {n_records} data records of {record_bytes} bytes "
+            f"({n_records * record_bytes} bytes) but the file holds {data_bytes} data bytes "
+            "(check the 'number of records' and 'samples' header fields)"
         )
-    if record_duration <= 0:
-        raise CorruptEDFError(f"{path}: record duration {record_duration} is not positive")
     return {
         "labels": labels,
         "units": [_field_text(b) for b in signals["physical_dimension"]],
@@ -210,6 +218,19 @@ def _parse_header(path: str) -> dict:
         "start_time": _field_text(fixed[176:184]),
         **numeric,
     }
+
+
+def _check_scaling(path: str, labels: Sequence[str], numeric: dict[str, np.ndarray]) -> None:
+    """Every signal's digital range must be increasing and its physical range finite and non-empty."""
+    for i, label in enumerate(labels):
+        dmin, dmax = numeric["digital_min"][i], numeric["digital_max"][i]
+        pmin, pmax = numeric["physical_min"][i], numeric["physical_max"][i]
+        if not (np.isfinite([dmin, dmax]).all() and dmax > dmin):
+            raise CorruptEDFError(f"{path}: channel {label!r}: digital max {dmax:g} is not above digital min {dmin:g}")
+        if not (np.isfinite([pmin, pmax]).all() and max(abs(pmin), abs(pmax)) < 1e30 and pmax != pmin):
+            raise CorruptEDFError(
+                f"{path}: channel {label!r}: physical range [{pmin:g}, {pmax:g}] is not a finite, non-empty range"
+            )
 
 
 def _is_annotation(label: str) -> bool:
@@ -289,8 +310,6 @@ def _decode_signal(head: dict, digital: np.ndarray, idx: int, path: str) -> np.n
     label = head["labels"][idx]
     dmin, dmax = head["digital_min"][idx], head["digital_max"][idx]
     pmin, pmax = head["physical_min"][idx], head["physical_max"][idx]
-    if dmax == dmin:
-        raise CorruptEDFError(f"{path}: channel {label!r} has digital min == max")
     to_uv = _to_uv(head["units"][idx], path, label)
     scale = (pmax - pmin) / (dmax - dmin)
     signal = digital.reshape(-1).astype(np.float32)
