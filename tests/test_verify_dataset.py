@@ -138,6 +138,33 @@ def test_annotation_files_compared(small_layout, shared_fixtures):
     summary = small_layout / "chb31" / "chb31-summary.txt"
     text = summary.read_text().replace("Start Time: 1 seconds", "Start Time: 2996 seconds")
     summary.write_text(text.replace("End Time: 2 seconds", "End Time: 3036 seconds"))
+    _edf(small_layout / "chb31" / "chb31_02.edf", seconds=3040)  # long enough to hold that seizure
     report = verify_dataset(small_layout)
     assert report.problems == [] and report.ok()
     assert "1 .seizures annotation files compared with the summaries" in report.notes
+
+
+def test_a_seizure_after_the_end_of_its_file_is_reported_and_refused(tmp_path):
+    """A summary whose seizure ends after its EDF ends (9731/9807 s in a 0.5-h file) used to be labeled
+    silently; verify_dataset now lists it, load_index refuses it naming summary, seizure and file, and
+    loso.py stops with that one line (exit 2) before any work."""
+    import re
+
+    from sklearn_eeg.data import EEGDataError, load_index, make_chbmit_like, verify_dataset
+
+    root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, file_hours=0.5, seizures=1, seed=2,
+                            progress=False)
+    summary = root / "chb01" / "chb01-summary.txt"
+    text = summary.read_text()
+    start = re.search(r"Seizure (?:1 )?Start Time: *(\d+)", text)
+    end = re.search(r"Seizure (?:1 )?End Time: *(\d+)", text)
+    summary.write_text(text[: start.start(1)] + "9731" + text[start.end(1) : end.start(1)] + "9807" + text[end.end(1) :])
+    problems = verify_dataset(root).problems
+    assert any("seizure after the end of its file" in p and "chb01/" in p and "9807" in p for p in problems), problems
+    with pytest.raises(EEGDataError, match=r"chb01-summary\.txt: seizure 1 of chb01_\d+\.edf ends at 9807 s, after the end"):
+        load_index(root)
+    script = Path(__file__).resolve().parents[1] / "pipelines" / "loso.py"
+    out = subprocess.run([sys.executable, str(script), "--data_root", str(root), "--quiet", "--out_dir",
+                          str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "9807" in out.stderr, out.stderr
+    assert not (tmp_path / "out" / "runs").exists()

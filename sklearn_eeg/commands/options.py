@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sklearn_eeg.experiments.config import ConfigError, packaged_configs
+from sklearn_eeg.data import EEGDataError
 from sklearn_eeg.data.synthetic import PRESETS
+from sklearn_eeg.experiments.config import ConfigError, packaged_configs
 from sklearn_eeg.models.registry import MODEL_NAMES
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 
 MODEL_CHOICES = MODEL_NAMES
 PRESET_CHOICES = tuple(PRESETS)
-RUN_ERRORS = (ConfigError, ImportError, FileNotFoundError, ValueError)
+RUN_ERRORS = (ConfigError, EEGDataError, ImportError, FileNotFoundError, ValueError)
 """Errors a command reports with :func:`report_error` instead of a traceback."""
 
 

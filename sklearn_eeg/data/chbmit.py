@@ -502,6 +502,10 @@ def _header_duration(path: Path) -> float | None:
         return None
 
 
+#: Seconds a seizure may end after its file's duration (rounding of summary times) before it is an error.
+SEIZURE_END_TOLERANCE_S = 1.0
+
+
 def _subject_tables(root: Path, info: SummaryInfo) -> tuple[list[dict], list[dict]]:
     """Recording and seizure rows of one subject on its timeline (see :func:`load_index`)."""
     rec_rows: list[dict] = []
@@ -564,7 +568,12 @@ def _subject_tables(root: Path, info: SummaryInfo) -> tuple[list[dict], list[dic
                 "n_seizures": len(entry.seizures),
             }
         )
-        for onset, offset in entry.seizures:
+        for k, (onset, offset) in enumerate(entry.seizures, start=1):
+            if offset > duration + SEIZURE_END_TOLERANCE_S:  # False for an unknown (NaN) duration
+                raise EEGDataError(
+                    f"{info.path}: seizure {k} of {entry.name} ends at {offset:g} s, after the end of the "
+                    f"file ({duration:g} s): fix its Start/End Time lines"
+                )
             seizure_rows.append(
                 {
                     "subject": info.subject,

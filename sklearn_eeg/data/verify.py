@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .chbmit import (
+    SEIZURE_END_TOLERANCE_S,
     SummaryInfo,
     compare_records,
     find_subjects,
@@ -125,6 +126,12 @@ def _check_headers(root: Path, summaries: list[SummaryInfo], report: DatasetRepo
             continue
         if not canonical <= {normalize_channel_name(c) for c in header["ch_names"]}:
             lacking.append(f"{subject}/{entry.name}")
+        for k, (_, offset) in enumerate(entry.seizures, start=1):
+            if offset > header["duration"] + SEIZURE_END_TOLERANCE_S:
+                report.problems.append(
+                    f"seizure after the end of its file: seizure {k} of {subject}/{entry.name} ends at "
+                    f"{offset:g} s, the EDF lasts {header['duration']:g} s"
+                )
     if lacking:
         report.notes.append(f"{len(lacking)} EDF files lack some canonical channels: {', '.join(lacking)}")
 
