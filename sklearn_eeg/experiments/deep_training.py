@@ -3,8 +3,8 @@
 The run logic behind ``pipelines/train_deep.py``:
 
 1. windows of the window store (a CHB-MIT-like ``data_root`` or an embedded synthetic preset) as a
-   lazy :class:`~sklearn_eeg.signal.windows.WindowArray`: a window is read from its memory map when a
-   batch needs it, so training holds a batch in RAM, never the dataset;
+   lazy :class:`~sklearn_eeg.signal.windows.WindowArray`: a window is read from disk when a batch
+   needs it, so training holds a batch in RAM, never the dataset;
 2. a split that never lets the future leak into training:
 
    * ``mode="patient"`` -- one model per subject, trained on the subject's earlier data and tested on
@@ -377,6 +377,7 @@ def _fit_one(
     X: np.ndarray,
     features: np.ndarray | None,
     meta: pd.DataFrame,
+    valid_groups: np.ndarray,
     train: np.ndarray,
     test: np.ndarray,
     *,
@@ -396,7 +397,8 @@ def _fit_one(
     that fall inside its time span (never trained on). The same validation timeline gives the
     per-epoch sensitivity at FAH <= ``SELECTION_FAH`` (ties broken by the validation AUROC); the
     checkpoint of ``select_by`` becomes the final model. With ``resume``, training continues from the
-    newest checkpoint folder under ``checkpoint_dir`` when there is one.
+    newest checkpoint folder under ``checkpoint_dir`` when there is one. ``valid_groups`` is
+    ``subject|label`` of every row of ``meta``: the estimator takes its validation tail per group.
     """
     t_abs, subjects, labels = meta["t_abs"].to_numpy(), meta["subject"].to_numpy(), meta["label"].to_numpy()
     train = train[np.lexsort((t_abs[train], subjects[train]))]
@@ -427,8 +429,7 @@ def _fit_one(
         selection.update(_restore_selected(estimator, select_by))
         return estimator
 
-    # the estimator's validation tail is taken per subject and class (groups = subject|label)
-    fold = evaluate_fold(est, inputs, labels, meta, FoldSplit(train, val_rows, test), groups=_valid_groups(meta), fit=fit)
+    fold = evaluate_fold(est, inputs, labels, meta, FoldSplit(train, val_rows, test), groups=valid_groups, fit=fit)
     val_risk, test_risk = fold.val_risk, fold.test_risk
     meta_test = meta.iloc[test].reset_index(drop=True)
     with warnings.catch_warnings():
@@ -634,9 +635,10 @@ def run_deep(
     run_dir = _start_run_dir(out_dir, f"deep-{mode}", model, resume, meta, cfg, run_identity)
     per_subject, predictions, thresholds, checkpoints = [], [], [], {}
     policy = cfg.alarm_policy()
+    valid_groups = _valid_groups(meta)  # once per run: every model's validation tail is per subject|label
     for subject, (train, test) in tqdm(splits.items(), desc="models", disable=not progress):
         fit = _fit_one(
-            model, params, X, features, meta, train, test, valid_fraction=valid_fraction, seed=cfg.seed,
+            model, params, X, features, meta, valid_groups, train, test, valid_fraction=valid_fraction, seed=cfg.seed,
             verbose=verbose, fah_targets=cfg.alarms.fah_targets, policy=policy,
             checkpoint_dir=run_dir / "models" / subject / "checkpoints", select_by=select_by, resume=resume is not None,
         )

@@ -10,12 +10,12 @@ import pandas as pd
 from joblib import Memory, Parallel, delayed
 from tqdm.auto import tqdm
 
-from sklearn_eeg.experiments.config import RunConfig
-from sklearn_eeg.data.synthetic import embedded_dataset
-from sklearn_eeg.features.extractor import FeatureExtractor
-from sklearn_eeg.features.cache import signal_features
 from sklearn_eeg.data.labeling import STATES
+from sklearn_eeg.data.synthetic import embedded_dataset
+from sklearn_eeg.experiments.config import RunConfig
 from sklearn_eeg.experiments.parallel import parallel_backend, worker_count
+from sklearn_eeg.features.cache import signal_features
+from sklearn_eeg.features.extractor import FeatureExtractor
 from sklearn_eeg.signal.windows import WindowArray, WindowStore, load_window_store
 
 __all__ = ["compute_features", "dataset_root", "load_dataset", "store_features"]
@@ -48,6 +48,7 @@ def compute_features(
     """
     extractor = FeatureExtractor(sfreq=sfreq, feature_set=feature_set, n_jobs=n_jobs, verbose=progress)
     return extractor.fit(X[:1]).transform(X)
+
 
 def dataset_root(cfg: RunConfig, progress: bool) -> Path:
     """The configured CHB-MIT(-like) folder, or the embedded synthetic preset (built on first use)."""
@@ -94,10 +95,9 @@ def store_features(
     memory = Memory(str(Path(cache_dir) / "joblib"), verbose=0)
     table = store.table
     recordings = table.groupby(["subject", "recording"], sort=False).indices
-    position = np.rint(table["t_start"].to_numpy() / params["stride"]).astype(np.int64)
 
     def features_of(subject: str, recording: str) -> np.ndarray:
-        return signal_features(store.root / subject / f"{recording}.npy", sfreq=params["sfreq"],
+        return signal_features(store.signal_path(subject, recording), sfreq=params["sfreq"],
                                window=params["window"], stride=params["stride"], feature_set=feature_set,
                                memory=memory)
 
@@ -107,7 +107,7 @@ def store_features(
                                desc="features", unit="rec"):
         if F is None:
             F = np.empty((len(table), features.shape[1]), dtype=np.float32)
-        F[rows] = features[position[rows]]
+        F[rows] = features[store.positions[rows]]
     return np.empty((0, 0), dtype=np.float32) if F is None else F
 
 

@@ -29,6 +29,19 @@ FEATURE_CACHE_VERSION = 1
 CHUNK_WINDOWS = 256
 
 
+def _cached_on_file(compute, file: str | PathLike, name: str, memory: str | PathLike | Memory | None, *args,
+                    ignore: tuple[str, ...] = ()) -> np.ndarray:
+    """``compute(path, size, mtime_ns, *args)`` through ``memory``: the file is keyed by its resolved
+    path, size and modification time, never hashed; ``name`` is the argument named in errors."""
+    path = Path(file).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} {path} does not exist")
+    stat = path.stat()
+    if not isinstance(memory, Memory):
+        memory = Memory(None if memory is None else str(memory), verbose=0)
+    return memory.cache(compute, ignore=list(ignore))(str(path), stat.st_size, stat.st_mtime_ns, *args)
+
+
 def _compute_recording_features(
     path: str,
     size: int,
@@ -84,14 +97,8 @@ def recording_features(
     FileNotFoundError
         If ``window_file`` does not exist.
     """
-    path = Path(window_file).resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"window_file {path} does not exist")
-    stat = path.stat()
-    if not isinstance(memory, Memory):
-        memory = Memory(None if memory is None else str(memory), verbose=0)
-    cached = memory.cache(_compute_recording_features, ignore=["verbose"])
-    return cached(str(path), stat.st_size, stat.st_mtime_ns, float(sfreq), feature_set, FEATURE_CACHE_VERSION, verbose)
+    return _cached_on_file(_compute_recording_features, window_file, "window_file", memory, float(sfreq),
+                           feature_set, FEATURE_CACHE_VERSION, verbose, ignore=("verbose",))
 
 
 def _compute_signal_features(
@@ -157,14 +164,5 @@ def signal_features(
     FileNotFoundError
         If ``signal_file`` does not exist.
     """
-    path = Path(signal_file).resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"signal_file {path} does not exist")
-    stat = path.stat()
-    if not isinstance(memory, Memory):
-        memory = Memory(None if memory is None else str(memory), verbose=0)
-    cached = memory.cache(_compute_signal_features)
-    return cached(
-        str(path), stat.st_size, stat.st_mtime_ns, float(sfreq), float(window), float(stride), feature_set,
-        FEATURE_CACHE_VERSION,
-    )
+    return _cached_on_file(_compute_signal_features, signal_file, "signal_file", memory, float(sfreq),
+                           float(window), float(stride), feature_set, FEATURE_CACHE_VERSION)

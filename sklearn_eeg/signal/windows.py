@@ -204,6 +204,8 @@ class WindowStore:
         Parameters the store was built with (``window``, ``stride``, filter, ``dtype``...).
     errors : dict of str to str
         Recordings that could not be stored (path -> reason), from the last build.
+    positions : ndarray of shape (n_windows,), int
+        Row ``i``'s window number within its recording's stored signal (its start over the stride).
 
     Notes
     -----
@@ -226,7 +228,7 @@ class WindowStore:
         keys = pd.MultiIndex.from_frame(self.table[["subject", "recording"]])
         self._codes, uniques = pd.factorize(keys)
         self._keys = list(uniques)
-        self._pos = np.rint(self.table["t_start"].to_numpy() / self.params["stride"]).astype(np.int64)
+        self.positions = np.rint(self.table["t_start"].to_numpy() / self.params["stride"]).astype(np.int64)
 
     @classmethod
     def open(cls, root: str | Path, subjects: Sequence[str] | None = None) -> WindowStore:
@@ -246,8 +248,12 @@ class WindowStore:
     def __len__(self) -> int:
         return len(self.table)
 
+    def signal_path(self, subject: str, recording: str) -> Path:
+        """The stored filtered signal of one recording, ``<root>/<subject>/<recording>.npy``."""
+        return self.root / subject / f"{recording}.npy"
+
     def _path(self, subject: str, recording: str) -> Path:
-        path = self.root / subject / f"{recording}.npy"
+        path = self.signal_path(subject, recording)
         if not path.is_file():
             raise KeyError(f"recording {subject}/{recording} is not in the store {self.root}")
         return path
@@ -290,7 +296,7 @@ class WindowStore:
         i = int(i) % len(self)
         path, offset, (n_channels, n_total), dtype = self._layout(self._keys[self._codes[i]])
         n_times = self.window_shape[1]
-        start = int(self._pos[i]) * _samples(self.params["stride"], self.params["sfreq"], "stride")
+        start = int(self.positions[i]) * _samples(self.params["stride"], self.params["sfreq"], "stride")
         window = np.empty((n_channels, n_times), dtype=dtype)
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -328,7 +334,7 @@ class WindowStore:
         by_recording = pd.Series(np.arange(len(rows))).groupby(self._codes[rows]).indices
         for code, at in tqdm(by_recording.items(), total=len(by_recording), disable=not progress,
                              desc="loading windows"):
-            X[at] = self.recording_array(*self._keys[code])[self._pos[rows[at]]]
+            X[at] = self.recording_array(*self._keys[code])[self.positions[rows[at]]]
         return X
 
     def to_array(self, progress: bool = False) -> np.ndarray:
@@ -343,8 +349,8 @@ class WindowStore:
     @property
     def nbytes(self) -> int:
         """Bytes the windows of :attr:`table` take once loaded as float32 (:meth:`to_array`)."""
-        n_times = _samples(self.params["window"], self.params["sfreq"], "window")
-        return len(self) * len(self.params["channels"]) * n_times * 4
+        n_channels, n_times = self.window_shape
+        return len(self) * n_channels * n_times * 4
 
     @property
     def disk_nbytes(self) -> int:
@@ -356,7 +362,7 @@ class WindowArray:
     """Read-only ``(n_windows, n_channels, n_times)`` float32 array of a store's windows, loaded on access.
 
     Drop-in for the raw-window array of the deep estimators: ``len``, ``shape``, ``dtype``, ``ndim``;
-    an integer index loads one window from its memory map, any other index (slice, integer array,
+    an integer index reads one window from disk (:meth:`WindowStore.get`), any other index (slice, integer array,
     boolean mask) returns another :class:`WindowArray` over those rows without loading anything. A
     skorch/torch dataset indexes it one window at a time, so training and prediction hold a batch
     in RAM, never the dataset. ``np.asarray`` (or :meth:`load`) loads the rows it covers.
@@ -527,8 +533,8 @@ def load_window_store(
 ) -> WindowStore:
     """The window store of a dataset (built on first use), restricted to windows of ``states``.
 
-    Nothing is loaded: windows stay in their memory maps until asked for (:meth:`WindowStore.get`,
-    :meth:`WindowStore.recording_array`). Parameters as in :func:`load_windows`.
+    Nothing is loaded: windows stay on disk until asked for (:meth:`WindowStore.get`,
+    :meth:`WindowStore.take`, :class:`WindowArray`). Parameters as in :func:`load_windows`.
     """
     unknown = set(states) - set(STATES)
     if unknown:
