@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 
 import edfio
@@ -19,6 +20,7 @@ from sklearn_eeg.data.chbmit import (
     read_records,
     read_seizure_annotations,
     read_summary,
+    unsafe_path_reason,
 )
 from sklearn_eeg.data.edf import EEGDataError
 
@@ -328,3 +330,96 @@ Number of Seizures in File: 0
     with caplog.at_level(logging.WARNING, logger="sklearn_eeg.data.chbmit"):
         recordings, _ = load_index(tmp_path)
     assert recordings.loc[0, "duration"] == 20.0 and "chb99_01.edf" in caplog.text
+
+
+# --------------------------------------------------------------------------- paths from file content (issue #13)
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../../x.edf", "'..' component"),
+        ("/etc/x.edf", "absolute path"),
+        ("sub/chb99_01.edf", "a '/'"),
+        ("..\\..\\x.edf", "backslash"),
+        ("C:x.edf", "drive letter"),
+        (".hidden.edf", "leading '.'"),
+        ("..", "'..' component"),
+        ("chb99_01.txt", "no .edf extension"),
+    ],
+)
+def test_summary_file_name_must_be_a_plain_edf_name(tmp_path, name, reason):
+    path = write(tmp_path / "data" / "chb99" / "chb99-summary.txt", GOOD.replace("chb99_01.edf", name))
+    before = sorted(tmp_path.rglob("*"))
+    pattern = (
+        rf"chb99-summary\.txt, line 8: file name {re.escape(repr(name))} is not a plain EDF file name "
+        rf"\(.*{re.escape(reason)}"
+    )
+    with pytest.raises(SummaryFormatError, match=pattern):
+        read_summary(path)
+    with pytest.raises(SummaryFormatError, match=pattern):  # the index (and so the cache) never sees the name
+        load_index(tmp_path / "data")
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_summary_traversal_does_not_read_outside_the_root(tmp_path):
+    """``File Name: ../../x.edf`` used to index (and read the header of) a file outside the data root."""
+    root = tmp_path / "root" / "data"
+    write(root / "chb99" / "chb99-summary.txt", GOOD.replace("chb99_01.edf", "../../x.edf"))
+    (tmp_path / "root" / "x.edf").write_bytes(b"0" * 256)
+    with pytest.raises(SummaryFormatError, match=r"chb99-summary\.txt, line 8: file name '\.\./\.\./x\.edf'"):
+        load_index(root)
+    mixed = GOOD.replace("File Name: chb99_01.edf", "File name:   /etc/x.EDF  ")
+    with pytest.raises(SummaryFormatError, match=r"line 8: file name '/etc/x\.EDF' .*absolute path"):
+        read_summary(write(tmp_path / "chb99-summary.txt", mixed))
+
+
+def test_real_file_names_and_lists_are_plain(summaries_dir):
+    """Every real summary File Name, RECORDS and SHA256SUMS.txt entry passes the path checks."""
+    from sklearn_eeg.data.download import read_checksums
+
+    names = [f.name for s in SUBJECTS for f in read_summary(summaries_dir / f"{s}-summary.txt").files]
+    assert len(names) == 676 and all(n.lower().endswith(".edf") and "/" not in n for n in names)
+    records = read_records(summaries_dir)
+    assert len(records["records"]) == 686 and len(records["records_with_seizures"]) == 141
+    sums = read_checksums(summaries_dir / "SHA256SUMS.txt")
+    assert len(sums) == 856 and all(unsafe_path_reason(rel) is None for rel in sums)
+
+
+@pytest.mark.parametrize(
+    ("listing", "entry", "reason"),
+    [
+        ("RECORDS", "chb01/../../escaped/evil.edf", "'..' component"),
+        ("RECORDS", "/etc/chb01_01.edf", "absolute path"),
+        ("RECORDS-WITH-SEIZURES", "chb01/./chb01_03.edf", "'.' component"),
+    ],
+)
+def test_read_records_refuses_unsafe_entries(tmp_path, listing, entry, reason):
+    write(tmp_path / "RECORDS", "chb01/chb01_01.edf\n")
+    write(tmp_path / "RECORDS-WITH-SEIZURES", "chb01/chb01_01.edf\n")
+    (tmp_path / listing).write_text(f"chb01/chb01_01.edf\n\n{entry}\n")
+    with pytest.raises(EEGDataError, match=rf"{listing}, line 3: unsafe path {re.escape(repr(entry))} \(.*{reason}"):
+        read_records(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("chb01/chb01_03.edf", None),
+        ("chb01/chb01_03.edf.seizures", None),
+        ("RECORDS", None),
+        ("", "an empty path"),
+        ("/abs.edf", "an absolute path"),
+        ("a\\b.edf", "a backslash"),
+        ("c:/x.edf", "a ':' (drive letter or URL scheme)"),
+        ("http://evil/x.edf", "a ':' (drive letter or URL scheme)"),
+        ("//host/x.edf", "an absolute path"),
+        ("a/\x00.edf", "a control character"),
+        ("a/\nb.edf", "a control character"),
+        ("a/../b.edf", "a '..' component"),
+        ("..", "a '..' component"),
+        ("./a.edf", "a '.' component"),
+        ("a//b.edf", "an empty component"),
+        ("a/", "an empty component"),
+    ],
+)
+def test_unsafe_path_reason(entry, reason):
+    assert unsafe_path_reason(entry) == reason

@@ -17,9 +17,9 @@ from scipy.stats import rankdata
 from sklearn_eeg.experiments import deep_training
 from sklearn_eeg.experiments.config import load_config
 from sklearn_eeg.data.synthetic import make_chbmit_like
+from sklearn_eeg.experiments.run_outputs import append_rows
 from sklearn_eeg.experiments.deep_training import (
     SENSITIVITY_KEY,
-    append_metrics_row,
     chance_auroc_tolerance,
     patient_chronological_split,
     run_deep,
@@ -124,11 +124,11 @@ def test_chance_auroc_tolerance_matches_mann_whitney_variance():
         chance_auroc_tolerance(0, 5)
 
 
-def test_append_metrics_row_widens_header(tmp_path):
+def test_append_rows_widens_header(tmp_path):
     path = tmp_path / "t" / "metrics.csv"
-    append_metrics_row(path, {"model": "cnn", "auroc": 0.9})
-    append_metrics_row(path, {"model": "cnn", "auroc": 0.8})
-    append_metrics_row(path, {"model": "fusion", "auprc": 0.5})
+    append_rows(path, pd.DataFrame([{"model": "cnn", "auroc": 0.9}]))
+    append_rows(path, pd.DataFrame([{"model": "cnn", "auroc": 0.8}]))
+    append_rows(path, pd.DataFrame([{"model": "fusion", "auprc": 0.5}]))
     table = pd.read_csv(path)
     assert table["model"].tolist() == ["cnn", "cnn", "fusion"]
     assert table["auroc"].tolist()[:2] == [0.9, 0.8] and np.isnan(table["auroc"].iloc[2])

@@ -216,3 +216,154 @@ def test_script(served, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "downloaded 2" in run.stdout
     assert same(served, dest, "chb02/chb02_01.edf")
+
+
+# --------------------------------------------------------------------------- unsafe paths (issue #13)
+def outside(top: Path, dest: Path) -> list[str]:
+    """Everything under ``top`` that is not under ``dest``, as sorted strings."""
+    return sorted(str(p) for p in top.rglob("*") if not p.is_relative_to(dest))
+
+
+def data_gets(served):
+    """GET requests for anything but the three lists."""
+    return [r for r in served.server.requests if r[0] == "GET" and r[1] not in download_module.INDEX_FILES]
+
+
+def append_line(path: Path, line: str) -> int:
+    """Append ``line`` to a list file; return its 1-based line number."""
+    text = path.read_text()
+    path.write_text(text + line + "\n")
+    return len(text.splitlines()) + 1
+
+
+@pytest.mark.parametrize(
+    ("listing", "entry", "reason"),
+    [
+        ("RECORDS", "chb01/../../escaped/evil.edf", "'..' component"),
+        ("RECORDS", "chb01/../../../../../../escaped/evil.edf", "'..' component"),
+        ("RECORDS", "{tmp}/escaped/evil.edf", "absolute path"),
+        ("RECORDS", "chb01\\..\\..\\evil.edf", "backslash"),
+        ("RECORDS", "C:/escaped/evil.edf", "drive letter"),
+        ("RECORDS", "chb01//evil.edf", "empty component"),
+        ("RECORDS-WITH-SEIZURES", "chb01/../../escaped/evil.edf", "'..' component"),
+        ("SHA256SUMS.txt", "0123abcd chb01/../../escaped/chb01_01.edf.seizures", "'..' component"),
+        ("SHA256SUMS.txt", "0123abcd {tmp}/escaped/chb01_01.edf.seizures", "absolute path"),
+        ("SHA256SUMS.txt", "0123abcd *chb02/../../../escaped", "'..' component"),  # another subject's entry
+    ],
+)
+def test_unsafe_list_entry_refuses_the_whole_download(served, tmp_path, listing, entry, reason):
+    """A crafted line in any list stops the download before any data file is fetched, naming file and line."""
+    entry = entry.format(tmp=tmp_path)
+    lineno = append_line(served.root / listing, entry)
+    dest = tmp_path / "a" / "local"
+    dest.parent.mkdir()
+    before, parent_before = outside(tmp_path, dest), sorted(tmp_path.parent.iterdir())
+    shown = entry.split(maxsplit=1)[-1].lstrip("*") if listing == "SHA256SUMS.txt" else entry
+    pattern = rf"{re.escape(str(dest / listing))}, line {lineno}: unsafe path {re.escape(repr(shown))} \(.*{reason}"
+    with pytest.raises(DownloadError, match=pattern) as caught:
+        download_chbmit(dest, "all", base_url=served.url, progress=False)
+    assert isinstance(caught.value, download_module.UnsafePathError) and isinstance(caught.value, ValueError)
+    assert data_gets(served) == []  # refused up front: no EDF, summary or annotation was fetched
+    assert sorted(p.name for p in dest.iterdir()) == sorted(download_module.INDEX_FILES)
+    assert outside(tmp_path, dest) == before and sorted(tmp_path.parent.iterdir()) == parent_before
+
+
+def test_read_checksums_refuses_unsafe_entries(tmp_path):
+    path = tmp_path / "SHA256SUMS.txt"
+    path.write_text("abc chb01/chb01_01.edf\n\ndef ../../etc/passwd\n")
+    message = r"SHA256SUMS\.txt, line 3: unsafe path '\.\./\.\./etc/passwd'"
+    with pytest.raises(download_module.UnsafePathError, match=message):
+        read_checksums(path)
+
+
+@pytest.mark.parametrize("link", ["chb01", "chb01/chb01_01.edf", "chb01/chb01_01.edf.part", "SHA256SUMS.txt"])
+def test_symlink_leading_out_of_dest_is_refused(served, tmp_path, link):
+    """A link inside dest (subject folder, file, partial file, list) that points outside it is never written through."""
+    dest = tmp_path / "a" / "local"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (dest / "chb01").mkdir(parents=True)
+    if link == "chb01":
+        (dest / "chb01").rmdir()
+        (dest / "chb01").symlink_to(elsewhere, target_is_directory=True)
+    else:
+        (dest / link).symlink_to(elsewhere / "target")
+    before = outside(tmp_path, dest)
+    with pytest.raises(download_module.UnsafePathError, match=rf"resolves to {re.escape(str(elsewhere))}.*, outside "):
+        download_chbmit(dest, ["chb01"], base_url=served.url, progress=False)
+    assert data_gets(served) == []
+    assert list(elsewhere.iterdir()) == [] and outside(tmp_path, dest) == before
+
+
+def test_symlink_message_names_the_list_line(served, tmp_path):
+    dest = tmp_path / "local"
+    dest.mkdir()
+    (dest / "chb02").symlink_to(tmp_path, target_is_directory=True)
+    message = rf"{re.escape(str(dest / 'RECORDS'))}, line 3 \(subject chb02\): 'chb02/chb02-summary\.txt' resolves"
+    with pytest.raises(download_module.UnsafePathError, match=message):
+        download_chbmit(dest, ["chb02"], base_url=served.url, progress=False)
+
+
+def test_dest_itself_may_be_a_symlink(served, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    report = download_chbmit(tmp_path / "link", ["chb02"], base_url=served.url, progress=False)
+    assert report.ok and same(served, real, "chb02/chb02_01.edf")
+
+
+@pytest.mark.parametrize(
+    ("listing", "entry"),
+    [("RECORDS", "chb01/../../escaped/evil.edf"), ("SHA256SUMS.txt", "0123 /etc/chb01_01.edf.seizures")],
+)
+def test_command_reports_unsafe_entry_in_one_line(served, tmp_path, capsys, listing, entry):
+    from sklearn_eeg.commands.download_chbmit import main
+
+    lineno = append_line(served.root / listing, entry)
+    dest = tmp_path / "a" / "local"
+    dest.parent.mkdir()
+    before = outside(tmp_path, dest)
+    code = main(["--dest", str(dest), "--subjects", "chb01", "--base_url", served.url, "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert len(captured.err.splitlines()) == 1, captured.err
+    assert captured.err.startswith(f"error: {dest / listing}, line {lineno}: unsafe path ")
+    assert outside(tmp_path, dest) == before and data_gets(served) == []
+
+
+def test_command_reports_other_refusals_in_one_line(served, tmp_path, capsys):
+    from sklearn_eeg.commands.download_chbmit import main
+
+    code = main(["--dest", str(tmp_path / "x"), "--subjects", "chb07", "--base_url", served.url, "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: subjects ['chb07']")
+    code = main(["--dest", str(tmp_path / "y"), "--base_url", served.url + "nothing/", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "cannot fetch" in err and "RECORDS" in err
+
+
+def test_script_refuses_traversal(served, tmp_path):
+    append_line(served.root / "RECORDS", "chb01/../../escaped/evil.edf")
+    dest = tmp_path / "a" / "cli"
+    script = REPO / "pipelines" / "download_chbmit.py"
+    cmd = [sys.executable, str(script), "--dest", str(dest), "--base_url", served.url, "--quiet"]
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "RECORDS, line 4: unsafe path 'chb01/../../escaped/evil.edf'" in run.stderr
+    assert not (tmp_path / "escaped").exists() and data_gets(served) == []
+
+
+def test_empty_remote_file(served, tmp_path):
+    (served.root / "RECORDS-WITH-SEIZURES").write_text("")
+    report = download_chbmit(tmp_path / "local", ["chb02"], base_url=served.url, progress=False, verify=False)
+    assert report.ok and (tmp_path / "local" / "RECORDS-WITH-SEIZURES").read_bytes() == b""
+
+
+def test_symlink_loop_is_refused(served, tmp_path):
+    dest = tmp_path / "local"
+    dest.mkdir()
+    (dest / "chb01").symlink_to(dest / "chb01", target_is_directory=True)
+    message = r"RECORDS, line 1 \(subject chb01\): 'chb01/chb01-summary\.txt' cannot be resolved"
+    with pytest.raises(download_module.UnsafePathError, match=message):
+        download_chbmit(dest, ["chb01"], base_url=served.url, progress=False)
+    assert data_gets(served) == []

@@ -259,9 +259,15 @@ def synthetic_edf(tmp_path_factory):
         (lambda d: _patch(d, "physical_min", "nan", [1]), "physical range"),
         (lambda d: _patch(d, "physical_max", "1e38", [1]), "physical range"),
         (lambda d: d[:244] + b"inf     " + d[252:], "record duration"),
+        (lambda d: d[:236] + b"inf     " + d[244:], "number of records"),  # used to be an OverflowError
+        (lambda d: d[:236] + b"nan     " + d[244:], "number of records"),
+        (lambda d: d[:236] + b"12.5    " + d[244:], "number of records"),
+        (lambda d: _patch(d, "n_samples", "inf", [0]), "samples"),
+        (lambda d: d[:184] + b"1e999   " + d[192:], "header bytes"),
     ],
     ids=["one-channel-samples", "all-samples-halved", "fewer-records", "digital-inverted", "physical-nan",
-         "physical-huge", "duration-inf"],
+         "physical-huge", "duration-inf", "records-inf", "records-nan", "records-fraction", "samples-inf",
+         "header-bytes-overflow"],
 )
 def test_a_header_that_disagrees_with_the_data_is_refused(synthetic_edf, tmp_path, corrupt, field):
     """Each of these used to read as garbage without an error; now one line names the file and the field,

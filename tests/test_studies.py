@@ -1,12 +1,14 @@
 """Optuna studies: spaces, an honest LOSO objective, SQLite/Journal storages, resume, pruning,
-parallel worker processes and the dashboard."""
+parallel worker processes, killed workers (heartbeat) and the dashboard."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +29,7 @@ from sklearn_eeg.experiments.config import load_config
 from sklearn_eeg.evaluation.model_selection import loso_splits
 from sklearn_eeg.evaluation.scoring import tune_threshold
 from sklearn_eeg.experiments.studies import (
+    HeartbeatJournalStorage,
     build_estimator,
     classical_space,
     cnn_space,
@@ -339,6 +342,158 @@ def test_run_study_respects_max_trials_of_an_existing_study(data, tmp_path):
     assert len(study.trials) == 2
 
 
+# ------------------------------------------------------------------------------ killed workers (heartbeat)
+
+RETRY = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) or optuna.storages.RetryFailedTrialCallback
+
+
+def cheap_objective(trial):
+    """A two-parameter objective that needs no data."""
+    return trial.suggest_float("x", 0.0, 1.0) + (trial.suggest_categorical("c", ["a", "b"]) == "b")
+
+
+def storage_url(tmp_path, kind):
+    return f"sqlite:///{tmp_path / 'k.db'}" if kind == "sqlite" else str(tmp_path / "k.log")
+
+
+def last_heartbeat_an_hour_ago(study, trial, kind, path):
+    """What a worker killed an hour ago leaves: a RUNNING trial whose last heartbeat is an hour old."""
+    if kind == "sqlite":
+        study._storage.record_heartbeat(trial._trial_id)  # stamped by the database clock
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE trial_heartbeats SET heartbeat = datetime('now', '-1 hour') WHERE trial_id = ?",
+                       (trial._trial_id,))
+    else:
+        study._storage.set_trial_system_attr(trial._trial_id, studies._HEARTBEAT_ATTR,
+                                             [trial.number, time.time() - 3600])
+
+
+def test_storages_have_a_heartbeat_by_default(tmp_path):
+    sqlite = resolve_storage(None, "h", studies_dir=tmp_path)
+    assert (sqlite.heartbeat_interval, sqlite.grace_period) == (60, 180)
+    assert sqlite.failed_trial_callback.max_retry == 2  # the retry of killed trials (any Optuna >= 4.0)
+    journal = resolve_storage(str(tmp_path / "h.log"), "h", heartbeat_s=5, grace_s=20, max_retry=1)
+    assert isinstance(journal, HeartbeatJournalStorage) and journal.get_heartbeat_interval() == 5
+    off = resolve_storage(str(tmp_path / "off.log"), "h", heartbeat_s=0)
+    assert type(off) is optuna.storages.JournalStorage  # Optuna's own: no heartbeat
+    assert resolve_storage(None, "off", studies_dir=tmp_path, heartbeat_s=None).heartbeat_interval is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"heartbeat_s": -1}, "heartbeat_s must be"),
+        ({"heartbeat_s": 1.5}, "heartbeat_s must be"),
+        ({"grace_s": 0}, "grace_s must be"),
+        ({"heartbeat_s": 60, "grace_s": 60}, r"grace_s \(60\) must exceed heartbeat_s \(60\)"),
+        ({"max_retry": -1}, "max_retry must be"),
+    ],
+)
+def test_bad_heartbeat_settings_are_refused(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_storage(None, "bad", studies_dir=tmp_path, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        run_study("bad", cheap_objective, storage=str(tmp_path / "bad.log"), n_trials=1, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+@pytest.mark.parametrize("max_retry", [2, 0])
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # retried_trial_number
+def test_a_killed_workers_trial_is_failed_and_rerun_with_its_parameters(tmp_path, kind, max_retry, caplog):
+    storage = storage_url(tmp_path, kind)
+    # two workers with a trial each: one was killed an hour ago, the other is alive (fresh heartbeat)
+    workers = optuna.create_study(study_name="k", storage=resolve_storage(storage, "k", heartbeat_s=1, grace_s=30),
+                                  direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    dead, alive = workers.ask(), workers.ask()
+    cheap_objective(dead)
+    cheap_objective(alive)
+    workers._storage.record_heartbeat(alive._trial_id)
+    assert workers._storage._get_stale_trial_ids(workers._study_id) == []  # a fresh heartbeat is not stale
+    last_heartbeat_an_hour_ago(workers, dead, kind, tmp_path / "k.db")
+
+    with caplog.at_level("WARNING", logger="sklearn_eeg.experiments.studies"):
+        study = run_study("k", cheap_objective, storage=storage, n_trials=1, heartbeat_s=1, grace_s=30,
+                          max_retry=max_retry, seed=1, show_progress_bar=False)
+    killed, running, new = study.trials
+    assert killed.state == TrialState.FAIL and running.state == TrialState.RUNNING
+    assert new.state == TrialState.COMPLETE and new.value == cheap_objective(optuna.trial.FixedTrial(new.params))
+    (record,) = [r for r in caplog.records if r.name == "sklearn_eeg.experiments.studies"]
+    assert "trial 0 (first run) had no heartbeat for over 30 s" in record.getMessage()
+    if max_retry:
+        assert new.params == killed.params and RETRY.retried_trial_number(new) == killed.number
+        assert "rerun with the same parameters (retry 1 of 2)" in record.getMessage()
+    else:
+        assert RETRY.retried_trial_number(new) is None  # a fresh draw
+        assert "not rerun" in record.getMessage()
+
+
+KILLED_WORKER = """
+import sys, time
+from pathlib import Path
+from sklearn_eeg.experiments.studies import run_study
+
+storage, started = sys.argv[1], Path(sys.argv[2])
+
+def objective(trial):
+    trial.suggest_float("x", 0.0, 1.0)
+    trial.suggest_categorical("c", ["a", "b"])
+    started.touch()
+    time.sleep(600)  # killed before it returns
+
+run_study("killed", objective, storage=storage, n_trials=1, heartbeat_s=1, grace_s=2, show_progress_bar=False)
+"""
+
+
+def heartbeat_recorded(storage, kind, path) -> bool:
+    """Whether the worker's running trial has recorded a heartbeat (read without a heartbeat of our own)."""
+    if kind == "sqlite":
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM trial_heartbeats").fetchone()[0] > 0
+    (trial,) = optuna.load_study(study_name="killed", storage=resolve_storage(storage, "killed", heartbeat_s=0)).trials
+    return studies._HEARTBEAT_ATTR in trial.system_attrs
+
+
+@pytest.mark.parametrize("kind", ["journal", pytest.param("sqlite", marks=pytest.mark.slow)])
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # retried_trial_number
+def test_kill_9_of_a_sweep_worker_leaves_a_trial_the_next_worker_reruns(tmp_path, kind):
+    """The issue's scenario with a real process: ``kill -9`` in the middle of a trial."""
+    storage, started = storage_url(tmp_path, kind), tmp_path / "started"
+    script = tmp_path / "worker.py"
+    script.write_text(KILLED_WORKER)
+    worker = subprocess.Popen([sys.executable, str(script), storage, str(started)],
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert worker.poll() is None, worker.communicate()[0]
+            assert time.monotonic() < deadline, "the worker did not start its trial within 60 s"
+            time.sleep(0.05)
+        while not heartbeat_recorded(storage, kind, tmp_path / "k.db"):
+            assert time.monotonic() < deadline, "the worker recorded no heartbeat within 60 s"
+            time.sleep(0.05)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.communicate(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    watcher = resolve_storage(storage, "killed", heartbeat_s=1, grace_s=2)
+    study_id = watcher.get_study_id_from_name("killed")
+    (trial,) = watcher.get_all_trials(study_id)
+    assert trial.state == TrialState.RUNNING  # what the issue reports: RUNNING forever without a heartbeat
+    deadline = time.monotonic() + 20
+    while not watcher._get_stale_trial_ids(study_id):  # the grace period (2 s) passes
+        assert time.monotonic() < deadline, "the killed trial did not become stale within 20 s"
+        time.sleep(0.2)
+
+    study = run_study("killed", cheap_objective, storage=storage, n_trials=1, heartbeat_s=1, grace_s=2,
+                      show_progress_bar=False)
+    killed, rerun = study.trials
+    assert killed.state == TrialState.FAIL and killed.datetime_complete is not None
+    assert rerun.state == TrialState.COMPLETE and rerun.params == killed.params
+    assert RETRY.retried_trial_number(rerun) == killed.number == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -423,11 +578,38 @@ def test_sweep_script_precomputes_each_feature_set_once_and_runs_the_study(data,
     assert load_sweep_script().main([*argv, "--config", str(tmp_path / "missing.yaml")]) == 2
 
 
+def test_sweep_script_passes_and_checks_the_heartbeat_options(tmp_path, monkeypatch, capsys):
+    loaded, runs = [], []
+    monkeypatch.setattr(studies, "load_dataset", lambda *args, **kwargs: loaded.append(args) or (None,) * 4)
+    monkeypatch.setattr(studies, "make_objective", lambda *args, **kwargs: cheap_objective)
+
+    def run_study(name, objective, **kwargs):
+        runs.append(kwargs)
+        return optuna.create_study(study_name=name)
+
+    monkeypatch.setattr(studies, "run_study", run_study)
+    argv = ["--study", "hb", "--preset", "tiny", "--models", "logreg", "--feature_sets", "basic", "--quiet",
+            "--out_dir", str(tmp_path)]
+    assert load_sweep_script().main(argv) == 0
+    assert {k: runs[0][k] for k in ("heartbeat_s", "grace_s", "max_retry")} == {"heartbeat_s": 60, "grace_s": 180,
+                                                                                  "max_retry": 2}
+    assert load_sweep_script().main([*argv, "--heartbeat_s", "10", "--grace_s", "40", "--max_retry", "0"]) == 0
+    assert {k: runs[1][k] for k in ("heartbeat_s", "grace_s", "max_retry")} == {"heartbeat_s": 10, "grace_s": 40,
+                                                                                  "max_retry": 0}
+    capsys.readouterr()
+    for bad in (["--heartbeat_s", "-5"], ["--grace_s", "30"], ["--max_retry", "-1"]):  # 30 <= the 60 s heartbeat
+        assert load_sweep_script().main([*argv, *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {bad[0][2:]}") and err.count("\n") == 1, err
+    assert len(loaded) == 2 and len(runs) == 2  # refused before loading any data
+
+
 def test_sweep_script_help():
     out = subprocess.run([sys.executable, str(REPO / "pipelines" / "sweep.py"), "--help"], capture_output=True,
                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
-    for option in ("--study", "--n_trials", "--storage", "--space", "--preset", "--data_root", "--out_dir"):
+    for option in ("--study", "--n_trials", "--storage", "--space", "--preset", "--data_root", "--out_dir",
+                   "--heartbeat_s", "--grace_s", "--max_retry"):
         assert option in out.stdout
 
 

@@ -168,3 +168,31 @@ def test_a_seizure_after_the_end_of_its_file_is_reported_and_refused(tmp_path):
                           str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "9807" in out.stderr, out.stderr
     assert not (tmp_path / "out" / "runs").exists()
+
+
+# --------------------------------------------------------------------------- paths from file content (issue #13)
+@pytest.mark.parametrize(
+    ("name", "reason"), [("../../x.edf", "'..' component"), ("/etc/x.edf", "absolute path")]
+)
+def test_summary_file_name_outside_the_root_is_a_problem(small_layout, name, reason):
+    summary = small_layout / "chb31" / "chb31-summary.txt"
+    summary.write_text(summary.read_text().replace("File Name: chb31_02.edf", f"File Name: {name}"))
+    (small_layout.parent / "x.edf").write_bytes((small_layout / "chb31" / "chb31_01.edf").read_bytes())
+    before = sorted(small_layout.parent.rglob("*"))
+    report = verify_dataset(small_layout)
+    expected = f"unreadable summary: {summary}, line 8: file name {name!r} is not a plain EDF file name"
+    assert any(p.startswith(expected) and reason in p for p in report.problems), report.problems
+    assert not report.ok(allow_known=True)
+    assert not any("x.edf" in p and "unreadable summary" not in p for p in report.problems + report.notes)
+    assert sorted(small_layout.parent.rglob("*")) == before
+
+
+def test_unsafe_records_entry_is_a_problem(small_layout):
+    (small_layout / "RECORDS").write_text("chb31/chb31_01.edf\nchb31/../../x.edf\n")
+    report = verify_dataset(small_layout)
+    expected = (
+        f"unusable RECORDS list: {small_layout / 'RECORDS'}, line 2: unsafe path 'chb31/../../x.edf' (a '..' component)"
+    )
+    assert expected in report.problems, report.problems
+    assert not any(n.startswith("no RECORDS") for n in report.notes)
+    assert not report.ok(allow_known=True)

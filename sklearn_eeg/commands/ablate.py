@@ -37,6 +37,7 @@ import sys
 import time
 from pathlib import Path
 
+from sklearn_eeg.atomic_files import check_output_dir
 from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, run_ablations
 from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser, selected_subjects
 from sklearn_eeg.experiments.config import RunConfig, load_config
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             split__n_val_subjects=args.n_val_subjects,
             n_jobs=args.n_jobs,
         )
+        check_output_dir(cfg.output_dir)
         if args.ablation == "loss":
             run_loss_comparison(deep_config(cfg, args), args)
             return 0

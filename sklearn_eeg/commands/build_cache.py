@@ -1,7 +1,9 @@
 """Build the on-disk window store (filtered signals + labeled window tables) of a CHB-MIT(-like) dataset.
 
-Resumable: finished recordings are skipped, half-written ones are redone. Unreadable or missing EDF files
-are reported at the end and skipped; the rest of the cache is kept.
+Resumable: finished recordings are skipped, half-written ones are redone, and stored files that are missing
+or truncated are rebuilt (one warning line names each). Unreadable or missing EDF files are reported at
+the end and skipped; the rest of the cache is kept. Several runs may share one cache at once: each
+recording is built by one of them while the others wait for it.
 
 With ``--features SET`` the features of every window are computed too, recording by recording from
 the store's memory maps, and cached where the run scripts look for them (``<cache_dir>/joblib``).
@@ -14,10 +16,11 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
-from sklearn_eeg.commands.options import command_parser
+from sklearn_eeg.commands.options import RUN_ERRORS, command_parser, report_error
 from sklearn_eeg.features.functions import FEATURE_SETS
 from sklearn_eeg.data.labeling import LABELING_DEFAULTS
 from sklearn_eeg.experiments.run_data import store_features
@@ -41,23 +44,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if not args.data_root.is_dir():
-        parser.error(f"--data_root {args.data_root} is not a folder")
+        return report_error(NotADirectoryError(f"--data_root {args.data_root} is not a folder"))
     subjects = None if args.subjects == ["all"] else args.subjects
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("sklearn_eeg.signal.windows").setLevel(logging.INFO)  # rebuilt files, waits on other runs
     try:
         store = build_window_store(
             args.data_root, subjects, cache_dir=args.cache_dir, window=args.window, stride=args.stride,
             dtype=args.dtype, missing=args.missing, progress=not args.quiet,
             **{name: getattr(args, name) for name in LABELING_DEFAULTS},
         )
-    except (ValueError, FileNotFoundError) as exc:
-        parser.error(str(exc))
+    except RUN_ERRORS as exc:
+        return report_error(exc)
     counts = store.table["state"].value_counts()
     print(f"store {store.root}: {len(store)} windows in {store.table['recording'].nunique()} recordings, "
           + ", ".join(f"{state} {n}" for state, n in counts.items()))
     print(f"on disk {store.disk_nbytes / 2**20:.1f} MiB")
     if args.features:
-        F = store_features(store, feature_set=args.features, cache_dir=args.cache_dir, n_jobs=args.n_jobs,
-                           progress=not args.quiet)
+        try:
+            F = store_features(store, feature_set=args.features, cache_dir=args.cache_dir, n_jobs=args.n_jobs,
+                               progress=not args.quiet)
+        except RUN_ERRORS as exc:  # e.g. a store file damaged since it was built: one line naming it
+            return report_error(exc)
         print(f"features {args.features}: {F.shape[1]} per window, cached in {args.cache_dir / 'joblib'}")
     for path, reason in store.errors.items():
         print(f"NOT STORED {path}: {reason}")

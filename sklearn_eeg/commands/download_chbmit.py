@@ -1,7 +1,11 @@
 """Download CHB-MIT subjects from PhysioNet (resumable; checksums verified).
 
 Run it again to resume an interrupted download. See docs/DATA_DOWNLOAD.md for wget and AWS S3
-alternatives. Exits with status 1 when a file could not be fetched or verified.
+alternatives. Exits with status 1 when a file could not be fetched or verified, and with status 2
+and one "error: ..." line when the download is refused: RECORDS cannot be fetched, too little disk
+space, an unknown subject, or a list entry that could write outside --dest (an absolute path, a
+'..' component, a symbolic link leading out), named with its file and line; in that case no data
+file is fetched.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from sklearn_eeg.commands.options import command_parser
-from sklearn_eeg.data.download import CHBMIT_URL, download_chbmit
+from sklearn_eeg.commands.options import RUN_ERRORS, command_parser, report_error
+from sklearn_eeg.data.download import CHBMIT_URL, DownloadError, download_chbmit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,16 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     subjects = "all" if args.subjects == ["all"] else args.subjects
-    report = download_chbmit(
-        args.dest,
-        subjects,
-        base_url=args.base_url,
-        verify=not args.no_verify,
-        annotations=not args.no_annotations,
-        timeout=args.timeout,
-        retries=args.retries,
-        progress=not args.quiet,
-    )
+    try:
+        report = download_chbmit(
+            args.dest,
+            subjects,
+            base_url=args.base_url,
+            verify=not args.no_verify,
+            annotations=not args.no_annotations,
+            timeout=args.timeout,
+            retries=args.retries,
+            progress=not args.quiet,
+        )
+    except (DownloadError, *RUN_ERRORS) as err:
+        return report_error(err)
     print(
         f"downloaded {len(report.downloaded)}, resumed {len(report.resumed)}, skipped {len(report.skipped)}, "
         f"re-fetched {len(report.refetched)}, failed {len(report.failed)}"

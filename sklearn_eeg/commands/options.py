@@ -31,8 +31,9 @@ __all__ = [
 
 MODEL_CHOICES = MODEL_NAMES
 PRESET_CHOICES = tuple(PRESETS)
-RUN_ERRORS = (ConfigError, EEGDataError, ImportError, FileNotFoundError, ValueError)
-"""Errors a command reports with :func:`report_error` instead of a traceback."""
+RUN_ERRORS = (ConfigError, EEGDataError, ImportError, OSError, ValueError)
+"""Errors a command reports with :func:`report_error` instead of a traceback (``OSError``: a missing
+file, an output folder that cannot be written, a full disk -- each message names the path)."""
 
 
 def command_parser(description: str | None) -> argparse.ArgumentParser:

@@ -12,6 +12,11 @@ The study is named and resumable: rerun the command to add trials.
 Parallel workers: start the same command several times with one shared --storage (a JournalStorage
 file such as studies/classical.log, or postgresql://...), a different --sampler_seed each, and --max_trials
 for the total. Results: <out_dir>/sweep_results.csv and <out_dir>/best_config.txt.
+
+Killed workers: each worker records a heartbeat of its running trial every --heartbeat_s seconds
+(SQLite, RDB and journal storages). At the start of each trial, any worker marks FAIL the trials left
+RUNNING without a heartbeat for --grace_s seconds (their worker was killed) and reruns them with the
+same parameters, up to --max_retry times; a warning names each one.
 """
 
 from __future__ import annotations
@@ -29,7 +34,15 @@ from sklearn_eeg.commands.options import (
     selected_subjects,
 )
 from sklearn_eeg.experiments.config import load_config
-from sklearn_eeg.experiments.studies import CLASSICAL_MODELS, FEATURE_SETS, SPACE_MODELS, sweep_from_config
+from sklearn_eeg.experiments.studies import (
+    CLASSICAL_MODELS,
+    FEATURE_SETS,
+    GRACE_S,
+    HEARTBEAT_S,
+    MAX_RETRY,
+    SPACE_MODELS,
+    sweep_from_config,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +57,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="RDB URL (sqlite:///..., postgresql://...) or a JournalStorage file path; "
         "default: sqlite:///<studies_dir>/<study>.db",
     )
+    parser.add_argument(
+        "--heartbeat_s", type=int, default=HEARTBEAT_S, metavar="SECONDS",
+        help="seconds between two heartbeats of a running trial, so that a trial whose worker is killed is "
+        "rerun; 0: no heartbeat, a killed worker's trial stays RUNNING (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--grace_s", type=int, default=GRACE_S, metavar="SECONDS",
+        help="a RUNNING trial without a heartbeat for this long counts as killed: marked FAIL and rerun with "
+        "the same parameters; more than --heartbeat_s (default: %(default)s)",
+    )
+    parser.add_argument("--max_retry", type=int, default=MAX_RETRY,
+                        help="reruns of a killed trial; 0: none (default: %(default)s)")
     parser.add_argument("--studies_dir", default="studies", help="folder of the default SQLite files (default: %(default)s)")
     parser.add_argument("--out_dir", default="reports/tables", help="sweep_results.csv and best_config.txt (default: %(default)s)")
     add_config_option(parser)
@@ -98,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             studies_dir=args.studies_dir,
             out_dir=args.out_dir,
             progress=not args.quiet,
+            heartbeat_s=args.heartbeat_s,
+            grace_s=args.grace_s,
+            max_retry=args.max_retry,
         )
     except RUN_ERRORS as err:
         return report_error(err)

@@ -14,6 +14,10 @@ accepts all of those in the 24 PhysioNet summaries:
 Each file's parsed seizure count is checked against its ``Number of Seizures in
 File`` line; any line that cannot be understood raises :class:`SummaryFormatError`
 naming the file and line number.
+
+Paths read from data files are never trusted: a summary ``File Name:`` must be a plain
+``.edf`` file name and every ``RECORDS`` entry a plain relative POSIX path
+(:func:`unsafe_path_reason`), so no entry can point outside the dataset root.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "read_seizure_annotations",
     "read_summary",
     "summary_path",
+    "unsafe_path_reason",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,10 +70,69 @@ _KEY_RE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ]*?)\s*:\s*(?P<value>.*)$")
 _CHANNEL_RE = re.compile(r"^Channel\s+(?P<num>\d+)\s*:\s*(?P<name>.*)$", re.IGNORECASE)
 _FILE_KEYS = frozenset({"file start time", "file end time", "number of seizures in file"})
 _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SummaryFormatError(EEGDataError):
     """Raised when a summary file cannot be parsed; the message names the file and line."""
+
+
+def unsafe_path_reason(entry: str) -> str | None:
+    """Why ``entry`` is not a plain relative POSIX path, or None when it is one.
+
+    A plain relative path such as ``"chb01/chb01_03.edf"`` joined to a root always names
+    something under that root (symbolic links aside): it is not empty or absolute and
+    has no backslash, no ``:`` (drive letter, URL scheme), no control character, and no
+    empty, ``.`` or ``..`` component. Every relative path read from a data file (RECORDS
+    lists, ``SHA256SUMS.txt``) is checked with it before use.
+
+    Parameters
+    ----------
+    entry : str
+        The path as written in the file (surrounding whitespace already removed).
+
+    Returns
+    -------
+    str or None
+        A short reason such as ``"a '..' component"``; None for a safe path.
+
+    Examples
+    --------
+    >>> unsafe_path_reason("chb01/chb01_03.edf") is None
+    True
+    >>> unsafe_path_reason("chb01/../../escaped/evil.edf")
+    "a '..' component"
+    """
+    if not entry:
+        return "an empty path"
+    if entry.startswith("/"):
+        return "an absolute path"
+    if "\\" in entry:
+        return "a backslash"
+    if ":" in entry:
+        return "a ':' (drive letter or URL scheme)"
+    if _CONTROL_RE.search(entry):
+        return "a control character"
+    parts = entry.split("/")
+    if ".." in parts:
+        return "a '..' component"
+    if "." in parts:
+        return "a '.' component"
+    if "" in parts:
+        return "an empty component"
+    return None
+
+
+def _file_name_problem(name: str) -> str | None:
+    """Why a summary ``File Name:`` value is not a plain EDF file name, or None."""
+    reason = unsafe_path_reason(name)
+    if reason is None and "/" in name:
+        reason = "a '/'"
+    if reason is None and name.startswith("."):
+        reason = "a leading '.'"
+    if reason is None and not name.lower().endswith(".edf"):
+        reason = "no .edf extension"
+    return reason
 
 
 @dataclass
@@ -239,6 +303,11 @@ class _SummaryParser:
             self.in_channel_block = False
             if not value:
                 raise SummaryFormatError(f"{where}: empty file name")
+            problem = _file_name_problem(value)
+            if problem:
+                raise SummaryFormatError(
+                    f"{where}: file name {value!r} is not a plain EDF file name ({problem})"
+                )
             if any(f.name == value for f in self.files):
                 raise SummaryFormatError(f"{where}: {value} is listed twice")
             self.current = SummaryFile(name=value, channels=tuple(self.channels), line=lineno)
@@ -287,8 +356,10 @@ def read_summary(path: str | os.PathLike) -> SummaryInfo:
     Raises
     ------
     SummaryFormatError
-        On an unreadable line or a seizure count that disagrees with
-        ``Number of Seizures in File`` (the message names file and line).
+        On an unreadable line, a ``File Name:`` that is not a plain ``.edf`` file name
+        (``../../x.edf``, ``/etc/x.edf``: it could reach outside the data root), or a
+        seizure count that disagrees with ``Number of Seizures in File`` (the message
+        names file and line).
 
     Examples
     --------
@@ -351,13 +422,33 @@ def read_records(data_root: str | os.PathLike) -> dict[str, list[str] | None]:
     dict
         ``"records"`` and ``"records_with_seizures"``: lists of relative paths such
         as ``"chb01/chb01_03.edf"`` in file order, or None when the file is absent.
+
+    Raises
+    ------
+    EEGDataError
+        If an entry is not a plain relative path (absolute, a ``..`` component...: see
+        :func:`unsafe_path_reason`); the message names the file, the line and the entry.
     """
     root = Path(data_root)
     out: dict[str, list[str] | None] = {}
     for key, name in (("records", "RECORDS"), ("records_with_seizures", "RECORDS-WITH-SEIZURES")):
         path = root / name
-        out[key] = [ln.strip() for ln in _read_text(str(path)).splitlines() if ln.strip()] if path.is_file() else None
+        out[key] = _read_list(path) if path.is_file() else None
     return out
+
+
+def _read_list(path: Path) -> list[str]:
+    """Non-blank lines of a RECORDS list, each checked with :func:`unsafe_path_reason`."""
+    entries = []
+    for lineno, line in enumerate(_read_text(str(path)).splitlines(), start=1):
+        entry = line.strip()
+        if not entry:
+            continue
+        reason = unsafe_path_reason(entry)
+        if reason:
+            raise EEGDataError(f"{path}, line {lineno}: unsafe path {entry!r} ({reason})")
+        entries.append(entry)
+    return entries
 
 
 @dataclass

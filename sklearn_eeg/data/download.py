@@ -5,6 +5,13 @@ file under its final name is always whole. An interrupted transfer resumes with 
 ``Range`` request; complete files (size equal to the server's ``Content-Length``) are
 skipped; every file listed in ``SHA256SUMS.txt`` is checked and fetched again once when
 its checksum is wrong.
+
+The lists the server sends (``RECORDS``, ``RECORDS-WITH-SEIZURES``, ``SHA256SUMS.txt``)
+are data, not instructions: before any data file is fetched, every entry of every list
+must be a plain relative POSIX path (see :func:`sklearn_eeg.data.chbmit.unsafe_path_reason`)
+and every file to write must resolve inside ``dest`` (symbolic links followed). One unsafe
+entry refuses the whole download with :class:`UnsafePathError`; nothing is written outside
+``dest``.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from urllib.parse import urljoin
 
 from tqdm.auto import tqdm
 
-__all__ = ["CHBMIT_URL", "DownloadError", "DownloadReport", "download_chbmit", "read_checksums"]
+from .chbmit import unsafe_path_reason
+
+__all__ = ["CHBMIT_URL", "DownloadError", "DownloadReport", "UnsafePathError", "download_chbmit", "read_checksums"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +46,15 @@ _NET_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts, droppe
 
 
 class DownloadError(OSError):
-    """Raised when the file list cannot be fetched or the disk is too small."""
+    """Raised when the file list cannot be fetched or is unsafe, or the disk is too small."""
+
+
+class UnsafePathError(DownloadError, ValueError):
+    """Raised when a downloaded list names a path that could lead outside the destination.
+
+    The message names the list file, the line and the entry (or the local path that
+    resolves outside the destination through a symbolic link).
+    """
 
 
 @dataclass
@@ -77,13 +94,55 @@ class DownloadReport:
 
 
 def read_checksums(path: str | os.PathLike) -> dict[str, str]:
-    """Parse a ``SHA256SUMS.txt`` (``<hex digest> <relative path>`` per line) into path -> digest."""
-    sums = {}
-    for line in Path(path).read_text().splitlines():
-        parts = line.strip().split(maxsplit=1)
+    """Parse a ``SHA256SUMS.txt`` (``<hex digest> <relative path>`` per line) into path -> digest.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checksum list; blank lines and lines without two fields are ignored, a ``*``
+        (binary mode mark) before the path is dropped.
+
+    Returns
+    -------
+    dict of str to str
+        Relative path -> lower-case hex digest.
+
+    Raises
+    ------
+    UnsafePathError
+        If a path is not a plain relative POSIX path (absolute, a ``..`` component...);
+        the message names the file, the line and the entry.
+    """
+    return {rel: digest for _, rel, digest in _checksum_lines(Path(path))}
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """(1-based line number, stripped text) of the non-blank lines of a list file."""
+    numbered = enumerate(path.read_text(errors="replace").splitlines(), start=1)
+    return [(lineno, line.strip()) for lineno, line in numbered if line.strip()]
+
+
+def _checked(path: Path, lineno: int, entry: str) -> str:
+    """``entry`` (line ``lineno`` of ``path``) when it is a plain relative path, else UnsafePathError."""
+    reason = unsafe_path_reason(entry)
+    if reason:
+        raise UnsafePathError(f"{path}, line {lineno}: unsafe path {entry!r} ({reason}); download refused")
+    return entry
+
+
+def _checksum_lines(path: Path) -> list[tuple[int, str, str]]:
+    """(line number, checked relative path, digest) of each entry of a ``SHA256SUMS.txt``."""
+    out = []
+    for lineno, text in _lines(path):
+        parts = text.split(maxsplit=1)
         if len(parts) == 2:
-            sums[parts[1].lstrip("*")] = parts[0].lower()
-    return sums
+            out.append((lineno, _checked(path, lineno, parts[1].lstrip("*")), parts[0].lower()))
+    return out
+
+
+def _read_list(path: Path) -> list[tuple[int, str]]:
+    """(line number, checked relative path) of each entry of a RECORDS list."""
+    return [(lineno, _checked(path, lineno, entry)) for lineno, entry in _lines(path)]
 
 
 def _sha256(path: Path) -> str:
@@ -100,12 +159,30 @@ class _Fetcher:
     def __init__(self, base_url: str, dest: Path, *, timeout: float, retries: int, progress: bool):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.dest = dest
+        self.root = dest.resolve()
         self.timeout = timeout
         self.retries = retries
         self.bar = tqdm(total=0, unit="B", unit_scale=True, desc="CHB-MIT", disable=not progress)
 
     def url(self, rel: str) -> str:
         return urljoin(self.base_url, rel)
+
+    def escape(self, rel: str) -> str | None:
+        """How ``dest/rel`` or its ``.part`` would land outside ``dest`` (symbolic links followed), else None."""
+        for path in (self.dest / rel, self.dest / (rel + ".part")):
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError) as exc:  # a symbolic link loop
+                return f"cannot be resolved ({exc})"
+            if not resolved.is_relative_to(self.root):
+                return f"resolves to {resolved}, outside {self.root} (symbolic link)"
+        return None
+
+    def check_inside(self, rel: str, origin: str) -> None:
+        """Raise UnsafePathError when ``dest/rel`` (named at ``origin``) would be written outside ``dest``."""
+        problem = self.escape(rel)
+        if problem is not None:
+            raise UnsafePathError(f"{origin}: {rel!r} {problem}; download refused")
 
     def remote_size(self, rel: str) -> int | None:
         """``Content-Length`` from a HEAD request, None when the server does not say."""
@@ -121,6 +198,7 @@ class _Fetcher:
 
     def fetch(self, rel: str, size: int | None) -> str:
         """Bring ``dest/rel`` to ``size`` bytes; return "downloaded", "resumed" or "skipped"."""
+        self.check_inside(rel, str(self.dest / rel))  # again just before writing: links may have changed
         final = self.dest / rel
         part = final.with_name(final.name + ".part")
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +232,7 @@ class _Fetcher:
             part.unlink()
             have = 0
         if size is not None and have == size:
+            part.touch()  # an empty remote file has no partial copy yet
             return
         headers = {"Range": f"bytes={have}-"} if have else {}
         request = urllib.request.Request(self.url(rel), headers=headers)
@@ -237,6 +316,12 @@ def download_chbmit(
 
     Raises
     ------
+    UnsafePathError
+        If an entry of ``RECORDS``, ``RECORDS-WITH-SEIZURES`` or ``SHA256SUMS.txt`` is not a
+        plain relative path (absolute, a ``..`` component, a backslash...), or a file to
+        write resolves outside ``dest`` through a symbolic link. All lists are checked
+        before any data file is fetched, so nothing but the lists themselves is written;
+        the message names the list, the line and the entry.
     DownloadError
         If ``RECORDS`` cannot be fetched or the free disk space is smaller than the
         bytes still to download.
@@ -253,21 +338,36 @@ def download_chbmit(
             try:
                 index_sizes[name] = fetcher.remote_size(name)
                 fetcher.fetch(name, index_sizes[name])
+            except UnsafePathError:
+                raise
             except urllib.error.HTTPError as exc:
                 if name == "RECORDS":
                     raise DownloadError(f"cannot fetch {fetcher.url(name)}: {exc}") from exc
                 logger.info("%s not available (%s)", fetcher.url(name), exc)
             except _NET_ERRORS as exc:
                 raise DownloadError(f"cannot fetch {fetcher.url(name)}: {exc}") from exc
-        records = [ln.strip() for ln in (dest / "RECORDS").read_text().splitlines() if ln.strip()]
+        # every list is checked in full before any data file is fetched
+        numbered = _read_list(dest / "RECORDS")
+        if (dest / "RECORDS-WITH-SEIZURES").is_file():
+            _read_list(dest / "RECORDS-WITH-SEIZURES")
+        sums_path = dest / "SHA256SUMS.txt"
+        sum_lines = _checksum_lines(sums_path) if sums_path.is_file() else []
+        checksums = {rel: digest for _, rel, digest in sum_lines}
+        origin = {rel: f"{sums_path}, line {lineno}" for lineno, rel, _ in reversed(sum_lines)}
+        origin.update({rel: f"{dest / 'RECORDS'}, line {lineno}" for lineno, rel in reversed(numbered)})
+        records = [rel for _, rel in numbered]
         wanted = _wanted_subjects(records, subjects)
-        checksums = read_checksums(dest / "SHA256SUMS.txt") if (dest / "SHA256SUMS.txt").is_file() else {}
         files = []
         for subject in wanted:
-            files.append(f"{subject}/{subject}-summary.txt")
-            files += [r for r in records if r.split("/")[0] == subject]
+            of_subject = [r for r in records if r.split("/")[0] == subject]
+            summary = f"{subject}/{subject}-summary.txt"
+            origin[summary] = f"{origin[of_subject[0]]} (subject {subject})"  # where the subject was named
+            files.append(summary)
+            files += of_subject
             if annotations:
                 files += sorted(r for r in checksums if r.endswith(".seizures") and r.split("/")[0] == subject)
+        for rel in files:
+            fetcher.check_inside(rel, origin[rel])
 
         sizes: dict[str, int | None] = {}
         for rel in tqdm(files, desc="sizes", unit="file", disable=not progress or len(files) < 20, leave=False):
@@ -311,6 +411,8 @@ def _fetch_verified(fetcher: _Fetcher, rel: str, size: int | None, digest: str |
     for attempt in (1, 2):
         try:
             outcome = fetcher.fetch(rel, size)
+        except UnsafePathError:
+            raise
         except _NET_ERRORS as exc:
             report.failed.append(f"{rel}: {exc}")
             return

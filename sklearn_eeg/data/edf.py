@@ -142,9 +142,14 @@ def _field_text(raw: bytes) -> str:
 def _parse_number(raw: bytes, path: str, what: str, kind: type = float) -> float:
     text = _field_text(raw)
     try:
-        return kind(float(text)) if kind is int else kind(text)
+        value = float(text)
     except ValueError:
         raise CorruptEDFError(f"{path}: header field {what!r} is not a number: {text!r}") from None
+    if kind is int:
+        if not (np.isfinite(value) and value == int(value)):
+            raise CorruptEDFError(f"{path}: header field {what!r} is not a whole number: {text!r}")
+        return int(value)
+    return value
 
 
 def _parse_header(path: str) -> dict:

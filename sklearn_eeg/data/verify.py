@@ -170,8 +170,9 @@ def verify_dataset(
 ) -> DatasetReport:
     """Check that EDF files, summaries and RECORDS lists of a dataset agree.
 
-    Checks: every summary parses (seizure counts included); every file a summary
-    names exists; RECORDS entries exist and every EDF found is listed;
+    Checks: every summary parses (seizure counts included, every ``File Name:`` a
+    plain ``.edf`` file name); every file a summary names exists; RECORDS entries are
+    plain relative paths, exist, and every EDF found is listed;
     RECORDS-WITH-SEIZURES names the files the summaries give seizures; PhysioNet
     ``.seizures`` annotation files, where present, agree with the summaries; EDF
     headers are readable. RECORDS entries of subjects without a folder are ignored, so a
@@ -229,9 +230,15 @@ def verify_dataset(
             report.edf_per_subject[subject] = len(names)
             edfs |= {f"{subject}/{n}" for n in names}
 
-    records = read_records(root)
+    try:
+        records = read_records(root)
+        refused = False
+    except EEGDataError as exc:  # an unsafe entry (absolute, '..'): no RECORDS check can be trusted
+        report.problems.append(f"unusable RECORDS list: {exc}")
+        records, refused = {"records": None, "records_with_seizures": None}, True
     if records["records"] is None:
-        report.notes.append("no RECORDS file at the root: RECORDS checks skipped")
+        if not refused:
+            report.notes.append("no RECORDS file at the root: RECORDS checks skipped")
     elif not summaries_only:
         present = set(folders)
         listed = {r for r in records["records"] if r.split("/")[0] in present}
@@ -239,7 +246,7 @@ def verify_dataset(
             report.problems.append(f"RECORDS lists a missing EDF: {path}")
         for path in sorted(edfs - set(records["records"])):
             report.problems.append(f"EDF present but not in RECORDS: {path}")
-    if records["records_with_seizures"] is None:
+    if records["records_with_seizures"] is None and not refused:
         report.notes.append("no RECORDS-WITH-SEIZURES file at the root: seizure list check skipped")
     mismatch = compare_records(records, summaries)
     for path in mismatch.listed_not_in_summaries:

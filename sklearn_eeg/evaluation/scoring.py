@@ -147,8 +147,8 @@ def tune_threshold(
     if (test_risk is None) != (test_meta is None):
         raise ValueError("pass test_risk and test_meta together")
     targets = np.atleast_1d(np.asarray(fah_targets, dtype=float))
-    if np.any(~np.isfinite(targets)) or np.any(targets < 0):
-        raise ValueError(f"fah_targets must be finite and >= 0, got {fah_targets}")
+    if targets.size == 0 or np.any(~np.isfinite(targets)) or np.any(targets <= 0):
+        raise ValueError(f"fah_targets must be positive false alarms per hour, got {fah_targets}")
     policy = AlarmPolicy() if policy is None else policy
     val = _alarm_table(risk, meta, thresholds, n_thresholds, policy)
     rows = []

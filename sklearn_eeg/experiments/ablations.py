@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from sklearn_eeg.experiments.benchmark import FAH_TARGETS
+from sklearn_eeg.experiments.run_outputs import write_csv
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, check_window_inputs, evaluate_fold
 from sklearn_eeg.models.registry import as_estimator
 from sklearn_eeg.evaluation.benchmark_summary import summarize_results
@@ -541,7 +542,7 @@ def _write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> No
     directory = Path(out_dir) / "tables"
     directory.mkdir(parents=True, exist_ok=True)
     for stem, table in tables.items():
-        table.to_csv(directory / f"{stem}.csv", index=False)
+        write_csv(table, directory / f"{stem}.csv")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sklearn_eeg.atomic_files import atomic_write, atomic_write_text, check_output_dir
 from sklearn_eeg.evaluation.benchmark_summary import format_summary, summarize_results
 from sklearn_eeg.experiments.config import RunConfig, config_hash
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, check_window_inputs, evaluate_fold
@@ -52,11 +53,13 @@ from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS, as_estimator
 from sklearn_eeg.experiments.parallel import parallel_backend, worker_count
 from sklearn_eeg.experiments.run_data import compute_features, dataset_root, load_dataset
 from sklearn_eeg.experiments.run_outputs import (
-    write_outputs,
+    append_rows,
     dataset_counts,
     new_run_dir,
     training_history,
+    write_csv,
     write_manifest,
+    write_outputs,
 )
 
 __all__ = [
@@ -270,8 +273,14 @@ def run_loso(
         ``time_in_warning``, ``chance_p``, ``ioc``, ``p_value``, window counts per split...).
     """
     y, groups, meta = check_window_inputs(X, y, groups, meta)
+    check_output_dir(out_dir)
     estimator = as_estimator(model, X, random_state)
     name = model_name or models.model_name(model)
+    if n_val_subjects < 1:
+        raise ValueError(
+            f"n_val_subjects={n_val_subjects}: alarm thresholds are tuned on validation subjects only, "
+            "never on training or test; use at least 1"
+        )
     n_val_subjects = clip_n_val_subjects(len(np.unique(groups)), n_val_subjects)
     folds = list(loso_splits(groups, n_val_subjects=n_val_subjects, random_state=random_state))
     names = [f"fold_{groups[test][0]}" for _, _, test in folds]
@@ -401,6 +410,7 @@ def run_within_subject(
         One row per evaluated fold and FAH target.
     """
     y, groups, meta = check_window_inputs(X, y, groups, meta)
+    check_output_dir(out_dir)
     estimator = as_estimator(model, X, random_state)
     name = model_name or models.model_name(model)
     subjects = sorted(set(groups)) if subjects is None else list(subjects)
@@ -475,6 +485,7 @@ def loso_from_config(
     ``results.attrs["run_dir"]`` names the run folder and ``results.attrs["data_root"]`` the dataset.
     """
     model = cfg.estimator()  # fails fast on an unknown or unavailable model
+    check_output_dir(cfg.output_dir)  # ... and on an output folder it cannot write, before any work
     X, y, groups, meta = load_dataset(
         cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
     )
@@ -510,6 +521,7 @@ def within_subject_from_config(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load the configured dataset and run :func:`run_within_subject`; returns ``(results, summary)``."""
     model = cfg.estimator()  # fails fast on an unknown or unavailable model
+    check_output_dir(cfg.output_dir)  # ... and on an output folder it cannot write, before any work
     X, y, groups, meta = load_dataset(
         cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, scheduler=scheduler, progress=progress
     )
@@ -559,6 +571,7 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
             ),
         )
     model = cfg.estimator()
+    check_output_dir(cfg.output_dir)
     X, y, groups, meta = load_dataset(cfg, features=cfg.model.name in FEATURE_MATRIX_MODELS, progress=progress)
     out = run_split(
         X,
@@ -581,9 +594,9 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
         "val_window": {k: results.iloc[0][k] for k in ("val_auroc", "val_auprc", "n_pos_val", "n_neg_val")},
         "confusion_at_tuned_threshold": {str(t): c for t, c in out["confusion"].items()},
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
-    results.to_csv(run_dir / "results.csv", index=False)
-    joblib.dump(out["model"], run_dir / "model.joblib")
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2, default=float))
+    write_csv(results, run_dir / "results.csv")
+    atomic_write(run_dir / "model.joblib", lambda tmp: joblib.dump(out["model"], tmp))
     counts = dataset_counts(meta)
     row = results.assign(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -595,7 +608,5 @@ def train_baseline_from_config(cfg: RunConfig, *, progress: bool = True) -> tupl
         n_preictal=counts["n_preictal"],
         n_interictal=counts["n_interictal"],
     )
-    table = Path(cfg.output_dir) / "tables" / "metrics.csv"
-    table.parent.mkdir(parents=True, exist_ok=True)
-    row.to_csv(table, mode="a", header=not table.is_file(), index=False)
+    append_rows(Path(cfg.output_dir) / "tables" / "metrics.csv", row)
     return run_dir, results

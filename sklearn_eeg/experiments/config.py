@@ -53,6 +53,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -83,6 +85,9 @@ __all__ = [
     "load_config",
     "packaged_configs",
 ]
+
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -379,7 +384,63 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> RunConfig:
         file_name = model_file.get("name", ModelConfig.name)
         if model_new.get("name", file_name) != file_name:
             values = {**values, "model": {k: v for k, v in model_file.items() if k != "params"}}
-    return _build(RunConfig, _merge(values, nested), "", source)
+    _check_data_overrides(values.get("data"), nested.get("data"), source)
+    cfg = _build(RunConfig, _merge(values, nested), "", source)
+    _check_values(cfg, source)
+    return cfg
+
+
+def _check_data_overrides(file_data: Any, new_data: Any, source: str) -> None:
+    """Refuse a preset next to a data folder; say when the command line replaces the file's data folder."""
+    if not isinstance(new_data, dict):
+        return
+    file_data = file_data if isinstance(file_data, dict) else {}
+    root = new_data.get("data_root", file_data.get("data_root"))
+    if root and "preset" in new_data:
+        raise ConfigError(
+            f"data.preset {new_data['preset']!r} (--preset) conflicts with data.data_root {root!r} ({source}): "
+            "a run reads either a data folder or a synthetic preset; drop one of them"
+        )
+    old_root = file_data.get("data_root")
+    if old_root and new_data.get("data_root") and str(new_data["data_root"]) != str(old_root):
+        logger.warning("--data_root %s replaces data.data_root %s of the config file", new_data["data_root"], old_root)
+
+
+_POSITIVE = {"labeling": ("window", "stride", "sop", "tau")}
+_NON_NEGATIVE = {"labeling": ("sph", "postictal", "interictal_buffer", "lead_seizure_gap")}
+
+
+def _check_values(cfg: RunConfig, source: str) -> None:
+    """Ranges the schema's types cannot express; a bad value is one :class:`ConfigError` naming its key."""
+    def bad(key: str, value: Any, need: str) -> ConfigError:
+        return ConfigError(f"{key} = {value!r} in {source}: {need}")
+
+    for section, keys in _POSITIVE.items():
+        for key in keys:
+            value = getattr(getattr(cfg, section), key)
+            if not (math.isfinite(value) and value > 0):
+                raise bad(f"{section}.{key}", value, "must be a positive number of seconds")
+    for section, keys in _NON_NEGATIVE.items():
+        for key in keys:
+            value = getattr(getattr(cfg, section), key)
+            if not (math.isfinite(value) and value >= 0):
+                raise bad(f"{section}.{key}", value, "must be a number of seconds >= 0")
+    targets = cfg.alarms.fah_targets
+    if not targets or not all(math.isfinite(t) and t > 0 for t in targets):
+        raise bad("alarms.fah_targets", targets,
+                  "needs at least one target, each a positive number of false alarms per hour")
+    if cfg.split.n_val_subjects < 1:
+        raise bad("split.n_val_subjects", cfg.split.n_val_subjects,
+                  "must be >= 1: alarm thresholds are tuned on validation subjects only, never on training or test")
+    if cfg.split.min_train_seizures < 1:
+        raise bad("split.min_train_seizures", cfg.split.min_train_seizures,
+                  "must be >= 1: a patient-specific model needs a seizure to learn from")
+    if cfg.n_jobs == 0:
+        raise bad("n_jobs", cfg.n_jobs, "must be a positive number of processes (or negative: all cores but -n-1)")
+    try:
+        cfg.alarm_policy()
+    except ValueError as err:
+        raise ConfigError(f"alarms in {source}: {err}") from None
 
 
 def config_hash(cfg: RunConfig) -> str:

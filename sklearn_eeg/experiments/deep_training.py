@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,6 +52,7 @@ from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
 from tqdm.auto import tqdm
 
+from sklearn_eeg.atomic_files import check_output_dir
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from sklearn_eeg.experiments.config import RunConfig, config_hash, load_config
 from sklearn_eeg.models.estimators import (
@@ -58,23 +60,22 @@ from sklearn_eeg.models.estimators import (
     TimelineScoring,
     ValidScoring,
     checkpoint_index,
+    last_checkpoint,
     save_run,
 )
-from sklearn_eeg.data.labeling import STATES
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.metrics import window_metrics
 from sklearn_eeg.models.registry import DEEP_MODELS, make_model
-from sklearn_eeg.experiments.run_data import dataset_root, store_features
-from sklearn_eeg.experiments.run_outputs import new_run_dir, write_lead_seizures, write_manifest
+from sklearn_eeg.experiments.run_data import dataset_root, run_window_store, store_features
+from sklearn_eeg.experiments.run_outputs import append_rows, new_run_dir, write_csv, write_lead_seizures, write_manifest
 from sklearn_eeg.evaluation.scoring import tune_threshold
-from sklearn_eeg.signal.windows import WindowArray, load_window_store
+from sklearn_eeg.signal.windows import WindowArray
 
 __all__ = [
     "MODES",
     "MODELS",
     "SELECT_BY",
     "DeepRunResult",
-    "append_metrics_row",
     "chance_auroc_tolerance",
     "patient_chronological_split",
     "run_deep",
@@ -83,6 +84,8 @@ __all__ = [
     "validation_timeline",
     "with_deep_model",
 ]
+
+logger = logging.getLogger(__name__)
 
 MODES = ("patient", "loso-fold")
 MODELS = tuple(DEEP_MODELS)
@@ -347,9 +350,17 @@ def _make_estimator(
 
 
 def _latest_fit_dir(root: Path) -> Path | None:
-    """The ``fit-*`` checkpoint folder under ``root`` with the newest last checkpoint (None if none)."""
-    fits = [d for d in root.glob("fit-*") if (d / "checkpoints.json").is_file() and (d / "last_state.pt").is_file()]
-    return max(fits, key=lambda d: (d / "checkpoints.json").stat().st_mtime, default=None)
+    """The newest ``fit-*`` folder under ``root`` that holds a complete last checkpoint (None if none).
+
+    Folders are tried newest first (modification time); one without a complete, readable checkpoint
+    (:func:`~sklearn_eeg.models.estimators.last_checkpoint`) is skipped. When fit folders exist but
+    none can be resumed, a warning says that the model is trained from scratch.
+    """
+    fits = sorted(root.glob("fit-*"), key=lambda d: d.stat().st_mtime, reverse=True)
+    latest = next((d for d in fits if last_checkpoint(d) is not None), None)
+    if fits and latest is None:
+        logger.warning("%s: no complete checkpoint to resume from; training from scratch", root)
+    return latest
 
 
 def _inputs(X, features: np.ndarray | None, mean, scale):
@@ -468,7 +479,12 @@ def _start_run_dir(
     path = run_dir / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a run folder (no manifest.json)")
-    previous = json.loads(path.read_text())
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # invalid JSON or not UTF-8 (a write cut short)
+        raise ValueError(f"{path}: not valid JSON ({err}); cannot resume this run") from err
+    if not isinstance(previous, dict):
+        raise ValueError(f"{path}: not a run manifest (a JSON {type(previous).__name__}); cannot resume this run")
     if previous.get("args_hash") != extra["args_hash"]:
         raise ValueError(
             f"cannot resume {str(run_dir)!r}: it was started with other settings "
@@ -484,34 +500,6 @@ def _save_curves(history: Sequence[Mapping[str, Any]], path: Path, title: str) -
     fig = plot_training_curves(rows, auroc_key="valid_auroc")
     fig.suptitle(title)
     return save_figure(fig, path)
-
-
-def append_metrics_row(path: str | Path, row: Mapping[str, Any]) -> Path:
-    """Append one row to a CSV table, widening the header when the row brings new columns.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV file (created with its folder if missing).
-    row : mapping
-        Column -> scalar value.
-
-    Returns
-    -------
-    Path
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = pd.DataFrame([dict(row)])
-    if path.is_file() and path.stat().st_size:
-        old = pd.read_csv(path)
-        if list(new.columns) != list(old.columns) and not set(new.columns) <= set(old.columns):
-            pd.concat([old, new], ignore_index=True).to_csv(path, index=False)
-            return path
-        new.reindex(columns=old.columns).to_csv(path, mode="a", header=False, index=False)
-        return path
-    new.to_csv(path, index=False)
-    return path
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -600,12 +588,9 @@ def run_deep(
         raise ValueError(f"select_by must be one of {tuple(SELECT_BY)}, got {select_by!r}")
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
-    out_dir = Path(cfg.output_dir if out_dir is None else out_dir)
+    out_dir = check_output_dir(cfg.output_dir if out_dir is None else out_dir)
     data_root = dataset_root(cfg, progress)
-    store = load_window_store(  # every state: alarms run on the whole timeline, models fit on labeled rows
-        data_root, cfg.data.subjects, cache_dir=cfg.data.cache_dir, states=STATES, progress=progress,
-        **dataclasses.asdict(cfg.labeling),
-    )
+    store = run_window_store(cfg, progress)  # every state: alarms run on the whole timeline, models fit on labeled rows
     X, meta = WindowArray(store), store.table
     features = None
     if model == "fusion":
@@ -703,9 +688,9 @@ def run_deep(
         )
         metrics[f"test_fah@{target:g}"] = _nanmean(sel.get("test_fah", pd.Series(dtype=float)))
     metrics["run_dir"] = str(run_dir)
-    per_subject_df.to_csv(run_dir / "per_subject.csv", index=False)
-    threshold_df.to_csv(run_dir / "thresholds.csv", index=False)
-    predictions_df.to_csv(run_dir / "predictions.csv", index=False)
+    write_csv(per_subject_df, run_dir / "per_subject.csv")
+    write_csv(threshold_df, run_dir / "thresholds.csv")
+    write_csv(predictions_df, run_dir / "predictions.csv")
     write_lead_seizures(run_dir, meta, config=cfg)
     write_manifest(run_dir, meta, config=cfg, extra={
         **run_identity,
@@ -718,7 +703,7 @@ def run_deep(
         "metrics": metrics,
         "per_subject": per_subject_df.to_dict("records"),
     })
-    append_metrics_row(out_dir / METRICS_TABLE, metrics)
+    append_rows(out_dir / METRICS_TABLE, pd.DataFrame([metrics]))
     return DeepRunResult(run_dir=run_dir, metrics=metrics, per_subject=per_subject_df, predictions=predictions_df)
 
 

@@ -114,6 +114,19 @@ def _fit_clone(estimator, X, y, **fit_params):
     return clone(estimator).fit(X, y, **fit_params)
 
 
+def _check_two_classes(y_train: np.ndarray, train_groups: np.ndarray | None) -> None:
+    """A model learns preictal from interictal only if the training rows hold both."""
+    classes = np.unique(y_train)
+    if len(classes) == 2:
+        return
+    have = "no labeled windows" if not len(classes) else f"only {'preictal' if classes[0] == 1 else 'interictal'} windows"
+    who = "" if train_groups is None else f" (subjects {', '.join(map(str, np.unique(train_groups)))})"
+    raise ValueError(
+        f"the training set{who} has {have}: a forecaster needs preictal windows (the SOP before a lead "
+        "seizure, after the SPH) and interictal ones; check the seizures of these subjects and labeling.sop/sph"
+    )
+
+
 def fit_predict_risk(
     estimator, X, y, train: np.ndarray, *predict_on: np.ndarray, groups: np.ndarray | None = None,
     fit: Callable[..., Any] = _fit_clone,
@@ -129,6 +142,7 @@ def fit_predict_risk(
     model, risks : fitted estimator, list of ndarray
     """
     train = train[y[train] >= 0]
+    _check_two_classes(y[train], None if groups is None else groups[train])
     fit_params = {}
     if groups is not None and "groups" in inspect.signature(estimator.fit).parameters:
         fit_params["groups"] = groups[train]

@@ -9,8 +9,7 @@ uninterrupted one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,11 @@ import joblib
 import numpy as np
 import pandas as pd
 
-__all__ = ["META_COLUMNS", "SCORING_COLUMNS", "FoldStore", "fingerprint"]
+from sklearn_eeg.atomic_files import atomic_write
+
+__all__ = ["META_COLUMNS", "SCORING_COLUMNS", "FoldStore", "FoldStoreError", "fingerprint"]
+
+logger = logging.getLogger(__name__)
 
 # window-table columns every benchmark needs; the run key hashes them
 META_COLUMNS = ("subject", "recording", "t_abs", "label", "tte", "seizure_id")
@@ -45,34 +48,45 @@ class FoldStore:
         return self.directory / f"{name}.joblib", self.directory / f"{name}.done"
 
     def is_done(self, name: str) -> bool:
-        """Whether fold ``name`` finished under this run key."""
+        """Whether fold ``name`` finished under this run key (an unreadable marker: not done, with a warning)."""
         result, marker = self._paths(name)
         if not (result.is_file() and marker.is_file()):
             return False
-        return json.loads(marker.read_text()).get("key") == self.key
+        try:
+            record = json.loads(marker.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            logger.warning("%s is unreadable (%s): fold %s will be recomputed", marker, exc, name)
+            return False
+        return isinstance(record, dict) and record.get("key") == self.key
 
     def save(self, name: str, result: dict) -> None:
         """Write ``result`` atomically, then the completion marker."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path, marker = self._paths(name)
         marker.unlink(missing_ok=True)
-        _atomic_write(path, lambda p: joblib.dump(result, p))
-        _atomic_write(marker, lambda p: Path(p).write_text(json.dumps({"key": self.key, "fold": name})))
+        atomic_write(path, lambda p: joblib.dump(result, p))
+        atomic_write(marker, lambda p: p.write_text(json.dumps({"key": self.key, "fold": name})))
 
     def load(self, name: str) -> dict:
-        """Read a finished fold's result."""
-        return joblib.load(self._paths(name)[0])
+        """Read a finished fold's result.
+
+        Raises
+        ------
+        FoldStoreError
+            If the result file cannot be read; the message names it and the way out.
+        """
+        path = self._paths(name)[0]
+        try:
+            return joblib.load(path)
+        except Exception as exc:  # a damaged pickle raises anything from EOFError to KeyError
+            raise FoldStoreError(
+                f"{path}: fold result is unreadable ({type(exc).__name__}: {exc}); "
+                "delete it (or rerun with --force) to recompute the fold"
+            ) from None
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+class FoldStoreError(ValueError):
+    """A finished fold's stored result cannot be read."""
 
 
 def fingerprint(*arrays: Any) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 from joblib import Memory, Parallel, delayed
 from tqdm.auto import tqdm
 
+from sklearn_eeg.data.edf import EEGDataError
 from sklearn_eeg.data.labeling import STATES
 from sklearn_eeg.data.synthetic import embedded_dataset
 from sklearn_eeg.experiments.config import RunConfig
@@ -18,7 +19,7 @@ from sklearn_eeg.features.cache import signal_features
 from sklearn_eeg.features.extractor import FeatureExtractor
 from sklearn_eeg.signal.windows import WindowArray, WindowStore, load_window_store
 
-__all__ = ["compute_features", "dataset_root", "load_dataset", "store_features"]
+__all__ = ["compute_features", "dataset_root", "load_dataset", "run_window_store", "store_features"]
 
 
 def compute_features(
@@ -111,6 +112,55 @@ def store_features(
     return np.empty((0, 0), dtype=np.float32) if F is None else F
 
 
+def _check_windows(store: WindowStore, data_root: Path, cfg: RunConfig) -> None:
+    """A run needs windows, and preictal ones among them; say why there are none in one line."""
+    if not len(store):
+        if store.errors:
+            path, reason = next(iter(store.errors.items()))
+            raise EEGDataError(f"{data_root}: no recording could be read ({len(store.errors)} failed; {path}: {reason})")
+        raise EEGDataError(
+            f"{data_root}: no windows: labeling.window = {cfg.labeling.window:g} s does not fit in any recording"
+        )
+    if not (store.table["label"].to_numpy() == 1).any():
+        lab = cfg.labeling
+        raise EEGDataError(
+            f"{data_root}: no preictal windows: no lead seizure has {lab.sph:g}-{lab.sph + lab.sop:g} s of "
+            "recording before it (labeling.sph, labeling.sop), so there is nothing to forecast"
+        )
+
+
+def run_window_store(cfg: RunConfig, progress: bool = True) -> WindowStore:
+    """The window store of a run config's dataset, every window of the timeline, checked for use.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Run configuration (data and labeling sections).
+    progress : bool, default=True
+        Show progress bars (dataset generation, store building).
+
+    Returns
+    -------
+    store : WindowStore
+        Every state's windows (excluded windows get a risk, never a training label);
+        ``store.table.attrs["skipped_files"]`` maps each unreadable recording to the reason (a run's
+        manifest records it).
+
+    Raises
+    ------
+    EEGDataError
+        When no window fits in any recording, no recording could be read, or no window is preictal.
+    """
+    data_root = dataset_root(cfg, progress)
+    store = load_window_store(
+        data_root, cfg.data.subjects, cache_dir=cfg.data.cache_dir, states=STATES, progress=progress,
+        **dataclasses.asdict(cfg.labeling),
+    )
+    _check_windows(store, data_root, cfg)
+    store.table.attrs["skipped_files"] = dict(store.errors)
+    return store
+
+
 def load_dataset(
     cfg: RunConfig, *, features: bool = True, scheduler: str | None = None, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
@@ -141,15 +191,7 @@ def load_dataset(
     X, y, groups, meta
         As :func:`sklearn_eeg.signal.windows.load_windows`, with ``X`` replaced by features if asked.
     """
-    data_root = dataset_root(cfg, progress)
-    store = load_window_store(
-        data_root,
-        cfg.data.subjects,
-        cache_dir=cfg.data.cache_dir,
-        states=STATES,  # the full timeline: excluded windows get a risk, never a training label
-        progress=progress,
-        **dataclasses.asdict(cfg.labeling),
-    )
+    store = run_window_store(cfg, progress)
     meta = store.table.reset_index(drop=True)
     y, groups = meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str)
     if not features:

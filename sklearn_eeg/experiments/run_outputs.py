@@ -13,10 +13,14 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from sklearn_eeg.atomic_files import atomic_write, atomic_write_text
 from sklearn_eeg.evaluation.alarm_scoring import lead_seizure_table
 from sklearn_eeg.experiments.config import RunConfig, config_hash
 
-__all__ = ["dataset_counts", "new_run_dir", "training_history", "write_lead_seizures", "write_manifest", "write_outputs"]
+__all__ = [
+    "append_rows", "dataset_counts", "new_run_dir", "training_history", "write_csv", "write_lead_seizures", "write_manifest",
+    "write_outputs",
+]
 
 
 def _git_commit() -> str | None:
@@ -62,9 +66,40 @@ def new_run_dir(out_dir: str | Path, kind: str, model_name: str) -> Path:
     return run_dir
 
 
+def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a result table as CSV atomically (a full disk or a kill leaves the previous file)."""
+    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def append_rows(path: str | Path, rows: pd.DataFrame) -> Path:
+    """Add ``rows`` to the CSV table ``path`` (created with its folder if missing), atomically.
+
+    New columns widen the header (earlier rows get empty cells); the whole table is rewritten through a
+    temporary file, so a kill or a full disk never leaves a half-written row.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file.
+    rows : DataFrame
+        The rows to add.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.stat().st_size:
+        rows = pd.concat([pd.read_csv(path), rows], ignore_index=True)
+    return write_csv(rows, path)
+
+
 def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | None, extra: dict) -> None:
-    """Write ``manifest.json``: config and its hash, seed, dataset counts, git commit, time, and ``extra``
-    (every run kind -- benchmarks, train, deep runs -- writes its manifest here)."""
+    """Write ``manifest.json`` atomically: config and its hash, seed, dataset counts, git commit, time,
+    the recordings the run could not read (``skipped_files``: path -> reason, from
+    ``meta.attrs["skipped_files"]``) and ``extra`` (every run kind -- benchmarks, train, deep runs --
+    writes its manifest here)."""
     manifest = {
         "created": datetime.now(timezone.utc).isoformat(),
         "git_commit": _git_commit(),
@@ -72,9 +107,10 @@ def write_manifest(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig | Non
         "config_hash": None if config is None else config_hash(config),
         "seed": None if config is None else config.seed,
         "dataset": dataset_counts(meta),
+        "skipped_files": dict(meta.attrs.get("skipped_files", {})),
         **extra,
     }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_value))
+    atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_value))
 
 
 def _json_value(value: Any) -> Any:
@@ -91,8 +127,7 @@ def write_lead_seizures(run_dir: Path, meta: pd.DataFrame, *, config: RunConfig 
     """
     sop, sph = (config.labeling.sop, config.labeling.sph) if config is not None else (600.0, 30.0)
     path = run_dir / "lead_seizures.csv"
-    lead_seizure_table(meta, sop=sop, sph=sph).to_csv(path, index=False)
-    return path
+    return write_csv(lead_seizure_table(meta, sop=sop, sph=sph), path)
 
 
 def write_outputs(out_dir, kind, model_name, results, summary, fold_results, meta, *, config, extra) -> Path:
@@ -100,21 +135,21 @@ def write_outputs(out_dir, kind, model_name, results, summary, fold_results, met
     the manifest, the fitted models and ``lead_seizures.csv``; returns the new run folder."""
     tables = Path(out_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
-    results.to_csv(tables / f"{kind}_results.csv", index=False)
-    summary.to_csv(tables / f"{kind}_summary.csv", index=False)
+    write_csv(results, tables / f"{kind}_results.csv")
+    write_csv(summary, tables / f"{kind}_summary.csv")
     run_dir = new_run_dir(out_dir, kind, model_name)
     write_manifest(run_dir, meta, config=config, extra={"kind": kind, "model": model_name, **extra})
-    results.to_csv(run_dir / f"{kind}_results.csv", index=False)
-    summary.to_csv(run_dir / f"{kind}_summary.csv", index=False)
+    write_csv(results, run_dir / f"{kind}_results.csv")
+    write_csv(summary, run_dir / f"{kind}_summary.csv")
     write_lead_seizures(run_dir, meta, config=config)
     (run_dir / "models").mkdir()
     for name, result in fold_results.items():
         model = result.get("model", result.get("models"))
-        joblib.dump(model, run_dir / "models" / f"{name}.joblib")
+        atomic_write(run_dir / "models" / f"{name}.joblib", lambda tmp: joblib.dump(model, tmp))
         history = training_history(model)
         if history:
             (run_dir / "histories").mkdir(exist_ok=True)
-            (run_dir / "histories" / f"{name}.json").write_text(json.dumps(history))
+            atomic_write_text(run_dir / "histories" / f"{name}.json", json.dumps(history))
     return run_dir
 
 

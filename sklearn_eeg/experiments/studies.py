@@ -31,11 +31,33 @@ Studies are named and resumable (``load_if_exists=True``). ``storage=None`` mean
 :class:`optuna.storages.JournalStorage` log file, safe for many worker processes on one filesystem.
 Each worker runs :func:`run_study` (or ``pipelines/sweep.py``) with the same name and storage;
 ``max_trials`` stops all of them once that many trials have completed.
+
+Killed workers (heartbeat)
+--------------------------
+A worker killed in the middle of a trial (``kill -9``, out of memory, a pre-empted node) cannot mark
+its trial finished: without more, the trial stays RUNNING forever and is never rerun. Every worker
+therefore records a heartbeat of its running trial every ``heartbeat_s`` seconds (Optuna's
+heartbeat, :func:`optuna.storages.fail_stale_trials`); at the start of each of its trials, a worker
+marks FAIL every RUNNING trial of the study whose last heartbeat is older than ``grace_s`` seconds,
+and enqueues it again with the same parameters (up to ``max_retry`` times,
+:class:`optuna.storages.RetryHeartbeatStaleTrialCallback`, named ``RetryFailedTrialCallback`` before
+Optuna 4.9; the new trial's system attribute ``failed_trial`` is the number of the killed one). Each such event is a warning of the
+``sklearn_eeg.experiments.studies`` logger. A killed trial is thus rerun by the next trial any worker
+of the study starts once ``grace_s`` has passed, or by the next worker started on the study.
+
+RDB storages (SQLite, PostgreSQL...) have Optuna's heartbeat, timed by the database server. Optuna's
+:class:`~optuna.storages.JournalStorage` has none (up to at least Optuna 5.0): a journal file gets a
+:class:`HeartbeatJournalStorage`, which records the heartbeats in the journal itself (a trial system
+attribute) and times them with the workers' clocks, so workers on several machines need
+synchronized clocks (NTP), to well within ``grace_s``. A trial whose worker never recorded a
+heartbeat (heartbeat off, or a study run before heartbeats existed) is never failed this way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -48,19 +70,33 @@ import optuna
 import pandas as pd
 import sqlalchemy
 import yaml
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
+from optuna.trial import FrozenTrial, TrialState
 
+try:  # Optuna >= 4.9 renamed RetryFailedTrialCallback and RDBStorage's failed_trial_callback
+    from optuna.storages import RetryHeartbeatStaleTrialCallback as _OptunaRetry
+
+    _STALE_CALLBACK_ARG = "heartbeat_stale_trial_callback"
+except ImportError:  # Optuna 4.0 to 4.8
+    from optuna.storages import RetryFailedTrialCallback as _OptunaRetry
+
+    _STALE_CALLBACK_ARG = "failed_trial_callback"
+
+from sklearn_eeg.atomic_files import atomic_write_text, check_output_dir
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from sklearn_eeg.experiments.config import FeaturesConfig
 from sklearn_eeg.evaluation.model_selection import clip_n_val_subjects, loso_splits
 from sklearn_eeg.models.registry import BASELINE_MODELS, CHANCE_MODELS, make_model
 from sklearn_eeg.experiments.run_data import load_dataset
+from sklearn_eeg.experiments.run_outputs import write_csv
 
 __all__ = [
     "FoldObjective",
+    "HeartbeatJournalStorage",
     "SPACES",
     "build_estimator",
     "classical_space",
@@ -82,6 +118,15 @@ knows nothing."""
 FEATURE_SETS = ("basic", "basic_plus")
 _META_COLUMNS = ("subject", "t_abs", "label", "tte", "seizure_id")
 _SCHEMA_ATTEMPTS = 5
+HEARTBEAT_S = 60
+"""Default seconds between two heartbeats of a running trial."""
+GRACE_S = 180
+"""Default seconds without a heartbeat after which a running trial counts as killed."""
+MAX_RETRY = 2
+"""Default number of reruns of a killed trial (with the same parameters)."""
+_HEARTBEAT_ATTR = "sklearn_eeg:heartbeat"
+
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------------- search spaces
@@ -493,42 +538,207 @@ def make_objective(
 # --------------------------------------------------------------------------------- studies
 
 
-def resolve_storage(storage: str | BaseStorage | None, name: str, studies_dir: str | Path = "studies") -> BaseStorage:
-    """Optuna storage for a study.
+def _check_heartbeat(heartbeat_s: int | None, grace_s: int, max_retry: int) -> None:
+    """Raise ValueError, naming the argument, unless the heartbeat settings are usable."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+    if heartbeat_s is not None and not (whole(heartbeat_s) and heartbeat_s >= 0):
+        raise ValueError(f"heartbeat_s must be a whole number of seconds >= 0 (0: no heartbeat), got {heartbeat_s!r}")
+    if not (whole(grace_s) and grace_s > 0):
+        raise ValueError(f"grace_s must be a whole number of seconds > 0, got {grace_s!r}")
+    if heartbeat_s and grace_s <= heartbeat_s:
+        raise ValueError(
+            f"grace_s ({grace_s}) must exceed heartbeat_s ({heartbeat_s}), or live trials are failed "
+            "between two heartbeats; take a few heartbeats (default 180 for 60)"
+        )
+    if not (whole(max_retry) and max_retry >= 0):
+        raise ValueError(f"max_retry must be a whole number >= 0, got {max_retry!r}")
+
+
+class _RetryStaleTrial:
+    """Heartbeat-stale trial callback: log the killed trial, then rerun it with the same parameters.
+
+    Wraps Optuna's :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`, which enqueues a
+    WAITING copy of the trial (parameters, user attributes, system attribute ``failed_trial``)
+    unless it has already been retried ``max_retry`` times.
+    """
+
+    def __init__(self, max_retry: int, grace_s: int):
+        self.max_retry = max_retry
+        self.grace_s = grace_s
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self._retry = _OptunaRetry(max_retry=max_retry)
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        attempt = len(trial.system_attrs.get("retry_history", [])) + 1
+        original = trial.system_attrs.get("failed_trial", trial.number)
+        fate = (f"rerun with the same parameters (retry {attempt} of {self.max_retry})" if attempt <= self.max_retry
+                else f"not rerun: it failed {attempt} times (max_retry={self.max_retry})")
+        logger.warning(
+            "study %r: trial %d (%s) had no heartbeat for over %d s (its worker was killed or lost the storage): "
+            "marked FAIL, %s",
+            study.study_name, trial.number, "first run" if original == trial.number else f"a retry of trial {original}",
+            self.grace_s, fate,
+        )
+        self._retry(study, trial)
+
+
+class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
+    """A :class:`~optuna.storages.JournalStorage` with Optuna's heartbeat of running trials.
+
+    Optuna's journal storage has no heartbeat (it is not a ``BaseHeartbeat``), so a trial whose worker
+    is killed stays RUNNING forever. This one records each heartbeat in the journal, as the trial
+    system attribute ``"sklearn_eeg:heartbeat"`` = ``[trial number, Unix time]``, and implements
+    the interface :func:`optuna.study.Study.optimize` uses: its heartbeat thread calls
+    :meth:`record_heartbeat` every ``heartbeat_interval`` seconds, and every new trial starts by
+    failing the stale ones (:func:`optuna.storages.fail_stale_trials`) and passing them to
+    ``stale_trial_callback``.
+
+    Parameters
+    ----------
+    log_storage : optuna.storages.journal.BaseJournalBackend
+        E.g. ``JournalFileBackend("studies/x.log")``.
+    heartbeat_interval : int, optional
+        Seconds between two heartbeats of a running trial; None: no heartbeat (a plain journal).
+    grace_period : int, optional
+        Seconds without a heartbeat after which a RUNNING trial is stale; default
+        ``2 * heartbeat_interval``, as in :class:`~optuna.storages.RDBStorage`.
+    stale_trial_callback : callable, optional
+        ``callback(study, frozen_trial)`` called on each trial failed as stale, e.g.
+        :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`.
+
+    Notes
+    -----
+    Heartbeats are timed with the clock of the worker that records them and compared with the clock
+    of the worker that checks them: workers on several machines need synchronized clocks. A trial
+    that never recorded a heartbeat is never stale. A heartbeat copied into a retried trial (the
+    retry copies the system attributes) names the killed trial's number and is ignored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from optuna.storages.journal import JournalFileBackend
+    >>> path = f"{tempfile.mkdtemp()}/study.log"
+    >>> storage = HeartbeatJournalStorage(JournalFileBackend(path), heartbeat_interval=60, grace_period=180)
+    >>> storage.get_heartbeat_interval()
+    60
+    """
+
+    def __init__(
+        self,
+        log_storage: BaseJournalBackend,
+        *,
+        heartbeat_interval: int | None = None,
+        grace_period: int | None = None,
+        stale_trial_callback: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+    ):
+        super().__init__(log_storage)
+        self._heartbeat_interval = heartbeat_interval
+        self._grace_period = grace_period
+        self._stale_trial_callback = stale_trial_callback
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        """Write ``[trial number, time.time()]`` as the trial's heartbeat attribute."""
+        number = self.get_trial_number_from_id(trial_id)
+        try:
+            self.set_trial_system_attr(trial_id, _HEARTBEAT_ATTR, [number, time.time()])
+        except UpdateFinishedTrialError:
+            pass  # another worker found this trial stale and failed it; the objective still finishes
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        grace = 2 * self._heartbeat_interval if self._grace_period is None else self._grace_period
+        now = time.time()
+        stale = []
+        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            beat = trial.system_attrs.get(_HEARTBEAT_ATTR)
+            if beat is not None and beat[0] == trial.number and now - beat[1] > grace:
+                stale.append(trial._trial_id)
+        return stale
+
+    def get_heartbeat_interval(self) -> int | None:
+        return self._heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self) -> Callable[[optuna.Study, FrozenTrial], None] | None:
+        return self._stale_trial_callback
+
+    def get_failed_trial_callback(self) -> Callable[[optuna.Study, FrozenTrial], None] | None:
+        # the name of the same getter before Optuna 4.9
+        return self._stale_trial_callback
+
+
+def resolve_storage(
+    storage: str | BaseStorage | None,
+    name: str,
+    studies_dir: str | Path = "studies",
+    *,
+    heartbeat_s: int | None = HEARTBEAT_S,
+    grace_s: int = GRACE_S,
+    max_retry: int = MAX_RETRY,
+) -> BaseStorage:
+    """Optuna storage for a study, with a heartbeat that reruns the trials of killed workers.
 
     Parameters
     ----------
     storage : str, BaseStorage or None
         ``None``: SQLite file ``<studies_dir>/<name>.db``; a URL with ``://`` (``sqlite:///x.db``,
-        ``postgresql://user:pw@host/db``): an RDB storage; any other string: a JournalStorage log
-        file (created with its folder), for many worker processes.
+        ``postgresql://user:pw@host/db``): an RDB storage; any other string: a journal log file
+        (created with its folder), for many worker processes; a storage object is returned as
+        it is (the heartbeat arguments are then ignored: set them on it).
     name : str
         Study name (file name of the default SQLite database).
     studies_dir : str or Path, default="studies"
         Folder of the default SQLite databases.
+    heartbeat_s : int or None, default=60
+        Seconds between two heartbeats of a running trial; 0 or None: no heartbeat (a killed
+        worker's trial then stays RUNNING).
+    grace_s : int, default=180
+        A RUNNING trial with no heartbeat for longer is marked FAIL by the next trial any worker
+        starts; must exceed ``heartbeat_s``.
+    max_retry : int, default=2
+        Times a trial failed this way is enqueued again with the same parameters (0: never).
 
     Returns
     -------
     storage : optuna.storages.BaseStorage
+        An :class:`~optuna.storages.RDBStorage` (with Optuna's heartbeat) or a
+        :class:`HeartbeatJournalStorage` (a plain :class:`~optuna.storages.JournalStorage` when the
+        heartbeat is off). See "Killed workers" in the module docstring.
     """
     if isinstance(storage, BaseStorage):
         return storage
+    _check_heartbeat(heartbeat_s, grace_s, max_retry)
+    heartbeat_s = heartbeat_s or None
+    callback = _RetryStaleTrial(max_retry, grace_s) if heartbeat_s else None
     if storage is None:
         Path(studies_dir).mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{Path(studies_dir) / f'{name}.db'}"
     if "://" in storage:
         # SQLite: wait for the lock instead of failing when several processes write
         engine = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else None
+        heartbeat = {}
+        if heartbeat_s:
+            heartbeat = {"heartbeat_interval": heartbeat_s, "grace_period": grace_s, _STALE_CALLBACK_ARG: callback}
         for attempt in range(_SCHEMA_ATTEMPTS):
             try:
-                return RDBStorage(storage, engine_kwargs=engine)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return RDBStorage(storage, engine_kwargs=engine, **heartbeat)
             except sqlalchemy.exc.SQLAlchemyError:
                 # workers started together race to create the schema; the loser finds it made
                 if attempt == _SCHEMA_ATTEMPTS - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
     Path(storage).parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(storage)))
+    backend = JournalFileBackend(str(storage))
+    if not heartbeat_s:
+        return JournalStorage(backend)
+    logger.info("%s: Optuna's JournalStorage has no heartbeat; sklearn_eeg records one in the journal every %d s "
+                "(stale after %d s, on the workers' clocks)", storage, heartbeat_s, grace_s)
+    return HeartbeatJournalStorage(backend, heartbeat_interval=heartbeat_s, grace_period=grace_s,
+                                   stale_trial_callback=callback)
 
 
 def run_study(
@@ -545,6 +755,9 @@ def run_study(
     studies_dir: str | Path = "studies",
     out_dir: str | Path | None = None,
     show_progress_bar: bool = True,
+    heartbeat_s: int | None = HEARTBEAT_S,
+    grace_s: int = GRACE_S,
+    max_retry: int = MAX_RETRY,
 ) -> optuna.Study:
     """Create or resume a named study and run trials on it.
 
@@ -577,6 +790,15 @@ def run_study(
         Also write ``sweep_results.csv`` and ``best_config.txt`` there (:func:`write_results`).
     show_progress_bar : bool, default=True
         Optuna's tqdm progress bar over this call's trials.
+    heartbeat_s : int or None, default=60
+        Seconds between two heartbeats of this worker's running trial; 0 or None: none.
+    grace_s : int, default=180
+        At the start of each trial, RUNNING trials of the study without a heartbeat for longer
+        (their worker was killed) are marked FAIL and enqueued again with the same parameters; a
+        retried trial counts in ``n_trials``.
+    max_retry : int, default=2
+        Reruns of a killed trial. See :func:`resolve_storage`; ignored when ``storage`` is a
+        storage object.
 
     Returns
     -------
@@ -591,7 +813,8 @@ def run_study(
             pruner = optuna.pruners.WilcoxonPruner(p_threshold=0.1)
     study = optuna.create_study(
         study_name=name,
-        storage=resolve_storage(storage, name, studies_dir),
+        storage=resolve_storage(storage, name, studies_dir, heartbeat_s=heartbeat_s, grace_s=grace_s,
+                                max_retry=max_retry),
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=pruner,
         directions=directions,
@@ -643,7 +866,7 @@ def write_results(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "sweep_results.csv"
-    study.trials_dataframe().to_csv(csv, index=False)
+    write_csv(study.trials_dataframe(), csv)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     counts = {s.name.lower(): len(study.get_trials(deepcopy=False, states=(s,))) for s in TrialState}
     summary: dict[str, Any] = {
@@ -667,7 +890,7 @@ def write_results(
             if params["model"] in SPACE_MODELS:
                 summary["run_config"] = run_config_sections(params)
     txt = out / "best_config.txt"
-    txt.write_text(yaml.safe_dump(summary, sort_keys=False))
+    atomic_write_text(txt, yaml.safe_dump(summary, sort_keys=False))
     return csv, txt
 
 
@@ -692,6 +915,9 @@ def sweep_from_config(
     studies_dir: str | Path = "studies",
     out_dir: str | Path = "reports/tables",
     progress: bool = True,
+    heartbeat_s: int | None = HEARTBEAT_S,
+    grace_s: int = GRACE_S,
+    max_retry: int = MAX_RETRY,
 ) -> optuna.Study:
     """Load a run config's dataset, precompute its inputs once and run a study on them.
 
@@ -699,8 +925,9 @@ def sweep_from_config(
     ----------
     cfg : sklearn_eeg.experiments.config.RunConfig
         Data (``data_root`` or synthetic ``preset``), labeling, ``split.n_val_subjects`` and ``seed``.
-    name, space, n_trials, max_trials, storage, timeout, studies_dir, out_dir :
-        As in :func:`run_study` and :func:`make_objective`.
+    name, space, n_trials, max_trials, storage, timeout, studies_dir, out_dir, heartbeat_s, grace_s, max_retry :
+        As in :func:`run_study` and :func:`make_objective`; the heartbeat settings are checked
+        before any data is loaded.
     fah_target, directions, fixed_params :
         As in :func:`make_objective`.
     sampler_seed : int, optional
@@ -720,6 +947,8 @@ def sweep_from_config(
     """
     if space not in SPACES:
         raise ValueError(f"space must be one of {sorted(SPACES)}, got {space!r}")
+    _check_heartbeat(heartbeat_s, grace_s, max_retry)
+    check_output_dir(out_dir)  # before any data is loaded
     if space == "cnn":
         features, y, groups, meta = load_dataset(cfg, features=False, progress=progress)
         space_fn = cnn_space
@@ -753,4 +982,7 @@ def sweep_from_config(
         studies_dir=studies_dir,
         out_dir=out_dir,
         show_progress_bar=progress,
+        heartbeat_s=heartbeat_s,
+        grace_s=grace_s,
+        max_retry=max_retry,
     )

@@ -8,6 +8,12 @@ whenever feature code changes its output.
 :func:`signal_features` is what run paths use: the window store keeps one filtered signal per
 recording, and the features of all its windows are computed from that memory map in chunks, so no
 more than one chunk of windows is ever in memory.
+
+Faults: joblib writes each entry to a temporary file and renames it into place, so concurrent
+processes sharing the cache never see a partial entry; an entry it cannot load (truncated or
+corrupt ``output.pkl``) is logged as a warning by joblib and recomputed, which rewrites it. A stored
+signal shorter than its ``.npy`` header says is refused with :class:`~sklearn_eeg.data.EEGDataError`
+naming the file (rebuild the window store), not numpy's mmap error.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import numpy as np
 from joblib import Memory
 
 from sklearn_eeg.features.extractor import FeatureExtractor
-from sklearn_eeg.signal.windows import segment_windows
+from sklearn_eeg.signal.windows import check_signal_file, segment_windows
 
 __all__ = ["FEATURE_CACHE_VERSION", "recording_features", "signal_features"]
 
@@ -163,6 +169,10 @@ def signal_features(
     ------
     FileNotFoundError
         If ``signal_file`` does not exist.
+    EEGDataError
+        If ``signal_file`` is shorter or longer than its header says, or its header is unreadable.
     """
+    if Path(signal_file).is_file():  # checked here, not in the cached function: its code keys the cache
+        check_signal_file(signal_file)
     return _cached_on_file(_compute_signal_features, signal_file, "signal_file", memory, float(sfreq),
                            float(window), float(stride), feature_set, FEATURE_CACHE_VERSION)

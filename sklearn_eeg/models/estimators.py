@@ -36,6 +36,7 @@ chance baselines of :mod:`sklearn_eeg.models.chance` (:class:`ConstantRiskClassi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from torch.utils.data import Dataset, WeightedRandomSampler
 
 from sklearn_eeg.models.chance import ConstantRiskClassifier, RandomWalkRiskClassifier
 from sklearn_eeg.models.nn.callbacks import TimelineScoring, ValidScoring, WarmupCosineLR, warmup_cosine
-from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index
+from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index, last_checkpoint
 from sklearn_eeg.models.nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
 from sklearn_eeg.models.nn.fusion import FusionNet
 from sklearn_eeg.models.nn.losses import MultiTaskLoss
@@ -70,6 +71,7 @@ __all__ = [
     "ValidScoring",
     "WarmupCosineLR",
     "checkpoint_index",
+    "last_checkpoint",
     "load_run",
     "onset_sample_weight",
     "pack_targets",
@@ -78,6 +80,8 @@ __all__ = [
     "save_run",
     "warmup_cosine",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def _sigmoid_proba(logits: torch.Tensor) -> torch.Tensor:
@@ -329,13 +333,16 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
     ) -> "_EEGNetClassifier":
         """Continue an interrupted :meth:`fit` from the ``last`` checkpoint for the remaining epochs.
 
-        Needs ``checkpoint_dir`` (the fit's :class:`FitCheckpoint` folder) and the same parameters
-        and data as the interrupted fit. Module, optimizer, history, torch RNG states (and the fp16
-        gradient scaler) come back from the end of the last finished epoch; the learning-rate
-        schedule, the running best scores and the early-stopping patience continue from the history;
-        new checkpoints go to the same folder. A seeded fit resumed this way ends with the same
-        weights as an uninterrupted one on the same device. A fit that had already finished (all
-        epochs, or stopped early) is not trained further; its final weights are restored.
+        Needs ``checkpoint_dir`` and the same parameters and data as the interrupted fit. Module,
+        optimizer, history, torch RNG states (and the fp16 gradient scaler) come back from the end
+        of the last epoch with a complete checkpoint (:func:`last_checkpoint`: a damaged newest one
+        is skipped); the learning-rate schedule, the running best scores and the early-stopping
+        patience continue from the history; new checkpoints go to the same folder. A seeded fit
+        resumed this way ends with the same weights as an uninterrupted one on the same device. A
+        fit that had already finished (all epochs, or stopped early) is not trained further; its
+        final weights are restored. When the folder holds no complete checkpoint (the fit was killed
+        in its first epoch, or every checkpoint is damaged), a warning is logged and :meth:`fit`
+        starts from scratch in a new folder.
 
         Parameters
         ----------
@@ -348,23 +355,32 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         Returns
         -------
         self
+
+        Raises
+        ------
+        FileNotFoundError
+            When the checkpoint folder does not exist.
         """
-        directory = Path(checkpoint if checkpoint is not None else getattr(self, "checkpoint_dir_", ""))
-        if not (directory / "last_module.pt").is_file():
-            raise FileNotFoundError(f"no 'last' checkpoint in {str(directory)!r}: nothing to resume")
+        folder = checkpoint if checkpoint is not None else getattr(self, "checkpoint_dir_", None)
+        if folder is None or not Path(folder).is_dir():
+            raise FileNotFoundError(f"no checkpoint folder {str(folder)!r}: nothing to resume")
+        directory = Path(folder)
         if self.train_split is None or self.checkpoint_dir is None:
             raise ValueError("resume needs a validation split and checkpoint_dir (where the last checkpoint is written)")
+        last = last_checkpoint(directory)
+        if last is None:
+            logger.warning("%s: no complete checkpoint to resume from; fitting from scratch", directory)
+            return self.fit(X, y, y_soft=y_soft, sample_weight=sample_weight, groups=groups)
         target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
         try:
             with torch.random.fork_rng(devices=self._rng_devices()):
                 self.initialize()
                 self.checkpoint_dir_ = directory
                 self.load_params(
-                    f_params=directory / "last_module.pt",
-                    f_optimizer=directory / "last_optimizer.pt",
-                    f_history=directory / "last_history.json",
+                    f_params=last / "module.pt", f_optimizer=last / "optimizer.pt", f_history=last / "history.json"
                 )
-                remaining = self._restore_training_state(directory)
+                dict(self.callbacks_)["checkpoint"].prepare_resume(self)
+                remaining = self._restore_training_state(last)
                 self.partial_fit(X, target, epochs=remaining)
         finally:
             self._fit_groups_ = None
@@ -405,9 +421,9 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         device = torch.device(self.device)
         return [device.index or 0] if device.type == "cuda" else []
 
-    def _restore_training_state(self, directory: Path) -> int:
-        """After loading the last checkpoint: RNG, scaler, best scores, patience; the epochs left."""
-        state = torch.load(directory / "last_state.pt", weights_only=True)
+    def _restore_training_state(self, last: Path) -> int:
+        """After loading the last checkpoint (folder ``last``): RNG, scaler, best scores, patience; the epochs left."""
+        state = torch.load(last / "state.pt", weights_only=True)
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and torch.device(self.device).type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
@@ -422,7 +438,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         es = dict(self.callbacks_).get("early_stopping")
         if isinstance(es, ResumableEarlyStopping):
             es.on_train_begin(self)  # replays the history
-            best_file = directory / f"best_{es.monitor}.pt"
+            best_file = Path(self.checkpoint_dir_) / f"best_{es.monitor}.pt"
             if best_file.is_file():
                 es.resume_weights_ = torch.load(best_file, weights_only=True, map_location=self.device)
             if es.stopped():
@@ -436,7 +452,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         ----------
         key : str
             A monitored history key (``"valid_loss"``, ``"valid_auroc"``, ``"valid_sens_fah0.5"``...)
-            for its best epoch, or ``"last"`` for the last finished epoch.
+            for its best epoch, or ``"last"`` for the last epoch with a complete checkpoint.
 
         Returns
         -------
@@ -446,8 +462,12 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         directory = getattr(self, "checkpoint_dir_", None)
         if directory is None:
             raise ValueError("no checkpoint folder: fit with checkpoint_dir set first")
-        path = Path(directory) / ("last_module.pt" if key == "last" else f"best_{key}.pt")
-        if not path.is_file():
+        if key == "last":
+            last = last_checkpoint(directory)
+            path = None if last is None else last / "module.pt"
+        else:
+            path = Path(directory) / f"best_{key}.pt"
+        if path is None or not path.is_file():
             available = sorted(p.name for p in Path(directory).glob("*.pt"))
             raise FileNotFoundError(f"no checkpoint {key!r} in {str(directory)!r} (have {available})")
         self.module_.load_state_dict(torch.load(path, weights_only=True, map_location=self.device))

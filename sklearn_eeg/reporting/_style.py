@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from sklearn_eeg.atomic_files import atomic_write  # noqa: E402
+
 #: Publication style applied to every figure made by :mod:`sklearn_eeg.reporting`.
 STYLE: dict[str, object] = {
     "font.size": 11,
@@ -89,7 +91,7 @@ def save_figure(fig: Figure, path: str | Path, *, close: bool = True) -> Path:
         path = path.with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(STYLE):
-        fig.savefig(path)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:]))
     if close:
         plt.close(fig)
     return path

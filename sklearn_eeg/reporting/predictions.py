@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sklearn_eeg.atomic_files import atomic_write
+
 from ._checks import check_columns
 
 #: Columns of a predictions table (after :func:`validate_predictions`).
@@ -123,9 +125,9 @@ def write_predictions(pred: pd.DataFrame, path: str | Path) -> Path:
     table = validate_predictions(pred)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
-        table.to_parquet(path, index=False)
+        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
     elif path.suffix == ".csv":
-        table.to_csv(path, index=False)
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
     else:
         raise ValueError(f"predictions must be .parquet or .csv, got {path.name}")
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sklearn_eeg.atomic_files import atomic_write_text
 from sklearn_eeg.evaluation.benchmark_summary import significance_table, summarize_results
 from sklearn_eeg.evaluation.forecast_scores import bootstrap_ci
 from ._checks import check_columns
@@ -243,6 +244,6 @@ def write_final_summary(
     md += ["## Limits", ""] + [f"- {item}" for item in limits] + [""]
     txt += ["Limits"] + [f"  - {item}" for item in limits] + [""]
     txt_path, md_path = out / "final_summary.txt", out / "final_summary.md"
-    txt_path.write_text("\n".join(txt), encoding="utf-8")
-    md_path.write_text("\n".join(md), encoding="utf-8")
+    atomic_write_text(txt_path, "\n".join(txt))
+    atomic_write_text(md_path, "\n".join(md))
     return txt_path, md_path

@@ -5,28 +5,45 @@ Layout under ``<cache_dir>/windows/<params-hash>/``::
     params.json                      parameters that produced the store (the hash covers them)
     <subject>/<recording>.npy        filtered continuous signal, (n_channels, n_times), float32/16
     <subject>/<recording>.windows.<parquet|pkl>   per-window table of the recording (t_start, bad)
-    <subject>/<recording>.json       completion marker, written last (source size/mtime, shape)
+    <subject>/<recording>.json       completion marker, written last (source size/mtime, shape, file sizes)
     <subject>/windows.<parquet|pkl>  labeled window table of the subject (labels + bad)
+    <subject>/<recording>.lock       only while a process builds the recording (flock)
 
 The store keeps the *continuous* filtered signal, not the overlapping windows: windows are strided
-views of a memory map (half the disk of stored windows at 50 % overlap, O(1) access). Every file is
-written to a temporary name then moved with :func:`os.replace`; a recording without its marker is
-redone, a recording with a marker matching its source EDF is never redone.
+views of a memory map (half the disk of stored windows at 50 % overlap, O(1) access).
+
+Faults and concurrency:
+
+* Every file is written to a temporary name ``<name>.<host>-<pid>-<token>.tmp`` then moved with
+  :func:`os.replace`, so a reader sees the old file or the new one, never a partial one. Temporary
+  files are removed only once their writer is gone (its pid is not alive on this host) or after a
+  day without writes, so concurrent builds never delete each other's files.
+* A recording is built under an exclusive lock on ``<recording>.lock`` (``fcntl.flock``): a second
+  process building the same cache waits, then finds the recording done and skips it.
+* A recording is redone when its marker is missing (an interrupted build) or does not match its
+  source EDF, or when a stored file is missing or its size is not what the marker and the ``.npy``
+  header say (a truncated file, checked without reading the data); a damaged file is logged as one
+  warning line naming it. Otherwise it is never redone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import io
 import json
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sklearn_eeg.atomic_files import atomic_write, writer_gone
 from sklearn_eeg.data import CANONICAL_CHANNELS, EEGDataError, load_index, read_edf
 from sklearn_eeg.data.labeling import LABELING_DEFAULTS, STATES, label_windows
 from sklearn_eeg.signal.preprocessing import filter_signal
@@ -35,12 +52,11 @@ logger = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
 _FILTER_CHUNK = 6  # channels filtered at once
-try:  # parquet needs pyarrow (not a core dependency); fall back to pickle
-    import pyarrow  # noqa: F401
-
-    TABLE_SUFFIX = ".parquet"
-except ImportError:  # pragma: no cover - depends on the environment
-    TABLE_SUFFIX = ".pkl"
+#: A temporary file not written to for this long is removed even if its writer's pid is alive (pid
+#: reuse, or a writer on another host sharing the cache): no live write pauses that long.
+STALE_TEMP_SECONDS = 24 * 3600
+_TABLE_ERRORS = (OSError, ValueError)  # a damaged parquet table
+TABLE_SUFFIX = ".parquet"  # never a pickle: a cache folder holds data, not code
 
 
 def segment_windows(data: np.ndarray, sfreq: float, window: float, stride: float) -> np.ndarray:
@@ -133,21 +149,93 @@ def store_params(
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # unique per process: concurrent builds never mix
-    with open(tmp, "wb") as fh:
-        write(fh)
-    os.replace(tmp, path)
+    """Write ``path`` through ``write(fh)`` (a binary file) atomically: see :func:`~sklearn_eeg.atomic_files.atomic_write`."""
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            write(fh)
+
+    atomic_write(path, fill)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Atomically write ``data`` to ``path`` unless it already holds exactly these bytes."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except FileNotFoundError:
+        pass
+    _atomic(path, lambda fh: fh.write(data))
+
+
+def _table_bytes(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
-    if TABLE_SUFFIX == ".parquet":
-        _atomic(path, lambda fh: df.to_parquet(fh, index=False))
-    else:
-        _atomic(path, lambda fh: df.to_pickle(fh))
+    _write_if_changed(path, _table_bytes(df))
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_pickle(path)
+    return pd.read_parquet(path)
+
+
+def _remove_stale_temps(root: Path) -> None:
+    """Remove the temporary files of dead writers and the lock files nobody holds, under a store folder."""
+    now = time.time()
+    for tmp in [*root.glob("*.tmp"), *root.glob("*/*.tmp")]:
+        if writer_gone(tmp, max_age_s=STALE_TEMP_SECONDS, now=now):
+            tmp.unlink(missing_ok=True)
+            logger.info("window store: removed %s, left by an interrupted build", tmp)
+    for lock in root.glob("*/*.lock"):
+        fd = _acquire(lock, blocking=False)
+        if fd is not None:  # nobody builds that recording: the file is a leftover of a killed build
+            _release(lock, fd)
+
+
+def _acquire(path: Path, blocking: bool = True) -> int | None:
+    """An open descriptor holding an exclusive ``flock`` on the lock file ``path`` (created if absent).
+
+    Returns None instead of waiting when ``blocking`` is False and another process holds it. The
+    holder unlinks the file on release (:func:`_release`), so after locking we check that ``path``
+    still names the locked file, and start over if it was unlinked meanwhile.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not blocking:
+                    os.close(fd)
+                    return None
+                logger.info("window store: waiting for another process building %s", path.with_suffix(""))
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            held, current = os.fstat(fd), os.stat(path)
+            if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass  # unlinked by its holder while we waited
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _release(path: Path, fd: int) -> None:
+    path.unlink(missing_ok=True)  # while still held: nobody else can hold this name now
+    os.close(fd)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the lock file ``path`` (POSIX ``flock``); the file is removed on exit."""
+    fd = _acquire(path)
+    try:
+        yield
+    finally:
+        _release(path, fd)
 
 
 def _source_stamp(path: str) -> dict:
@@ -155,22 +243,96 @@ def _source_stamp(path: str) -> dict:
     return {"source": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _is_done(folder: Path, recording: str, stamp: dict) -> bool:
+def check_signal_file(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of a ``.npy`` file, checked against its size (the data is not read).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npy`` file, such as a window store's ``<recording>.npy``.
+
+    Returns
+    -------
+    shape : tuple of int
+    dtype : numpy.dtype
+    offset : int
+        Where the data starts (the header's length).
+
+    Raises
+    ------
+    EEGDataError
+        If the header is unreadable, the array is not a C-ordered numeric one, or the file is shorter
+        or longer than the header says (a truncated or damaged file); the message names the file.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            offset = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except (ValueError, EOFError) as exc:
+        raise EEGDataError(f"{path} has an unreadable .npy header ({exc}): rebuild the window store") from None
+    if fortran or dtype.hasobject:
+        raise EEGDataError(f"{path} does not hold a C-ordered numeric array: rebuild the window store")
+    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size != expected:
+        which = "shorter" if size < expected else "longer"
+        raise EEGDataError(f"{path} is {which} than its header says ({size} of {expected} bytes): "
+                           "rebuild the window store")
+    return tuple(shape), dtype, offset
+
+
+def _stale(folder: Path, recording: str, stamp: dict) -> tuple[int, str] | None:
+    """Why a recording must be (re)built, as (logging level, reason); None when it is stored and intact.
+
+    Cheap: reads the marker and the ``.npy`` header and compares file sizes, never the data.
+    """
     marker = folder / f"{recording}.json"
-    if not marker.is_file() or not (folder / f"{recording}.npy").is_file():
-        return False
+    signal = folder / f"{recording}.npy"
+    table = folder / f"{recording}.windows{TABLE_SUFFIX}"
+    if not marker.is_file():
+        if signal.exists() or table.exists():
+            return logging.INFO, "unfinished build"
+        return logging.DEBUG, "not built"
     try:
         done = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return False
-    return all(done.get(k) == v for k, v in stamp.items())
+    except (OSError, ValueError) as exc:
+        return logging.WARNING, f"{marker} is unreadable ({exc})"
+    if not all(done.get(k) == v for k, v in stamp.items()):
+        return logging.INFO, "source EDF changed"
+    for path in (signal, table):
+        if not path.is_file():
+            return logging.WARNING, f"{path} is missing"
+    try:
+        shape, dtype, _ = check_signal_file(signal)
+    except EEGDataError as exc:
+        return logging.WARNING, str(exc).removesuffix(": rebuild the window store")
+    if list(shape) != done.get("shape") or dtype.name != done.get("dtype"):
+        return logging.WARNING, (f"{signal} holds {dtype.name} {list(shape)}, its marker says "
+                                 f"{done.get('dtype')} {done.get('shape')}")
+    for name, size in done.get("files", {}).items():  # sizes recorded at build time (markers since #13)
+        try:
+            actual = (folder / name).stat().st_size
+        except FileNotFoundError:
+            return logging.WARNING, f"{folder / name} is missing"
+        if actual != size:
+            return logging.WARNING, f"{folder / name} has {actual} bytes, {size} when built"
+    return None
+
+
+def _is_done(folder: Path, recording: str, stamp: dict) -> bool:
+    return _stale(folder, recording, stamp) is None
 
 
 def _build_recording(path: str, folder: Path, recording: str, params: dict, stamp: dict) -> None:
-    """Read, filter and store one recording; the marker is written last."""
+    """Read, filter and store one recording; the marker is written last (call with its lock held)."""
     (folder / f"{recording}.json").unlink(missing_ok=True)
-    for leftover in folder.glob(f"{recording}.*.tmp"):  # from an interrupted build
-        leftover.unlink(missing_ok=True)
     rec = read_edf(path, params["channels"], sfreq=params["sfreq"], missing=params["missing"])
     data = np.empty(rec.data.shape, dtype=params["dtype"])
     for start in range(0, len(data), _FILTER_CHUNK):  # channel blocks bound the filter's float64 workspace
@@ -180,10 +342,42 @@ def _build_recording(path: str, folder: Path, recording: str, params: dict, stam
     windows = segment_windows(data, params["sfreq"], params["window"], params["stride"])
     bad = bad_windows(windows, channel_mask=rec.mask)
     table = pd.DataFrame({"t_start": np.arange(len(windows)) * params["stride"], "bad": bad})
-    _atomic(folder / f"{recording}.npy", lambda fh: np.save(fh, data))
-    _write_table(table, folder / f"{recording}.windows{TABLE_SUFFIX}")
-    marker = dict(stamp, shape=list(data.shape), dtype=data.dtype.name, mask=np.asarray(rec.mask).tolist())
+    files = [f"{recording}.npy", f"{recording}.windows{TABLE_SUFFIX}"]
+    _atomic(folder / files[0], lambda fh: np.save(fh, data))
+    _atomic(folder / files[1], lambda fh: fh.write(_table_bytes(table)))
+    marker = dict(stamp, shape=list(data.shape), dtype=data.dtype.name, mask=np.asarray(rec.mask).tolist(),
+                  files={name: (folder / name).stat().st_size for name in files})
     _atomic(folder / f"{recording}.json", lambda fh: fh.write(json.dumps(marker).encode()))
+
+
+def _stored_table(
+    folder: Path, recording: str, stamp: dict
+) -> tuple[pd.DataFrame | None, tuple[int, str] | None]:
+    """The per-window table of an intact stored recording, or None and why it must be (re)built."""
+    reason = _stale(folder, recording, stamp)
+    if reason is not None:
+        return None, reason
+    path = folder / f"{recording}.windows{TABLE_SUFFIX}"
+    try:
+        return _read_table(path), None
+    except _TABLE_ERRORS as exc:
+        return None, (logging.WARNING, f"{path} is unreadable ({type(exc).__name__}: {exc})")
+
+
+def _ensure_recording(path: str, folder: Path, recording: str, params: dict, stamp: dict) -> pd.DataFrame:
+    """The per-window table of a recording, built (or repaired) first if needed, under its lock."""
+    table, _ = _stored_table(folder, recording, stamp)
+    if table is not None:
+        return table
+    with _locked(folder / f"{recording}.lock"):
+        table, stale = _stored_table(folder, recording, stamp)  # another process may have built it meanwhile
+        if table is None:
+            level, reason = stale
+            verb = "building" if reason == "not built" else "rebuilding"
+            logger.log(level, "window store: %s %s/%s (%s)", verb, folder.name, recording, reason)
+            _build_recording(path, folder, recording, params, stamp)
+            table = _read_table(folder / f"{recording}.windows{TABLE_SUFFIX}")
+    return table
 
 
 class WindowStore:
@@ -268,21 +462,19 @@ class WindowStore:
         windows : ndarray of shape (n_windows, n_channels, n_times)
             In the stored dtype (float32 or float16).
         """
-        signal = np.load(self._path(subject, recording), mmap_mode="r")
+        path = self._path(subject, recording)
+        check_signal_file(path)  # a truncated file: a clear error, not numpy's mmap one
+        signal = np.load(path, mmap_mode="r")
         return segment_windows(signal, self.params["sfreq"], self.params["window"], self.params["stride"])
 
     def _layout(self, key: tuple[str, str]) -> tuple[Path, int, tuple[int, int], np.dtype]:
         """Path, data offset, shape and dtype of a recording's stored signal (read once from its header)."""
         if key not in self._layouts:
             path = self._path(*key)
-            try:
-                signal = np.load(path, mmap_mode="r")
-            except (OSError, ValueError) as exc:
-                raise EEGDataError(f"{path} is shorter than its header says or unreadable ({exc}): "
-                                   "rebuild the window store") from None
-            if signal.ndim != 2 or not signal.flags.c_contiguous:
+            shape, dtype, offset = check_signal_file(path)
+            if len(shape) != 2:
                 raise ValueError(f"{path} does not hold a C-ordered (n_channels, n_times) signal")
-            self._layouts[key] = (path, int(signal.offset), signal.shape, signal.dtype)
+            self._layouts[key] = (path, offset, shape, dtype)
         return self._layouts[key]
 
     def get(self, i: int) -> np.ndarray:
@@ -476,13 +668,22 @@ def build_window_store(
     store : WindowStore
         All windows of the stored recordings (every state). Recordings that could not be read are
         listed in ``store.errors`` (path -> reason) and logged; the rest of the cache is kept.
+
+    Notes
+    -----
+    Several processes may build one cache at once (POSIX ``flock``): each recording is built by one
+    of them while the others wait for it, and every file is written atomically, so the store ends
+    up as one process alone would have built it. A recording whose stored files are missing,
+    truncated or otherwise not the size their marker and header say is rebuilt, with one warning
+    line naming the file; stale temporary files of dead writers are removed.
     """
     label_params = _split_labeling(labeling)
     digest, params = store_params(window=window, stride=stride, l_freq=l_freq, h_freq=h_freq, notch=notch,
                                   dtype=dtype, missing=missing)
     root = Path(cache_dir) / "windows" / digest
     root.mkdir(parents=True, exist_ok=True)
-    _atomic(root / "params.json", lambda fh: fh.write(json.dumps(params, indent=1).encode()))
+    _remove_stale_temps(root)
+    _write_if_changed(root / "params.json", json.dumps(params, indent=1).encode())
 
     recordings, seizures = load_index(data_root, subjects)
     table = label_windows(recordings, seizures, window=window, stride=stride, **label_params)
@@ -498,14 +699,12 @@ def build_window_store(
             errors[rec.path] = "EDF file not found"
             continue
         stamp = _source_stamp(rec.path)
-        if not _is_done(folder, rec.recording, stamp):
-            try:
-                _build_recording(rec.path, folder, rec.recording, params, stamp)
-            except (EEGDataError, OSError, ValueError) as exc:
-                errors[rec.path] = f"{type(exc).__name__}: {exc}"
-                logger.warning("skipping %s: %s", rec.path, exc)
-                continue
-        bad = _read_table(folder / f"{rec.recording}.windows{TABLE_SUFFIX}")
+        try:
+            bad = _ensure_recording(rec.path, folder, rec.recording, params, stamp)
+        except (EEGDataError, OSError, ValueError) as exc:
+            errors[rec.path] = f"{type(exc).__name__}: {exc}"
+            logger.warning("skipping %s: %s", rec.path, exc)
+            continue
         bad = bad.assign(subject=rec.subject, recording=rec.recording)
         stored.append(bad)
     if errors:
