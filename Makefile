@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -m "not slow"
+# make run and the tests share the repository's cache/ folder (the programs' own default is the per-user
+# cache folder, ~/.cache/sklearn-eeg); an SKLEARN_EEG_CACHE set outside make wins.
+export SKLEARN_EEG_CACHE ?= $(CURDIR)/cache
 
 .PHONY: install run test test-slow test-all bench clean
 

@@ -11,13 +11,14 @@ import json
 
 import numpy as np
 
+from sklearn_eeg.commands.options import add_option, command_parser
 from sklearn_eeg.evaluation.alarm_scoring import benchmark_over_thresholds
 from sklearn_eeg.evaluation.alarms import AlarmPolicy, simulate_risk_timeline
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subjects", type=int, default=24, help="simulated subjects (default 24)")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = command_parser(__doc__)
+    add_option(parser, "--n_subjects", "--subjects", type=int, default=24, help="simulated subjects (default 24)")
     parser.add_argument("--hours", type=float, default=1000.0, help="recorded hours in all (default 1000)")
     parser.add_argument("--thresholds", type=int, default=100, help="thresholds scored by the fast path (default 100)")
     parser.add_argument(
@@ -26,8 +27,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--persistence", type=int, default=2, help="consecutive windows to alarm (default 2)")
     parser.add_argument("--smoothing", choices=["ema", "ma", "none"], default="ema", help="risk smoothing (default ema)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    args = parser.parse_args(argv)
-    risk, meta = simulate_risk_timeline(args.subjects, args.hours, random_state=args.seed)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    risk, meta = simulate_risk_timeline(args.n_subjects, args.hours, random_state=args.seed)
     report = benchmark_over_thresholds(
         risk,
         meta,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sklearn_eeg.commands.options import command_parser
 from sklearn_eeg.data import CANONICAL_CHANNELS, make_chbmit_like, read_edf
 from sklearn_eeg.signal.preprocessing import filter_signal
 from sklearn_eeg.experiments.scaling import peak_rss_mib
@@ -64,7 +65,7 @@ def _peak_memory(name: str, path: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("--edf", type=Path, help="EDF to read (default: a fresh synthetic one-hour file)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per path (default 3)")
     parser.add_argument("--child", choices=sorted(PATHS), help=argparse.SUPPRESS)

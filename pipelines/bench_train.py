@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from sklearn_eeg.commands.options import add_option, command_parser
 from sklearn_eeg.models.throughput import BENCH_MODELS, BRAINDECODE_MODEL, run_throughput_benchmark
 
 COLUMNS = (
@@ -28,8 +29,8 @@ COLUMNS = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = command_parser(__doc__)
     parser.add_argument("--models", nargs="+", choices=sorted([*BENCH_MODELS, BRAINDECODE_MODEL]),
                         default=list(BENCH_MODELS),
                         help=f"models to time (default: ours and the torch reference; {BRAINDECODE_MODEL} needs braindecode)")
@@ -39,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per model, round-robin; the best is reported")
-    parser.add_argument("--out", type=Path, default=Path("reports/tables/bench_train.json"), help="JSON results file")
-    args = parser.parse_args(argv)
+    add_option(parser, "--out_file", "--out", type=Path, default=Path("reports/tables/bench_train.json"),
+               help="JSON results file (default: %(default)s)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     results = run_throughput_benchmark(
         args.models,
         repeats=args.repeats,
@@ -53,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     print(" | ".join(name for name, _ in COLUMNS))
     for row in results:
         print(" | ".join(fmt.format(row[name]) for name, fmt in COLUMNS))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    print(f"Results written to {args.out}")
+    args.out_file.parent.mkdir(parents=True, exist_ok=True)
+    args.out_file.write_text(json.dumps(results, indent=2))
+    print(f"Results written to {args.out_file}")
     return 0
 
 

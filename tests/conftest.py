@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+
+# Plain `pytest` uses the checkout's cache/ folder, as `make test` does (Makefile: SKLEARN_EEG_CACHE).
+os.environ.setdefault("SKLEARN_EEG_CACHE", str(Path(__file__).resolve().parents[1] / "cache"))
 
 
 @pytest.fixture(scope="session")

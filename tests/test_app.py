@@ -15,12 +15,39 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from sklearn_eeg.commands.app_logic import alarm_view, check_data_root, list_runs
+from sklearn_eeg.commands.app_logic import (
+    OperatingPoint,
+    alarm_view,
+    check_data_root,
+    list_runs,
+    pick_fah_target,
+    run_operating_point,
+)
 from sklearn_eeg.reporting import validate_predictions, write_predictions
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "pipelines" / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
+RUN = "20260101T000000_loso_logreg"
+#: The demo run's tuned thresholds of chb01 per FAH target (FAH 0.5/h is the one the demo opens at).
+TUNED = {0.1: 0.81, 0.5: 0.62, 1.0: 0.45}
+ALARMS = {"smoothing": "ema", "alpha": 0.3, "n": 3, "persistence": 2, "reset": None, "refractory": None,
+          "fah_targets": [0.1, 0.5, 1.0]}
+
+
+def write_run_files(run_dir: Path, *, alarms: dict | None = ALARMS, tuned: dict[float, float] | None = None,
+                    subject: str = "chb01", results: str = "loso_results.csv") -> Path:
+    """A run folder's manifest (alarm settings) and per-fold results with the tuned thresholds of ``subject``."""
+    import json
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = {"labeling": {"sop": 600.0, "sph": 30.0}} | ({"alarms": alarms} if alarms is not None else {})
+    (run_dir / "manifest.json").write_text(json.dumps({"config": config}))
+    column = "test_subject" if results.startswith("loso") else "subject"
+    rows = [{column: subject, "fah_target": target, "threshold": threshold}
+            for target, threshold in (TUNED if tuned is None else tuned).items()]
+    pd.DataFrame(rows).to_csv(run_dir / results, index=False)
+    return run_dir
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +65,8 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     rng = np.random.default_rng(0)
     risk = np.clip(0.25 + 0.45 * windows["label"] + 0.15 * rng.standard_normal(len(windows)), 0, 1)
     pred = windows[["subject", "recording", "t_abs", "label", "tte", "state", "seizure_id"]].assign(risk=risk)
-    write_predictions(pred, base / "runs" / "20260101T000000_loso_logreg" / "predictions.csv")
+    write_predictions(pred, base / "runs" / RUN / "predictions.csv")
+    write_run_files(base / "runs" / RUN)
     return Path(root), base / "runs"
 
 
@@ -71,13 +99,14 @@ def test_no_run_offers_quick_baseline(demo_data: tuple[Path, Path], tmp_path: Pa
 
 def test_risk_plot_and_threshold_change_fah(demo_data: tuple[Path, Path]) -> None:
     root, runs = demo_data
-    assert [p.name for p in list_runs(runs)] == ["20260101T000000_loso_logreg"]
+    assert [p.name for p in list_runs(runs)] == [RUN]
     at = _app(str(root), str(runs))
     assert not at.exception and not at.error
     images = [el for el in at.main if type(el).__name__ == "Image"]
     assert len(images) == 2  # risk timeline + EEG replay
     assert not at.warning  # the EEG replay found the recording
     assert _metric(at, "Sensitivity") != "n/a"
+    assert at.slider(key="threshold").value == TUNED[0.5]  # opens at the run's operating point
     fah_high = float(_metric(at, "FAH"))
     at.slider(key="threshold").set_value(0.3).run()
     fah_low = float(_metric(at, "FAH"))
@@ -103,6 +132,99 @@ def test_alarm_view_validates_input(demo_data: tuple[Path, Path]) -> None:
         alarm_view(pred, threshold=0.5, alpha=0.0)
     with pytest.raises(ValueError, match="one subject"):
         alarm_view(pd.concat([pred, pred.assign(subject="chb99")]), threshold=0.5)
+
+
+def test_pick_fah_target() -> None:
+    assert pick_fah_target([0.1, 0.2, 0.5, 1.0]) == 0.5
+    assert pick_fah_target([1.0, 0.2]) == 1.0  # no 0.5/h: the config's first target
+    assert pick_fah_target([0.1, 0.2], preferred=0.2) == 0.2
+    assert pick_fah_target([]) is None and pick_fah_target([np.nan]) is None
+
+
+def test_run_operating_point_reads_the_runs_tuned_threshold(tmp_path: Path) -> None:
+    from sklearn_eeg.evaluation.alarms import AlarmPolicy
+
+    run = write_run_files(tmp_path / "run", tuned={0.1: 0.81, 0.5: 0.62, 1.0: 0.45})
+    point = run_operating_point(run, "chb01")
+    assert (point.threshold, point.alpha, point.persistence, point.fah_target) == (0.62, 0.3, 2, 0.5)
+    assert point.policy == AlarmPolicy(sop=600.0, sph=30.0, smoothing="ema", alpha=0.3, n=3, persistence=2)
+    assert "0.62" in point.source and "FAH ≤ 0.5/h" in point.source and "chb01" in point.source
+    assert run_operating_point(run, "chb01", preferred_target=1.0).threshold == 0.45
+    # the config lists no 0.5/h target: its first target
+    write_run_files(run, alarms=ALARMS | {"fah_targets": [1.0, 0.1]})
+    assert run_operating_point(run, "chb01").fah_target == 1.0
+    # no smoothing in the run: alpha 1 (the slider's "none")
+    write_run_files(run, alarms=ALARMS | {"smoothing": None, "persistence": 3})
+    assert (run_operating_point(run, "chb01").alpha, run_operating_point(run, "chb01").persistence) == (1.0, 3)
+    # within-subject results name the subject "subject"
+    within = write_run_files(tmp_path / "within", results="within_results.csv", tuned={0.5: 0.7})
+    assert run_operating_point(within, "chb01").threshold == 0.7
+
+
+@pytest.mark.parametrize("case", ["no files", "other subject", "nan threshold", "no alarms section"])
+def test_run_operating_point_falls_back_and_says_why(tmp_path: Path, case: str) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    if case == "other subject":
+        write_run_files(run, subject="chb07")
+    elif case == "nan threshold":
+        write_run_files(run, tuned={0.5: float("nan")})
+    elif case == "no alarms section":
+        write_run_files(run, alarms=None)
+    point = run_operating_point(run, "chb01")
+    if case == "no alarms section":  # the thresholds are there, the rule they were tuned with is not
+        assert point.threshold == 0.62 and point.policy is None and (point.alpha, point.persistence) == (0.3, 1)
+        assert "no alarm settings" in point.source
+    else:
+        assert point == OperatingPoint(0.5, point.alpha, point.persistence, None, point.policy, point.source)
+        assert "no tuned threshold for chb01" in point.source.lower()
+
+
+def test_run_operating_point_clips_to_the_slider(tmp_path: Path) -> None:
+    point = run_operating_point(write_run_files(tmp_path / "run", tuned={0.5: 1.5}), "chb01")
+    assert point.threshold == 1.0 and "clipped" in point.source
+    point = run_operating_point(write_run_files(tmp_path / "ma", alarms=ALARMS | {"smoothing": "ma"}), "chb01")
+    assert point.alpha == 1.0 and "moving average" in point.source
+
+
+def test_alarm_view_at_the_operating_point_scores_like_the_run(demo_data: tuple[Path, Path]) -> None:
+    """With the run's policy and tuned threshold the demo's numbers are the run's own alarm metrics."""
+    from sklearn_eeg.evaluation.metrics import alarm_metrics
+
+    _, runs = demo_data
+    pred = validate_predictions(pd.read_csv(runs / RUN / "predictions.csv"))
+    point = run_operating_point(runs / RUN, "chb01")
+    view = alarm_view(pred, threshold=point.threshold, alpha=point.alpha, persistence=point.persistence,
+                      policy=point.policy)
+    expected = alarm_metrics(pred["risk"].to_numpy(), pred, threshold=0.62, policy=point.policy)
+    assert view.metrics["fah"] == expected["fah"] and view.metrics["n_alarms"] == expected["n_alarms"]
+    assert view.metrics["sensitivity"] == expected["sensitivity"]
+
+
+def test_sliders_open_at_the_runs_operating_point(demo_data: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    root, runs = demo_data
+    at = _app(str(root), str(runs))
+    assert not at.exception and not at.error
+    assert (at.slider(key="threshold").value, at.slider(key="alpha").value,
+            at.slider(key="persistence").value) == (0.62, 0.3, 2)
+    assert any("the run's tuned operating point, FAH target 0.5/h" in c.value for c in at.caption)
+    assert any("tuned on the validation subjects of chb01's fold for FAH ≤ 0.5/h" in c.value
+               for c in at.sidebar.caption)
+    at.slider(key="threshold").set_value(0.3).run()
+    assert at.slider(key="threshold").value == 0.3  # the user's choice survives reruns
+    assert any("changed from the run's operating point" in c.value for c in at.caption)
+    at.button(key="reset_operating_point").click().run()
+    assert at.slider(key="threshold").value == 0.62 and not at.exception
+    # a run without manifest and results: the old default, and the page says why
+    bare = tmp_path / "runs" / RUN
+    bare.mkdir(parents=True)
+    shutil.copy(runs / RUN / "predictions.csv", bare / "predictions.csv")
+    at = _app(str(root), str(tmp_path / "runs"))
+    assert not at.exception and at.slider(key="threshold").value == 0.5
+    assert any("No tuned threshold for chb01" in c.value for c in at.sidebar.caption)
+    assert any("default: the run has no tuned threshold" in c.value for c in at.caption)
 
 
 def _has_content(png: Path) -> bool:
@@ -153,7 +275,7 @@ def test_browser_screenshot(demo_data: tuple[Path, Path], tmp_path: Path) -> Non
         for budget in budgets:
             dom = subprocess.run([str(CHROMIUM), *_chromium_flags(tmp_path, budget), "--dump-dom", url],
                                  check=True, timeout=90, capture_output=True, text=True).stdout
-            if "EEG replay" in dom:
+            if "EEG replay" in dom and "Alarm rule: threshold" in dom:
                 break
         shot = REPO / "reports" / "figures" / "demo_screenshot.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +290,9 @@ def test_browser_screenshot(demo_data: tuple[Path, Path], tmp_path: Path) -> Non
         server.wait(timeout=10)
     assert "seizure-risk forecast replay" in dom  # the app's title, rendered client-side
     assert "FAH (false alarms / non-ictal h)" in dom and "Surrogate p" in dom and "Risk timeline of chb01" in dom
+    # the first screen shows the run's tuned threshold, not 0.50: on the slider and in the alarm-rule caption
+    assert f"threshold {TUNED[0.5]:g} on the smoothed risk" in dom and "the run's tuned operating point" in dom
+    assert f">{TUNED[0.5]:g}<" in dom  # the threshold slider's value label
     with Image.open(shot) as img:
         assert img.format == "PNG" and img.size == (1400, 1000)
     assert _has_content(shot)

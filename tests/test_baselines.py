@@ -6,11 +6,13 @@ import pickle
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_eeg.models.baselines import ClassBalancedClassifier, make_baseline
@@ -94,6 +96,50 @@ def test_weight_strategy_multiplies_user_weights():
         ClassBalancedClassifier(LogisticRegression()).fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="strategy"):
         ClassBalancedClassifier(LogisticRegression(), strategy="smote").fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("model, sampler", [("logreg", None), ("hgb", None), ("mlp", None), ("logreg", "undersample")])
+def test_sample_weight_is_routed_with_metadata_routing(model, sampler):
+    """Routing on: fit(X, y, sample_weight=w) reaches the scaler and the classifier (issue #14: it raised
+    UnsetMetadataPassedError), the same fit as passing it to each step by hand; zero weights train
+    like dropped rows."""
+    X, y = _imbalanced()
+    w = (np.arange(len(y)) % 3 > 0).astype(float)  # a third of the rows "excluded"
+    params = {"max_iter": 30} if model != "logreg" else {}
+    routed_steps = [n for n, s in make_baseline(model, features=False, sampler=sampler, **params).steps]
+    assert routed_steps == ["scaler", "clf"]
+    by_hand = make_baseline(model, features=False, sampler=sampler, **params).fit(
+        X, y, scaler__sample_weight=w, clf__sample_weight=w)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = clone(make_baseline(model, features=False, sampler=sampler, **params))
+        for step in ("scaler", "clf"):
+            assert pipe.named_steps[step].get_metadata_routing().fit.requests["sample_weight"] is True
+        routed = pipe.fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(routed.predict_proba(X), by_hand.predict_proba(X))
+        if model == "logreg" and sampler is None:
+            dropped = make_baseline(model, features=False).fit(X[w > 0], y[w > 0])
+            np.testing.assert_allclose(routed.predict_proba(X), dropped.predict_proba(X), atol=1e-6)
+        full = make_baseline(model, sampler=sampler, **params)  # with the feature extractor first
+        assert full.named_steps["clf"].get_metadata_routing().fit.requests["sample_weight"] is True
+        assert "sample_weight" not in full.named_steps["features"].get_metadata_routing().fit.requests
+
+
+def test_without_metadata_routing_nothing_changes():
+    """Routing off (the default): fits as before, per-step sample weights as in any pipeline, and an
+    unprefixed sample_weight is refused as sklearn's Pipeline always did."""
+    X, y = _imbalanced()
+    w = np.linspace(0.5, 1.5, len(y))
+    assert not sklearn.get_config()["enable_metadata_routing"]
+    pipe = make_baseline("logreg", features=False)
+    plain = Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression(**pipe[-1].get_params()))])
+    np.testing.assert_allclose(pipe.fit(X, y).predict_proba(X), plain.fit(X, y).predict_proba(X))
+    np.testing.assert_allclose(pipe.fit(X, y, clf__sample_weight=w).predict_proba(X),
+                               plain.fit(X, y, clf__sample_weight=w).predict_proba(X))
+    with pytest.raises(ValueError, match="sample_weight"):
+        pipe.fit(X, y, sample_weight=w)
+    again = pickle.loads(pickle.dumps(clone(pipe)))
+    np.testing.assert_allclose(again.fit(X, y).predict_proba(X), plain.fit(X, y).predict_proba(X))
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

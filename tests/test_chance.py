@@ -247,5 +247,5 @@ def test_sweep_script_with_a_chance_model(tmp_path):
             "--feature_sets", "basic_plus", "--n_trials", "2", "--n_val_subjects", "1", "--fah_target", "1.0",
             "--studies_dir", str(tmp_path / "studies"), "--out_dir", str(tmp_path / "tables"), "--quiet"]
     assert main(argv) == 0
-    best = yaml.safe_load((tmp_path / "tables" / "best_config.txt").read_text())
+    best = yaml.safe_load((tmp_path / "tables" / "sweep_summary.yaml").read_text())
     assert best["run_config"]["model"] == {"name": "constant", "params": {}}

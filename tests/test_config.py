@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_eeg.experiments.config import ConfigError, RunConfig, config_hash, find_config, load_config, packaged_configs
+from sklearn_eeg.experiments.config import (
+    CACHE_ENV,
+    ConfigError,
+    RunConfig,
+    cache_location,
+    config_hash,
+    default_cache_dir,
+    find_config,
+    load_config,
+    packaged_configs,
+)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -141,3 +151,60 @@ def test_alarm_policy_carries_the_config_alarm_rule_to_alarm_metrics():
         assert isinstance(policy, AlarmPolicy)
         assert {k: getattr(policy, k) for k in rule} == {k: getattr(cfg.alarms, k) for k in rule}
         assert (policy.sop, policy.sph) == (cfg.labeling.sop, cfg.labeling.sph)
+
+
+# ------------------------------------------------------------------------------ cache location
+
+
+@pytest.fixture
+def no_cache_env(monkeypatch, tmp_path):
+    """No $SKLEARN_EEG_CACHE, and a home folder of the test's own."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def test_default_cache_is_per_user_and_independent_of_the_working_folder(no_cache_env, tmp_path, monkeypatch):
+    expected = no_cache_env / ".cache" / "sklearn-eeg"
+    assert cache_location() == (expected, "default") and default_cache_dir() == expected
+    for folder in (tmp_path / "a", tmp_path / "b" / "c"):
+        folder.mkdir(parents=True)
+        monkeypatch.chdir(folder)
+        assert default_cache_dir() == expected and default_cache_dir().is_absolute()
+        for name in ("default", "small_run", "cnn"):  # the packaged configs use the default location
+            assert load_config(name).data.cache_dir == str(expected)
+        assert load_config().data.cache_dir == RunConfig().data.cache_dir == str(expected)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "sklearn-eeg"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # invalid per the XDG spec: ignored
+    assert default_cache_dir() == expected
+
+
+def test_cache_env_var_is_honored_and_an_explicit_folder_beats_it(no_cache_env, tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "env"))
+    assert cache_location() == (tmp_path / "env", "env")
+    assert load_config().data.cache_dir == str(tmp_path / "env")
+    # --cache_dir (an override) and a config file's data.cache_dir beat the environment
+    assert cache_location(tmp_path / "opt") == (tmp_path / "opt", "option")
+    assert load_config("default", data__cache_dir=str(tmp_path / "opt")).data.cache_dir == str(tmp_path / "opt")
+    assert load_config(_write(tmp_path, "data:\n  cache_dir: /srv/eeg\n")).data.cache_dir == "/srv/eeg"
+    assert load_config(_write(tmp_path, "data:\n  cache_dir: null\n")).data.cache_dir == str(tmp_path / "env")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CACHE_ENV, "rel")  # a relative value is made absolute when it is read
+    assert default_cache_dir() == tmp_path / "rel"
+    monkeypatch.setenv(CACHE_ENV, "")  # empty: unset
+    assert cache_location().source == "default"
+    assert "SKLEARN_EEG_CACHE" in cache_location().describe() and "--cache_dir" in cache_location("x").describe()
+
+
+def test_the_embedded_dataset_defaults_to_the_cache_location(monkeypatch, tmp_path):
+    from sklearn_eeg.data import synthetic
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "env"))
+    monkeypatch.setattr(synthetic, "_is_complete", lambda target, params: True)  # nothing generated
+    assert synthetic.embedded_dataset(preset="tiny") == tmp_path / "env" / "synthetic" / "tiny"
+
+
+def test_config_hash_ignores_the_cache_folder():
+    assert config_hash(load_config(data__cache_dir="/a")) == config_hash(load_config(data__cache_dir="/b"))

@@ -16,11 +16,11 @@ from sklearn_eeg.data.edf import (
     EEGDataError,
     EEGRecording,
     MissingChannelsError,
-    _flat_channels,
     normalize_channel_name,
     read_edf,
     read_edf_header,
 )
+from sklearn_eeg.data.recording import flat_channels
 
 EXTRA = ["P7-T7", "T7-FT9", "FT9-FT10", "FT10-T8", "T8-P8"]
 
@@ -124,7 +124,7 @@ def test_tuh_other_montage_missing_channels(shared_fixtures, caplog):
     with pytest.raises(MissingChannelsError, match="00009578_s002_t001.edf"):
         read_edf(path)
     assert issubclass(MissingChannelsError, EEGDataError)
-    with caplog.at_level(logging.INFO, logger="sklearn_eeg.data.edf"):
+    with caplog.at_level(logging.INFO, logger="sklearn_eeg.data"):
         rec = read_edf(path, missing="zero")
     assert rec.data.shape == (18, 17 * 256)  # 17 s at 250 Hz, resampled to 256 Hz
     assert not rec.mask.any() and not rec.data.any()
@@ -150,7 +150,7 @@ def test_resample_keeps_a_sine(tmp_path, caplog):
     t = np.arange(4 * int(rate)) / rate
     sine = 200 * np.sin(2 * np.pi * 10 * t)
     path = _write(tmp_path / "r.edf", [(c, sine) for c in CANONICAL_CHANNELS], sfreq=rate)
-    with caplog.at_level(logging.INFO, logger="sklearn_eeg.data.edf"):
+    with caplog.at_level(logging.INFO, logger="sklearn_eeg.data"):
         rec = read_edf(path)
     assert "resampling" in caplog.text
     assert rec.data.shape == (18, 4 * 256) and rec.sfreq == 256.0
@@ -169,7 +169,7 @@ def test_millivolt_units_converted(tmp_path):
 def test_flat_channel_flagged(tmp_path, caplog):
     signals = [(c, np.full(4 * 256, 12.0) if c == "F7-T7" else None) for c in CANONICAL_CHANNELS]
     path = _write(tmp_path / "flat.edf", signals)
-    with caplog.at_level(logging.WARNING, logger="sklearn_eeg.data.edf"):
+    with caplog.at_level(logging.WARNING, logger="sklearn_eeg.data"):
         rec = read_edf(path)
     assert rec.flat_channels == ("F7-T7",)
     assert "flat" in caplog.text
@@ -180,7 +180,7 @@ def test_nan_channel_flagged():
     data[0] = np.nan
     data[1, 3] = 2.0
     mask = np.array([True, True, False])
-    assert _flat_channels(data, mask, ["A", "B", "C"]) == ("A",)  # C is zero-filled: not reported
+    assert flat_channels(data, mask, ["A", "B", "C"]) == ("A",)  # C is zero-filled: not reported
 
 
 def test_truncated_and_corrupt_files(chb_crop, tmp_path):

@@ -280,6 +280,13 @@ def test_warmup_cosine_schedule() -> None:
     assert factors[-1] > 0
 
 
+def test_fit_follows_the_warmup_cosine_schedule(fitted) -> None:
+    """skorch's LRScheduler (LambdaLR policy) sets epoch e's rate to lr * warmup_cosine(e)."""
+    expected = [fitted.lr * warmup_cosine(e, warmup_epochs=fitted.warmup_epochs, max_epochs=fitted.max_epochs)
+                for e in range(fitted.max_epochs)]
+    np.testing.assert_allclose(fitted.history[:, "event_lr"], expected, rtol=1e-12)
+
+
 # ---------------------------------------------------------------- device and AMP (CUDA mocked)
 
 

@@ -289,7 +289,7 @@ def test_bench_script_help():
 
     script = Path(__file__).resolve().parents[1] / "pipelines" / "bench_features.py"
     out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, check=True)
-    assert "--n-windows" in out.stdout
+    assert "--n_windows" in out.stdout
 
 
 def test_wavelet_energy_levels_and_short_windows():
@@ -302,3 +302,13 @@ def test_wavelet_energy_levels_and_short_windows():
     short = np.random.default_rng(0).standard_normal((2, 1, 64))  # room for 3 db4 levels only
     out = WaveletEnergy().fit(short).transform(short)
     assert np.all(out[:, :3] > 0) and np.all(out[:, 3:] == 0)
+
+
+def test_reference_backend_without_mne_features_says_how_to_install(monkeypatch, eeg_like):
+    """mne-features is an optional extra (`sklearn-eeg[reference]`): without it, one clear ImportError."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mne_features", None)
+    monkeypatch.setitem(sys.modules, "mne_features.feature_extraction", None)
+    with pytest.raises(ImportError, match=r"pip install \"sklearn-eeg\[reference\]\""):
+        FeatureExtractor(feature_set="basic", backend="mne-features").fit(eeg_like).transform(eeg_like)

@@ -19,7 +19,7 @@ from sklearn_eeg.experiments.config import load_config, packaged_configs
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("loso", "within_subject", "train_baseline", "train_deep", "sweep", "ablate", "build_cache",
-            "make_synthetic", "make_figures", "verify_dataset", "download_chbmit", "bench_scale", "app")
+            "make_synthetic", "make_figures", "verify_dataset", "download_chbmit", "bench_scale", "cache_report", "app")
 CONFIG_COMMANDS = ("loso", "within_subject", "train_baseline", "train_deep", "sweep", "ablate")
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
@@ -122,11 +122,17 @@ def test_app_command_runs_streamlit_on_the_installed_page(monkeypatch) -> None:
 
 
 @pytest.mark.slow
-def test_installed_loso_runs_on_the_tiny_preset_in_another_folder(site: Path, tmp_path: Path) -> None:
-    """``python -m sklearn_eeg.commands.loso --preset tiny`` with the packaged default config (about 30 s)."""
-    out = _run(site, tmp_path, sys.executable, "-m", "sklearn_eeg.commands.loso", "--preset", "tiny", "--quiet",
-               "--no_figures", "--out_dir", "out", timeout=600)
+def test_installed_loso_runs_on_the_tiny_preset_in_another_folder(site: Path, tmp_path: Path, monkeypatch) -> None:
+    """``python -m sklearn_eeg.commands.loso --preset tiny`` with the packaged default config (about 30 s); the
+    synthetic data goes to the per-user cache folder, not to the working folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SKLEARN_EEG_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    (tmp_path / "work").mkdir()
+    out = _run(site, tmp_path / "work", sys.executable, "-m", "sklearn_eeg.commands.loso", "--preset", "tiny",
+               "--quiet", "--no_figures", "--out_dir", "out", timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "LOSO, model logreg, 3 test subjects" in out.stdout
-    assert (tmp_path / "out" / "tables" / "loso_results.csv").is_file()
-    assert (tmp_path / "cache" / "synthetic" / "tiny").is_dir()
+    assert (tmp_path / "work" / "out" / "tables" / "loso_results.csv").is_file()
+    assert (tmp_path / "home" / ".cache" / "sklearn-eeg" / "synthetic" / "tiny").is_dir()
+    assert not (tmp_path / "work" / "cache").exists()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from sklearn_eeg import reporting
+from sklearn_eeg.evaluation.benchmark_summary import summarize_results, summary_table
 from sklearn_eeg.reporting import (
     infer_onsets,
     plot_confusion_matrix,
@@ -47,6 +53,57 @@ def assert_nonblank_png(path: Path, *, min_size: tuple[int, int] = (300, 200)) -
         pixels = np.asarray(img.convert("L"), dtype=float)
     assert pixels.std() > 5.0
     assert (pixels < 250).mean() > 0.01
+
+
+def _legend_texts(ax: Axes) -> set[str]:
+    legend = ax.get_legend()
+    return {t.get_text() for t in legend.get_texts()} if legend is not None else set()
+
+
+def _is_broken(linestyle: object) -> bool:
+    """True for a dashed, dotted or dash-dotted line style (Line2D string or LineCollection dash pattern)."""
+    if isinstance(linestyle, str):
+        return linestyle in ("--", ":", "-.", "dashed", "dotted", "dashdot")
+    return any(dashes is not None for _, dashes in linestyle)
+
+
+def unlabeled_lines(ax: Axes) -> list[str]:
+    """Lines of ``ax`` a reader cannot name: a dashed/dotted line without a legend entry, or any line
+    missing from the legend of an axes that has one. Returns a description of each."""
+    shown = _legend_texts(ax)
+    bad = []
+    for artist in [*ax.get_lines(), *(c for c in ax.collections if isinstance(c, LineCollection))]:
+        label = str(artist.get_label())
+        style = artist.get_linestyle() if isinstance(artist, Line2D) else artist.get_linestyles()
+        if (_is_broken(style) or shown) and label not in shown:
+            bad.append(f"{type(artist).__name__} {label!r} (style {style!r})")
+    return bad
+
+
+def figure_titles(fig: Figure) -> list[str]:
+    """The suptitle (if any) and the title of every data axes (colorbars excluded)."""
+    titles = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    return titles + [ax.get_title() for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def check_readable(fig: Figure, *words: str) -> None:
+    """Every data axes has a title and axis labels, every line is named, and the titles contain ``words``."""
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        assert ax.get_title().strip() or fig._suptitle is not None, "axes without a title"
+        assert ax.get_xlabel().strip() and (ax.get_ylabel().strip() or ax.get_yticklabels()), "unlabeled axis"
+        assert not unlabeled_lines(ax), unlabeled_lines(ax)
+    text = " ".join(figure_titles(fig))
+    for word in words:
+        assert word in text, f"{word!r} not in titles {text!r}"
+
+
+def has_integer_ticks(axis: object) -> bool:
+    """The axis uses an integer MaxNLocator and its ticks inside the view are whole numbers."""
+    locator = axis.get_major_locator()
+    ticks = [t for t in axis.get_ticklocs() if axis.get_view_interval()[0] <= t <= axis.get_view_interval()[1]]
+    return isinstance(locator, MaxNLocator) and bool(ticks) and all(float(t).is_integer() for t in ticks)
 
 
 @pytest.fixture
@@ -160,11 +217,12 @@ def test_risk_timeline_breaks_lines_at_gaps(tmp_path: Path) -> None:
     fig = plot_risk_timeline(t, risk, smoothed=risk, threshold=0.25, alarm_times=[2000.0, 5000.0],
                              onsets=[4690.0])
     ax = fig.axes[0]
-    line = ax.get_lines()[2]  # onset line, raw, smoothed
-    assert np.isnan(line.get_ydata()).sum() == 1
+    line = ax.get_lines()[0]  # raw risk, smoothed risk, threshold
+    assert line.get_label() == "risk" and np.isnan(line.get_ydata()).sum() == 1
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    for expected in ("risk", "smoothed risk", "threshold 0.25", "alarm", "seizure onset", "preictal span"):
+    for expected in ("risk", "smoothed risk", "threshold 0.25", "alarm (2)", "seizure onset", "preictal span"):
         assert expected in labels
+    check_readable(fig)
     assert_nonblank_png(save_figure(fig, tmp_path / "risk.png"))
     with pytest.raises(ValueError, match="increasing"):
         plot_risk_timeline(t[::-1], risk)
@@ -187,7 +245,7 @@ def test_evaluation_curves(tmp_path: Path) -> None:
     assert_nonblank_png(save_figure(plot_threshold_vs_fah(thresholds, fah), tmp_path / "t_fah.png"))
     assert_nonblank_png(save_figure(plot_threshold_vs_sensitivity(thresholds, sens), tmp_path / "t_sens.png"))
     fig = plot_fah_sensitivity_tradeoff(fah, sens, sop_s=600)
-    chance = fig.axes[0].get_lines()[1]
+    chance = next(line for line in fig.axes[0].get_lines() if line.get_label().startswith("chance"))
     x, p = chance.get_xdata(), chance.get_ydata()
     assert p == pytest.approx(1 - np.exp(-x * 600 / 3600))
     assert_nonblank_png(save_figure(fig, tmp_path / "tradeoff.png"))
@@ -220,14 +278,20 @@ def test_final_summary(tmp_path: Path, loso: pd.DataFrame) -> None:
                                   loso=loso, within=within, limits=["synthetic data only"])
     assert txt.name == "final_summary.txt" and md.name == "final_summary.md"
     text, mark = txt.read_text(), md.read_text()
+    # the console's numbers: mean ± sample std (ddof=1) over folds, 3 decimals (minutes: 1)
     auroc = loso.drop_duplicates("test_subject")["auroc"]
-    assert f"{auroc.mean():.2f} ± {auroc.std(ddof=0):.2f}" in mark and f"{auroc.mean():.2f}" in text
+    assert f"{auroc.mean():.3f} ± {auroc.std(ddof=1):.3f}" in mark and f"{auroc.mean():.3f} ± " in text
     sens01 = loso[loso["fah_target"] == 0.1]["sensitivity"]
-    assert f"{sens01.mean():.2f} ± {sens01.std(ddof=0):.2f}" in mark
+    assert f"{sens01.mean():.3f} ± {sens01.std(ddof=1):.3f}" in mark
     warn = loso[loso["fah_target"] == 0.5]["warning_time_mean"] / 60
-    assert f"{warn.mean():.2f} ± {warn.std(ddof=0):.2f}" in mark  # warning time in minutes
+    assert f"{warn.mean():.1f} ± {warn.std(ddof=1):.1f}" in mark  # warning time in minutes
+    assert "ddof=1" in mark and "ddof=1" in text
+    console = summary_table(summarize_results(loso))
+    assert list(console["FAH target (/h)"]) == ["0.1", "0.2", "0.5", "1"]  # no target dropped
+    for row in console.itertuples(index=False):
+        assert "| " + " | ".join(map(str, row)) + " |" in mark
     assert "not run" in mark  # within has no FAH 0.1 operating point
-    assert "| 0.5 |" in mark and "synthetic data only" in text and "seizures" in mark
+    assert "| 0.5 |" in mark and "| 1 |" in mark and "synthetic data only" in text and "seizures" in mark
     _, md2 = write_final_summary(tmp_path / "t2", dataset_totals={}, loso=None, within=None, limits=[])
     assert md2.read_text().count("Not run.") == 2
 
@@ -310,7 +374,7 @@ def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _, md = write_run_summary(run, tmp_path / "tables", data_root=root)
     summary = md.read_text()
     assert "| subjects | 1 |" in summary and "| seizures | 1 |" in summary
-    assert "0.80 ± 0.00" in summary and "synthetic" in summary
+    assert "0.800 ± 0.000" in summary and "synthetic" in summary
     (run / "history.json").unlink()
     (run / "loso_results.csv").unlink()
     assert len(make_run_figures(run, tmp_path / "figs2")) == 8  # 2 risk timelines + 6 pooled figures
@@ -358,3 +422,128 @@ def test_fold_histories_give_one_training_curve_figure_per_fold(tmp_path: Path) 
     names = {p.name for p in make_run_figures(run, tmp_path / "figs")}
     assert {"training_curves_fold_chb01.png", "training_curves_fold_chb02.png"} <= names
     assert "training_curves.png" not in names
+
+
+def test_monotone_operating_curve_is_the_running_maximum() -> None:
+    from sklearn_eeg.reporting.curves import monotone_operating_curve
+
+    fah = np.array([0.9, 0.1, 0.5, 0.3, np.nan, 0.5, 2.0])
+    sens = np.array([0.6, 0.4, 0.3, 0.7, 1.0, 0.2, 0.5])  # zig-zags in FAH order
+    f, s = monotone_operating_curve(fah, sens)
+    assert f.tolist() == [0.1, 0.3, 0.5, 0.5, 0.9, 2.0]  # NaN pair dropped, sorted by FAH
+    assert s.tolist() == [0.4, 0.7, 0.7, 0.7, 0.7, 0.7]  # best sensitivity at FAH <= x
+    assert monotone_operating_curve(np.array([]), np.array([]))[0].size == 0
+
+
+def test_fah_sensitivity_curve_is_monotone_and_named() -> None:
+    rng = np.random.default_rng(4)
+    fah = np.sort(rng.uniform(0, 3, 19))[::-1]
+    sens = np.clip(1 - fah / 3 + rng.normal(0, 0.15, fah.size), 0, 1)  # noisy: raw points zig-zag
+    assert np.any(np.diff(sens[np.argsort(fah)]) < 0)
+    fig = plot_fah_sensitivity_tradeoff(fah, sens)
+    ax = fig.axes[0]
+    check_readable(fig, "monotone operating curve")
+    curve = next(line for line in ax.get_lines() if "running max" in line.get_label())
+    x, y = np.asarray(curve.get_xdata(), float), np.asarray(curve.get_ydata(), float)
+    assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) >= 0)
+    assert curve.get_drawstyle() == "steps-post"
+    assert y.max() == pytest.approx(sens.max())
+    assert "running max" in ax.get_ylabel() or "FAH ≤ x" in ax.get_ylabel()
+    assert any("one per threshold" in t for t in _legend_texts(ax))  # the raw points stay visible
+
+
+def test_figures_state_what_they_show() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 300)
+    fig = plot_confusion_matrix(y, np.where(rng.random(300) < 0.8, y, 1 - y), threshold=0.5,
+                                pooled_over="all LOSO test folds")
+    check_readable(fig, "threshold 0.5", "window level", "pooled over all LOSO test folds", "300 windows")
+    assert "0.5" in fig.axes[0].get_xlabel()
+    fig = plot_warning_times(np.array([45.0, 120, 130, 300, 540, 600, np.nan]), sop_s=600, sph_s=30)
+    ax = fig.axes[0]
+    check_readable(fig, "Warning times")
+    fig.canvas.draw()
+    assert has_integer_ticks(ax.yaxis)
+    labels = _legend_texts(ax)
+    assert any(t.startswith("SPH 0.5 min") for t in labels) and any(t.startswith("SPH + SOP 10.5 min") for t in labels)
+    thresholds = np.linspace(0.1, 0.9, 9)
+    fig = plot_threshold_vs_fah(thresholds, 2.0 * (1 - thresholds) ** 2)
+    check_readable(fig, "False alarms per hour")
+    assert any(t.startswith("FAH targets") for t in _legend_texts(fig.axes[0]))
+    history = [{"epoch": e, "train_loss": 1 / e, "valid_loss": 1.1 / e, "valid_auroc": 0.6} for e in (1, 2, 3)]
+    fig = plot_training_curves(history)
+    fig.canvas.draw()
+    check_readable(fig, "per epoch")
+    assert all(has_integer_ticks(ax.xaxis) for ax in fig.axes)
+    fig = labeling_example_figure()
+    check_readable(fig, "Window states")
+    assert {"file start", "seizure onset"} <= _legend_texts(fig.axes[0])
+
+
+def test_unlabeled_lines_are_detected() -> None:
+    """The checker itself: a dashed line without a legend entry is reported."""
+    fig = plot_threshold_vs_sensitivity(np.linspace(0.1, 0.9, 5), np.linspace(1, 0, 5))
+    ax = fig.axes[0]
+    assert not unlabeled_lines(ax)
+    ax.axhline(0.5, linestyle="--")
+    assert len(unlabeled_lines(ax)) == 1
+
+
+def test_every_run_figure_says_what_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from sklearn_eeg.data import make_chbmit_like
+    from sklearn_eeg.reporting import run_figures
+
+    run = _run_folder(tmp_path / "run")
+    table = pd.read_csv(run / "loso_results.csv").assign(threshold=0.6)
+    table.to_csv(run / "loso_results.csv", index=False)
+    alarms = {"smoothing": "ema", "alpha": 0.3, "persistence": 2, "fah_targets": [0.2, 0.5]}
+    (run / "manifest.json").write_text(json.dumps({"config": {"alarms": alarms}}))
+    root = make_chbmit_like(tmp_path / "data", n_subjects=1, hours=1.5, seizures=1, file_hours=0.75,
+                            min_interictal_s=600, progress=False)
+    figures: dict[str, Figure] = {}
+    save = run_figures.save_figure
+
+    def keep(fig: Figure, path: Path, **kwargs: object) -> Path:
+        figures[Path(path).name] = fig
+        return save(fig, path, close=False)
+
+    monkeypatch.setattr(run_figures, "save_figure", keep)
+    monkeypatch.setitem(plt.rcParams, "figure.max_open_warning", 0)  # all kept open until checked
+    written = run_figures.make_run_figures(run, tmp_path / "figs", data_root=root)
+    assert {p.name for p in written} == set(figures)
+    expected = {
+        "loso_auroc.png": ("AUROC", "LOSO test subject"),
+        "loso_sensitivity_fah0.5.png": ("LOSO test subject", "FAH ≤ 0.5/h"),
+        "risk_timeline_chb01.png": ("chb01", "test subject", "FAH ≤ 0.5/h", "EMA α 0.3, persistence 2"),
+        "reliability.png": ("window level", "pooled over all LOSO test folds"),
+        "confusion_matrix_t0.5.png": ("threshold 0.5", "window level", "pooled over all LOSO test folds"),
+        "threshold_vs_fah.png": ("False alarms per hour", "pooled over all LOSO test folds", "EMA α 0.3"),
+        "threshold_vs_sensitivity.png": ("sensitivity", "pooled over all LOSO test folds"),
+        "fah_sensitivity_tradeoff.png": ("monotone operating curve", "pooled over all LOSO test folds"),
+        "warning_times.png": ("Warning times", "threshold", "pooled over all LOSO test folds"),
+        "sensitivity_tiw_curves.png": ("time in warning", "LOSO test subject"),
+        "reliability_timeline.png": ("full timeline", "pooled over all LOSO test folds"),
+        "training_curves.png": ("per epoch",),
+        "eeg_raw_vs_preprocessed.png": ("chb01_01", "raw vs preprocessed"),
+        "psd_before_after.png": ("Power spectral density", "chb01_01"),
+        "spectrogram.png": ("Spectrogram of", "chb01_01"),
+        "label_timeline_chb01.png": ("chb01",),
+    }
+    assert set(expected) <= set(figures)
+    for name, fig in figures.items():
+        fig.canvas.draw()
+        try:
+            check_readable(fig, *expected.get(name, ()))
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from exc
+    assert has_integer_ticks(figures["warning_times.png"].axes[0].yaxis)
+    assert has_integer_ticks(figures["training_curves.png"].axes[0].xaxis)
+    curve = next(line for line in figures["fah_sensitivity_tradeoff.png"].axes[0].get_lines()
+                 if "running max" in line.get_label())
+    assert np.all(np.diff(curve.get_xdata()) >= 0) and np.all(np.diff(curve.get_ydata()) >= 0)
+    timeline = figures["risk_timeline_chb01.png"].axes[0]
+    assert "threshold 0.60" in _legend_texts(timeline)
+    for fig in figures.values():
+        plt.close(fig)

@@ -220,15 +220,21 @@ def test_tiny_study_on_sqlite_writes_results_and_resumes(data, tmp_path):
             k: folds[s]["sensitivity"] for k, s in enumerate(objective.test_subjects) if folds[s]["sensitivity"] is not None
         }
     table = pd.read_csv(tmp_path / "tables" / "sweep_results.csv")
-    assert len(table) == 3 and {"number", "value", "state", "params_C", "params_feature_set"} <= set(table.columns)
-    best = yaml.safe_load((tmp_path / "tables" / "best_config.txt").read_text())
+    assert len(table) == 3 and {"number", "value_mean_test_sensitivity", "state", "params_C",
+                                "params_feature_set"} <= set(table.columns)
+    best = yaml.safe_load((tmp_path / "tables" / "sweep_summary.yaml").read_text())
     assert best["study"] == "tiny" and best["best"][0]["trial"] == study.best_trial.number
     assert best["best"][0]["params"] == study.best_trial.params
+    assert best["metric_names"] == ["mean_test_sensitivity"]
     # the best trial as run-config sections that the config loader accepts
     cfg = load_config(**best["run_config"])
     assert cfg.model.name == "logreg" and cfg.model.params == {"C": study.best_trial.params["C"]}
     assert cfg.features.feature_set == study.best_trial.params["feature_set"]
     assert cfg.alarms.persistence == study.best_trial.params["persistence"]
+    # ... and as a whole run config file, loaded as is (no run_config given: the schema defaults around it)
+    text = (tmp_path / "tables" / "best_config.yaml").read_text()
+    assert text.startswith("# Best trial of the Optuna study 'tiny'") and "mean_test_sensitivity" in text
+    assert load_config(tmp_path / "tables" / "best_config.yaml") == cfg
     # resume: same name and storage add trials to the same study
     again = run_study("tiny", objective, storage=storage, n_trials=2, seed=1, show_progress_bar=False)
     assert [t.number for t in again.trials] == [0, 1, 2, 3, 4]
@@ -277,8 +283,13 @@ def test_multi_objective_returns_sensitivity_and_auprc_without_pruning(data, tmp
         assert trial.state == TrialState.COMPLETE and len(trial.values) == 2
         assert trial.intermediate_values == {}  # Optuna cannot report/prune multi-objective trials
         assert trial.values[1] == pytest.approx(trial.user_attrs["mean_auprc"])
-    front = yaml.safe_load((tmp_path / "best_config.txt").read_text())["pareto_front"]
+    summary = yaml.safe_load((tmp_path / "sweep_summary.yaml").read_text())
+    front = summary["pareto_front"]
     assert {t["trial"] for t in front} == {t.number for t in study.best_trials}
+    assert summary["metric_names"] == study.metric_names == ["mean_test_sensitivity", "mean_test_auprc"]
+    for t in front:  # each Pareto-optimal trial as run-config sections, to pick one by hand
+        assert load_config(**t["run_config"]).model.name == "logreg"
+    assert not (tmp_path / "best_config.yaml").exists()  # no single best trial, so no run config to run as is
 
 
 WORKER = """
@@ -572,7 +583,7 @@ def test_sweep_script_precomputes_each_feature_set_once_and_runs_the_study(data,
     assert calls == [("tiny", "basic", True, 3), ("tiny", "basic_plus", True, 3)]
     study = optuna.load_study(study_name="cli", storage=f"sqlite:///{tmp_path / 'studies' / 'cli.db'}")
     assert len(study.trials) == 2 and {t.params["model"] for t in study.trials} == {"logreg"}
-    assert (tmp_path / "tables" / "sweep_results.csv").is_file() and (tmp_path / "tables" / "best_config.txt").is_file()
+    assert (tmp_path / "tables" / "sweep_results.csv").is_file() and (tmp_path / "tables" / "best_config.yaml").is_file()
     with pytest.raises(SystemExit):
         load_sweep_script().main([*argv, "--space", "svm"])
     assert load_sweep_script().main([*argv, "--config", str(tmp_path / "missing.yaml")]) == 2
@@ -629,4 +640,70 @@ def test_sweep_script_end_to_end_on_the_tiny_synthetic_dataset(tmp_path):
     assert len(study.trials) == 2 and complete
     assert {len(t.user_attrs["folds"]) for t in complete} == {3}  # tiny preset: 3 subjects, 3 LOSO folds
     assert all(0.0 <= t.value <= 1.0 for t in complete)
-    assert yaml.safe_load((tmp_path / "tables" / "best_config.txt").read_text())["run_config"]["model"]["name"] == "logreg"
+    assert load_config(tmp_path / "tables" / "best_config.yaml").model.name == "logreg"
+
+
+# ------------------------------------------------------------------------------ named objectives, best config
+
+
+@pytest.mark.parametrize("directions", [["maximize"], ["maximize", "maximize"]])
+def test_objectives_are_named_for_the_dashboard(data, tmp_path, directions):
+    """``set_metric_names`` at creation: the dashboard and the trials table say what was maximized."""
+    objective = objective_for(data, directions=directions)
+    storage = f"sqlite:///{tmp_path / 'named.db'}"
+    study = run_study("named", objective, storage=storage, n_trials=1, show_progress_bar=False)
+    expected = ["mean_test_sensitivity", "mean_test_auprc"][: len(directions)]
+    assert objective.metric_names == expected
+    assert optuna.load_study(study_name="named", storage=storage).metric_names == expected  # stored, not in memory
+    prefix = "value" if len(directions) == 1 else "values"
+    assert {f"{prefix}_{name}" for name in expected} <= set(study.trials_dataframe().columns)
+
+
+def test_run_study_names_any_objective_and_checks_the_names(tmp_path):
+    study = run_study("plain", cheap_objective, storage=f"sqlite:///{tmp_path / 'p.db'}", n_trials=1,
+                      show_progress_bar=False)
+    assert study.metric_names is None  # a plain function carries no names; none are invented
+    named = run_study("plain", cheap_objective, storage=f"sqlite:///{tmp_path / 'p.db'}", n_trials=1,
+                      metric_names=["score"], show_progress_bar=False)  # resumed study, named now
+    assert named.metric_names == ["score"]
+    with pytest.raises(ValueError, match="metric_names"):
+        run_study("bad", cheap_objective, storage=f"sqlite:///{tmp_path / 'b.db'}", n_trials=1,
+                  metric_names=["a", "b"], show_progress_bar=False)
+
+
+def test_best_config_is_the_sweep_config_with_the_best_trial(data, tmp_path):
+    """The sweep's data, labeling, split and seed stay; model, features and searched alarm settings come
+    from the best trial, the model's fixed parameters included; the default cache folder is not pinned."""
+    objective = objective_for(data, fixed_params={"logreg": {"max_iter": 500}})
+    sweep_cfg = load_config("small_run", labeling__sop=900.0, alarms__refractory=1200.0, seed=4,
+                            data__cache_dir=str(tmp_path / "cache"))
+    study = run_study("bc", objective, storage=f"sqlite:///{tmp_path / 'bc.db'}", n_trials=2, out_dir=tmp_path,
+                      run_config=sweep_cfg, show_progress_bar=False)
+    best = load_config(tmp_path / "best_config.yaml")
+    params = study.best_trial.params
+    assert best.model.name == "logreg" and best.model.params == {"max_iter": 500, "C": params["C"]}
+    assert best.features.feature_set == params["feature_set"] and best.alarms.persistence == params["persistence"]
+    assert best.alarms.refractory == 1200.0 and best.labeling.sop == 900.0 and best.seed == 4
+    assert best.split == sweep_cfg.split and best.data.subjects == sweep_cfg.data.subjects
+    assert best.data.cache_dir == str(tmp_path / "cache")  # a folder the sweep was given is kept
+    on_default = studies.best_run_config(load_config("small_run"), {"model": {"name": "hgb", "params": {}}})
+    assert on_default["data"]["cache_dir"] is None  # the default location: whoever runs it uses theirs
+    assert on_default["model"] == {"name": "hgb", "sampler": None, "params": {}}  # no logreg C left over
+
+
+def test_sweep_writes_a_best_config_that_loso_runs_as_is(tmp_path, capsys):
+    """A 2-trial sweep on the tiny preset, then ``loso.py --config best_config.yaml`` (issue #14)."""
+    from sklearn_eeg.commands import loso
+
+    cache = REPO / "cache"  # the shared, git-ignored preset cache of test_chance / test_benchmark
+    tables = tmp_path / "tables"
+    argv = ["--study", "to_loso", "--preset", "tiny", "--cache_dir", str(cache), "--models", "logreg",
+            "--feature_sets", "basic_plus", "--n_trials", "2", "--n_val_subjects", "1", "--fah_target", "1.0",
+            "--studies_dir", str(tmp_path / "studies"), "--out_dir", str(tables), "--quiet"]
+    assert load_sweep_script().main(argv) == 0
+    best = tables / "best_config.yaml"
+    assert best.is_file() and not (tables / "best_config.txt").exists()
+    assert loso.main(["--config", str(best), "--out_dir", str(tmp_path / "reports"), "--no_figures", "--quiet"]) == 0
+    assert "LOSO, model logreg, 3 test subjects" in capsys.readouterr().out
+    results = pd.read_csv(tmp_path / "reports" / "tables" / "loso_results.csv")
+    assert results["test_subject"].nunique() == 3

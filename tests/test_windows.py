@@ -148,9 +148,23 @@ def test_float16_store(store, dataset, tmp_path):
         (store.root / "chb02" / f"{r}.npy").stat().st_size for r in half.table["recording"].unique()), rel=1e-3)
 
 
+def test_load_windows_defaults_to_the_full_timeline(store, dataset):
+    """Every state by default (alarm scoring needs the excluded windows); y is -1 on them."""
+    cache_dir = store.root.parents[1]
+    _, y, _, meta = W.load_windows(dataset, ["chb01"], cache_dir=cache_dir, progress=False)
+    labels = label_windows(*load_index(dataset, subjects=["chb01"]))
+    assert len(meta) == len(labels) == len(store.table[store.table["subject"] == "chb01"])
+    assert set(meta["state"]) == set(labels["state"]) and {"excluded", "ictal"} <= set(meta["state"])
+    np.testing.assert_array_equal(y, meta["label"])
+    assert set(np.unique(y)) == {-1, 0, 1} and ((y == -1) == ~meta["state"].isin(["preictal", "interictal"])).all()
+    lazy = W.load_window_store(dataset, ["chb01"], cache_dir=cache_dir, progress=False)
+    assert len(lazy) == len(meta) and set(lazy.table["state"]) == set(meta["state"])
+
+
 def test_load_windows_shapes_and_counts(store, dataset):
     cache_dir = store.root.parents[1]
-    X, y, groups, meta = W.load_windows(dataset, cache_dir=cache_dir, progress=False)
+    X, y, groups, meta = W.load_windows(dataset, cache_dir=cache_dir, progress=False,
+                                        states=("preictal", "interictal"))
     recordings, seizures = load_index(dataset)
     labels = label_windows(recordings, seizures)
     assert X.shape == (len(meta), 18, 2560) and X.dtype == np.float32

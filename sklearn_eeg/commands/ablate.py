@@ -39,7 +39,14 @@ from pathlib import Path
 
 from sklearn_eeg.atomic_files import check_output_dir
 from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, run_ablations
-from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser, selected_subjects
+from sklearn_eeg.commands.options import (
+    RUN_ERRORS,
+    add_option,
+    config_overrides,
+    report_error,
+    run_parser,
+    selected_subjects,
+)
 from sklearn_eeg.experiments.config import RunConfig, load_config
 from sklearn_eeg.experiments.deep_training import MODELS, MODES, with_deep_model
 from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS
@@ -66,7 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     deep.add_argument("--focal_gamma", type=float, help="focal loss gamma (estimator default 2.0)")
     deep.add_argument("--focal_alpha", type=float, help="focal loss alpha in (0, 1) (estimator default: none)")
     deep.add_argument("--train_fraction", type=float, default=0.7, help="training share per subject (patient mode)")
-    deep.add_argument("--valid_fraction", type=float, default=0.2, help="validation tail of the training data")
+    add_option(deep, "--val_fraction", "--valid_fraction", type=float, default=0.2,
+               help="validation tail of the training data")
     deep.add_argument("--threads", type=int, default=2, help="torch threads (default: %(default)s)")
     return parser.parse_args(argv)
 
@@ -90,7 +98,7 @@ def run_loss_comparison(cfg: RunConfig, args: argparse.Namespace) -> None:
         mode=args.mode,
         test_subjects=args.test_subjects,
         train_fraction=args.train_fraction,
-        valid_fraction=args.valid_fraction,
+        valid_fraction=args.val_fraction,
         n_threads=args.threads,
         verbose=0,
         progress=not args.quiet,

@@ -4,6 +4,10 @@ Starts a Streamlit server on the demo page (sklearn_eeg/commands/app_page.py) an
 browser; stop it with Ctrl+C. Needs the demo extra (pip install "sklearn-eeg[demo]"). Options that
 are not listed below go to `streamlit run` (e.g. --server.port 8502 --server.headless true).
 
+The alarm sliders open at the chosen run's own operating point: the threshold the shown subject's
+LOSO fold tuned on its validation subjects for FAH <= 0.5/h (else the config's first FAH target),
+and the smoothing and persistence of the run's config (manifest.json).
+
 Examples:
   sklearn-eeg-app --data_root cache/synthetic/default --runs_root reports/runs
   streamlit run pipelines/app.py -- --data_root cache/synthetic/default --runs_root reports/runs

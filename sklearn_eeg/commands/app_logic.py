@@ -1,19 +1,26 @@
 """Logic behind the Streamlit demo (:mod:`sklearn_eeg.commands.app_page`), importable and testable without Streamlit.
 
 The demo reads a data root (CHB-MIT-like folder) for the EEG replay and a run folder holding a
-predictions file (see :mod:`sklearn_eeg.reporting.predictions`) for the risk timeline. The alarm and
-metric modules are imported lazily so that the demo still starts while they are unavailable.
+predictions file (see :mod:`sklearn_eeg.reporting.predictions`) for the risk timeline. It opens at
+the run's own operating point (:func:`run_operating_point`: the threshold the shown subject's fold
+tuned, the run's smoothing and persistence). The alarm and metric modules are imported lazily so
+that the demo still starts while they are unavailable.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sklearn_eeg.reporting.predictions import find_predictions
+
+if TYPE_CHECKING:
+    from sklearn_eeg.evaluation.alarms import AlarmPolicy
 
 #: Embedded synthetic datasets tried, in order, as the default data root.
 DEFAULT_DATA_ROOTS: tuple[str, ...] = ("cache/synthetic/default", "cache/synthetic/tiny")  # make run builds default
@@ -34,8 +41,18 @@ def check_data_root(text: str) -> tuple[Path | None, str | None]:
     path = Path(text.strip()).expanduser()
     if not path.is_dir():
         return None, (f"Data root not found: {path}. Generate the embedded synthetic set with "
-                      "`sklearn-eeg-make-synthetic --root DIR --preset default` or enter another folder.")
+                      "`sklearn-eeg-make-synthetic --data_root DIR --preset default` or enter another folder.")
     return path, None
+
+
+#: FAH target (false alarms per hour) whose tuned threshold the demo opens at when the run tuned one for it;
+#: otherwise the first target of the run's config.
+DEFAULT_FAH_TARGET: float = 0.5
+
+#: Range of the demo's alarm sliders: threshold, EMA alpha (1 = no smoothing), persistence (windows).
+THRESHOLD_RANGE: tuple[float, float] = (0.0, 1.0)
+ALPHA_RANGE: tuple[float, float] = (0.05, 1.0)
+PERSISTENCE_RANGE: tuple[int, int] = (1, 10)
 
 
 def list_runs(runs_root: str | Path) -> list[Path]:
@@ -55,6 +72,31 @@ def load_recordings(data_root: str | Path) -> pd.DataFrame:
     return recordings
 
 
+def read_eeg_recording(path: str | Path) -> tuple[np.ndarray, float, list[str]]:
+    """The whole EEG of one EDF file: ``(data of shape (n_channels, n_times) in µV, sfreq in Hz, channel names)``."""
+    from sklearn_eeg.data import read_edf
+
+    rec = read_edf(path)
+    return np.asarray(rec.data), float(rec.sfreq), list(rec.ch_names)
+
+
+def eeg_span(
+    data: np.ndarray, sfreq: float, names: list[str], t0: float, duration: float, channels: list[str] | None = None
+) -> tuple[np.ndarray, float, list[str]]:
+    """``duration`` s of ``data`` from ``t0`` (s from its first sample), of ``channels`` (default all).
+
+    Returns
+    -------
+    data : ndarray of shape (n_channels, n_times)
+    sfreq : float
+    ch_names : list of str
+    """
+    picks = [names.index(c) for c in channels] if channels else list(range(len(names)))
+    start = int(max(t0, 0.0) * sfreq)
+    stop = start + int(duration * sfreq)
+    return np.asarray(data[picks, start:stop]), float(sfreq), [names[i] for i in picks]
+
+
 def read_eeg_span(
     path: str | Path, t0: float, duration: float, channels: list[str] | None = None
 ) -> tuple[np.ndarray, float, list[str]]:
@@ -68,14 +110,162 @@ def read_eeg_span(
         Sampling frequency in Hz.
     ch_names : list of str
     """
-    from sklearn_eeg.data import read_edf
+    return eeg_span(*read_eeg_recording(path), t0, duration, channels)
 
-    rec = read_edf(path)
-    names = list(rec.ch_names)
-    picks = [names.index(c) for c in channels] if channels else list(range(len(names)))
-    start = int(max(t0, 0.0) * rec.sfreq)
-    stop = start + int(duration * rec.sfreq)
-    return np.asarray(rec.data[picks, start:stop]), float(rec.sfreq), [names[i] for i in picks]
+
+def read_run_config(run_dir: str | Path) -> dict:
+    """The ``config`` section of a run folder's ``manifest.json``; ``{}`` without a readable manifest."""
+    path = Path(run_dir) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def read_run_results(run_dir: str | Path) -> pd.DataFrame:
+    """The run's per-fold results (``loso_results.csv``, else ``within_results.csv``) with a ``test_subject``
+    column; an empty table when the run folder has neither or it lacks ``fah_target``/``threshold``."""
+    for name in ("loso_results.csv", "within_results.csv"):
+        path = Path(run_dir) / name
+        if not path.is_file():
+            continue
+        table = pd.read_csv(path)
+        if "test_subject" not in table.columns and "subject" in table.columns:
+            table = table.rename(columns={"subject": "test_subject"})
+        if {"test_subject", "fah_target", "threshold"} <= set(table.columns):
+            return table.assign(test_subject=table["test_subject"].astype(str))
+    return pd.DataFrame(columns=["test_subject", "fah_target", "threshold"])
+
+
+def pick_fah_target(targets: list[float] | tuple[float, ...] | np.ndarray,
+                    preferred: float = DEFAULT_FAH_TARGET) -> float | None:
+    """``preferred`` when it is among ``targets``, else the first target (config order); None without targets.
+
+    Examples
+    --------
+    >>> pick_fah_target([0.1, 0.2, 0.5, 1.0]), pick_fah_target([0.2, 1.0]), pick_fah_target([])
+    (0.5, 0.2, None)
+    """
+    values = [float(t) for t in targets if np.isfinite(float(t))]
+    if not values:
+        return None
+    return next((t for t in values if np.isclose(t, preferred)), values[0])
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Where the demo's alarm sliders start: the run's tuned operating point for one test subject.
+
+    Attributes
+    ----------
+    threshold : float
+        Alarm threshold on the smoothed risk, in :data:`THRESHOLD_RANGE`.
+    alpha : float
+        EMA weight of the newest window (1 = no smoothing), in :data:`ALPHA_RANGE`.
+    persistence : int
+        Consecutive over-threshold windows needed for an alarm.
+    fah_target : float or None
+        The FAH target the threshold was tuned for on the validation subjects; None when the run has
+        no tuned threshold for the subject (the threshold is then 0.5).
+    policy : AlarmPolicy or None
+        The run's alarm rule (SOP, SPH, reset, refractory, ...) the sliders modify; None without a
+        manifest (the default rule then applies).
+    source : str
+        One sentence for the user: where the values come from.
+    """
+
+    threshold: float
+    alpha: float
+    persistence: int
+    fah_target: float | None = None
+    policy: AlarmPolicy | None = None
+    source: str = ""
+
+
+def run_operating_point(run_dir: str | Path, subject: str, *,
+                        preferred_target: float = DEFAULT_FAH_TARGET) -> OperatingPoint:
+    """The run's tuned operating point for test subject ``subject``.
+
+    The threshold is the one ``subject``'s fold tuned on its validation subjects for the FAH target
+    :func:`pick_fah_target` chooses among the run's targets (its config's ``alarms.fah_targets``, else
+    the targets of its results table); smoothing and persistence come from the config's ``alarms``
+    section. Missing pieces fall back to threshold 0.5, EMA alpha 0.3 and persistence 1, and
+    ``source`` says so.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run folder (``manifest.json``, ``loso_results.csv`` or ``within_results.csv``).
+    subject : str
+        The test subject shown.
+    preferred_target : float, default :data:`DEFAULT_FAH_TARGET`
+        FAH target to open at when the run tuned for it.
+
+    Returns
+    -------
+    OperatingPoint
+    """
+    config = read_run_config(run_dir)
+    alarms = config.get("alarms") if isinstance(config.get("alarms"), dict) else {}
+    notes: list[str] = []
+    policy = None
+    if alarms:
+        from sklearn_eeg.reporting.run_figures import run_alarm_policy
+
+        policy = run_alarm_policy(run_dir)
+        alpha = {"ema": policy.alpha, None: 1.0}.get(policy.smoothing, 1.0)
+        if policy.smoothing == "ma":
+            notes.append(f"the run smooths with a moving average of {policy.n} windows, the smoothing slider "
+                         "is an EMA: alarms differ from the run's")
+        persistence = int(policy.persistence)
+    else:
+        alpha, persistence = 0.3, 1
+        notes.append("no alarm settings in the run's manifest: default smoothing and persistence")
+    results = read_run_results(run_dir)
+    rows = results[(results["test_subject"] == str(subject)) & np.isfinite(results["threshold"].astype(float))]
+    targets = alarms.get("fah_targets") or sorted(results["fah_target"].dropna().unique())
+    target = pick_fah_target(targets, preferred_target)
+    chosen = rows[np.isclose(rows["fah_target"].astype(float), target)] if target is not None else rows.iloc[:0]
+    if chosen.empty:
+        threshold, target = 0.5, None
+        notes.insert(0, f"no tuned threshold for {subject} in this run: threshold 0.50")
+        source = "; ".join(notes)
+    else:
+        tuned = float(chosen["threshold"].iloc[0])
+        threshold = float(np.clip(tuned, *THRESHOLD_RANGE))
+        if threshold != tuned:
+            notes.append(f"tuned threshold {tuned:.4g} clipped to the slider range")
+        source = (f"threshold {threshold:.4g}: tuned on the validation subjects of {subject}'s fold for "
+                  f"FAH ≤ {target:g}/h; smoothing " + (f"EMA α {alpha:g}" if alpha < 1 else "none")
+                  + f", persistence {persistence} from the run's config")
+        source = "; ".join([source, *notes])
+    alpha = float(np.clip(alpha, *ALPHA_RANGE))
+    if not PERSISTENCE_RANGE[0] <= persistence <= PERSISTENCE_RANGE[1]:
+        source += f"; persistence {persistence} clipped to the slider range"
+        persistence = int(np.clip(persistence, *PERSISTENCE_RANGE))
+    return OperatingPoint(threshold, alpha, persistence, target, policy, source[0].upper() + source[1:] + ".")
+
+
+def alarm_rule_text(threshold: float, alpha: float, persistence: int, point: OperatingPoint) -> str:
+    """One line naming the alarm rule shown and whether it is ``point`` (the run's operating point).
+
+    Examples
+    --------
+    >>> point = OperatingPoint(0.62, 0.3, 2, 0.5)
+    >>> alarm_rule_text(0.62, 0.3, 2, point)
+    "Alarm rule: threshold 0.62 on the smoothed risk, EMA α 0.3, persistence 2 (the run's tuned operating point, FAH target 0.5/h)"
+    >>> alarm_rule_text(0.4, 1.0, 2, point)
+    "Alarm rule: threshold 0.4 on the smoothed risk, no smoothing, persistence 2 (changed from the run's operating point)"
+    """
+    rule = (f"Alarm rule: threshold {threshold:.4g} on the smoothed risk, "
+            + (f"EMA α {alpha:g}" if alpha < 1 else "no smoothing") + f", persistence {persistence}")
+    if (threshold, alpha, persistence) != (point.threshold, point.alpha, point.persistence):
+        return rule + " (changed from the run's operating point)"
+    if point.fah_target is None:
+        return rule + " (default: the run has no tuned threshold for this subject)"
+    return rule + f" (the run's tuned operating point, FAH target {point.fah_target:g}/h)"
 
 
 @dataclass
@@ -108,6 +298,7 @@ def alarm_view(
     persistence: int = 1,
     sop: float = 600.0,
     sph: float = 30.0,
+    policy: AlarmPolicy | None = None,
 ) -> AlarmView:
     """Smooth, raise alarms and score them for one subject's predictions.
 
@@ -122,7 +313,10 @@ def alarm_view(
     persistence : int, default 1
         Consecutive windows over the threshold needed to raise an alarm.
     sop, sph : float
-        Seizure occurrence period and prediction horizon in s.
+        Seizure occurrence period and prediction horizon in s (ignored with ``policy``).
+    policy : AlarmPolicy, optional
+        The run's alarm rule (:attr:`OperatingPoint.policy`): its SOP, SPH, reset, refractory and
+        stride apply, with smoothing, alpha and persistence replaced by the arguments.
 
     Returns
     -------
@@ -135,8 +329,8 @@ def alarm_view(
         from sklearn_eeg.evaluation.metrics import alarm_metrics
     except ImportError as exc:
         raise RuntimeError(f"the alarm modules could not be imported: {exc}") from exc
-    policy = AlarmPolicy(sop=sop, sph=sph, smoothing="ema" if alpha < 1.0 else None, alpha=alpha,
-                         persistence=persistence)
+    base = policy if policy is not None else AlarmPolicy(sop=sop, sph=sph)
+    policy = base.replace(smoothing="ema" if alpha < 1.0 else None, alpha=alpha, persistence=persistence)
     risk = pred["risk"].to_numpy(dtype=float)
     meta = pred.reset_index(drop=True)
     smoothed = policy.smooth(risk, meta)

@@ -8,17 +8,27 @@ in a checkout.
 from __future__ import annotations
 
 import argparse
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import streamlit as st
+from matplotlib.figure import Figure
 
 from sklearn_eeg.commands.app_logic import (
+    ALPHA_RANGE,
+    PERSISTENCE_RANGE,
+    THRESHOLD_RANGE,
+    OperatingPoint,
+    alarm_rule_text,
     alarm_view,
     check_data_root,
+    eeg_span,
     list_runs,
     load_recordings,
-    read_eeg_span,
+    read_eeg_recording,
+    run_operating_point,
     train_quick_baseline,
 )
 from sklearn_eeg.commands.app import parse_args
@@ -34,6 +44,60 @@ def _predictions(run_dir: str):
 @st.cache_data(show_spinner=False)
 def _recordings(data_root: str):
     return load_recordings(data_root)
+
+
+@st.cache_data(show_spinner=False)
+def _operating_point(run_dir: str, subject: str) -> OperatingPoint:
+    return run_operating_point(run_dir, subject)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _eeg_recording(path: str):
+    """One EDF file read once per server (the replay ticks slice it instead of rereading the file)."""
+    return read_eeg_recording(path)
+
+
+_SLIDER_KEYS = ("threshold", "alpha", "persistence")
+
+FIGURE_DPI = 110
+"""Resolution of the page's figures. ``st.pyplot`` renders at 200 dpi and then re-reads and re-encodes the PNG:
+about 60 % of the page's own time on the first screen (profiled on the default run); 110 dpi still fills
+the wide layout's main column."""
+
+
+def _show_figure(fig: Figure) -> None:
+    """Draw ``fig`` as a PNG at :data:`FIGURE_DPI`, stretched to the column width, and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    plt.close(fig)
+    st.image(buf.getvalue(), width="stretch")
+
+
+def _set_operating_point(point: OperatingPoint) -> None:
+    """Move the alarm sliders to ``point`` (before they are drawn, or from a button callback)."""
+    st.session_state["threshold"] = point.threshold
+    st.session_state["alpha"] = point.alpha
+    st.session_state["persistence"] = point.persistence
+
+
+def _alarm_sliders(run: Path, subject: str) -> tuple[float, float, int, OperatingPoint]:
+    """Alarm sliders that open at the run's tuned operating point for ``subject``, and again whenever the
+    run or the subject changes; a button moves them back to it."""
+    point = _operating_point(str(run), subject)
+    shown_for = (str(run), subject)
+    if st.session_state.get("_operating_point_of") != shown_for or any(k not in st.session_state
+                                                                        for k in _SLIDER_KEYS):
+        st.session_state["_operating_point_of"] = shown_for
+        _set_operating_point(point)
+    st.sidebar.header("Alarm settings")
+    threshold = st.sidebar.slider("Threshold", *THRESHOLD_RANGE, step=0.001, format="%.4g", key="threshold")
+    alpha = st.sidebar.slider("Smoothing (EMA alpha, 1 = none)", *ALPHA_RANGE, step=0.05, key="alpha")
+    persistence = st.sidebar.slider("Persistence K (windows)", *PERSISTENCE_RANGE, key="persistence")
+    st.sidebar.button("Back to the run's operating point", key="reset_operating_point",
+                      on_click=_set_operating_point, args=(point,))
+    opened = "" if point.fah_target is None else "Opened at the run's operating point. "
+    st.sidebar.caption(opened + point.source)
+    return threshold, alpha, persistence, point
 
 
 def _sidebar_paths(args: argparse.Namespace) -> tuple[Path | None, str]:
@@ -101,14 +165,14 @@ def _eeg_panel(replay: _Replay) -> None:
     def panel() -> None:
         t = float(st.session_state.get("replay_t", replay.position))
         try:
-            data, sfreq, names = read_eeg_span(replay.path, t, replay.span)
+            data, sfreq, names = eeg_span(*_eeg_recording(str(replay.path)), t, replay.span)
         except Exception as exc:  # unreadable EDF: tell the user, keep the risk view
             st.warning(f"EEG replay unavailable: {exc}")
             return
         picks = [names.index(c) for c in st.session_state.get("channels") or names[:6] if c in names] or [0]
         fig = plot_eeg_snippet(data[picks], sfreq, ch_names=[names[i] for i in picks], n_channels=len(picks),
                                t0=t, title=f"EEG {replay.recording} (time from file start)")
-        st.pyplot(fig, clear_figure=True)
+        _show_figure(fig)
         st.caption(f"Replay at {t:.0f} s of {replay.recording}" + (" (playing)" if replay.play else ""))
         if replay.play:
             st.session_state["replay_t"] = min(t + replay.speed * replay.span, replay.last)
@@ -137,12 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     subject = st.sidebar.selectbox("Subject", sorted(pred["subject"].unique()), key="subject")
     rows = pred[pred["subject"] == subject].reset_index(drop=True)
     recording = st.sidebar.selectbox("File", sorted(rows["recording"].unique()), key="recording")
-    st.sidebar.header("Alarm settings")
-    threshold = st.sidebar.slider("Threshold", 0.0, 1.0, 0.5, 0.01, key="threshold")
-    alpha = st.sidebar.slider("Smoothing (EMA alpha, 1 = none)", 0.05, 1.0, 0.3, 0.05, key="alpha")
-    persistence = st.sidebar.slider("Persistence K (windows)", 1, 10, 1, key="persistence")
+    threshold, alpha, persistence, point = _alarm_sliders(run, str(subject))
     try:
-        view = alarm_view(rows, threshold=threshold, alpha=alpha, persistence=persistence)
+        view = alarm_view(rows, threshold=threshold, alpha=alpha, persistence=persistence, policy=point.policy)
     except (RuntimeError, ValueError) as exc:
         st.error(f"Cannot compute alarms: {exc}")
         return
@@ -160,11 +221,13 @@ def main(argv: list[str] | None = None) -> None:
         st.sidebar.multiselect("Channels", list(CANONICAL_CHANNELS), default=list(CANONICAL_CHANNELS[:6]),
                                key="channels")
     st.subheader(f"Risk timeline of {subject} ({run.name})")
+    st.caption(alarm_rule_text(threshold, alpha, persistence, point))
     fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), smoothed=view.smoothed,
                              threshold=threshold, alarm_times=view.alarm_times, onsets=infer_onsets(rows),
                              cursor=None if replay is None else replay.t_file_start + replay.position,
-                             title=f"{subject}: risk, alarms and seizure onsets")
-    st.pyplot(fig, clear_figure=True)
+                             title=f"{subject} (test subject): risk, alarms at threshold {threshold:.4g} "
+                                   "and seizure onsets")
+    _show_figure(fig)
     st.caption("Risk plot: grey = raw risk, blue = smoothed, shaded = preictal spans, red = seizure onsets, "
                "green dotted = alarms, black = replay position.")
     if replay is not None:

@@ -1,6 +1,6 @@
 """Benchmark: peak memory and seconds per EEG hour at two dataset sizes, projected to all of CHB-MIT.
 
-For each size a synthetic CHB-MIT-like dataset is generated (``--subjects`` subjects sharing the
+For each size a synthetic CHB-MIT-like dataset is generated (``--n_subjects`` subjects sharing the
 hours), then two steps run, each in a fresh interpreter so that its peak RSS is its own:
 
 * ``cache``: EDF -> window store (filtered signal per recording) -> features, from a cold cache;
@@ -11,7 +11,7 @@ extrapolates both figures linearly from the two sizes.
 
 Example:
   sklearn-eeg-bench-scale                      # 12 h and 48 h, 4 subjects, logreg (~5 min)
-  sklearn-eeg-bench-scale --hours 6 12 --subjects 3
+  sklearn-eeg-bench-scale --hours 6 12 --n_subjects 3
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sklearn_eeg.commands.options import MODEL_CHOICES, command_parser
+from sklearn_eeg.commands.options import MODEL_CHOICES, add_option, command_parser
 from sklearn_eeg.data import make_chbmit_like
 from sklearn_eeg.experiments.scaling import CHBMIT_HOURS, STEPS, measure_in_subprocess, project, run_step
 
@@ -31,11 +31,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = command_parser(__doc__)
     parser.add_argument("--hours", type=float, nargs=2, default=[12.0, 48.0], metavar=("SMALL", "LARGE"),
                         help="EEG hours of the two datasets (default 12 48)")
-    parser.add_argument("--subjects", type=int, default=4, help="subjects per dataset (default 4)")
+    add_option(parser, "--n_subjects", "--subjects", type=int, default=4, help="subjects per dataset (default 4)")
     parser.add_argument("--model", choices=MODEL_CHOICES, default="logreg",
                         help="model of the LOSO step (default logreg)")
     parser.add_argument("--n_jobs", type=int, default=1, help="parallel recordings / folds (default 1)")
-    parser.add_argument("--workdir", type=Path, help="keep data and caches here (default: a temporary folder)")
+    add_option(parser, "--work_dir", "--workdir", type=Path,
+               help="keep data and caches here (default: a temporary folder)")
     parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--data_root", help=argparse.SUPPRESS)
     parser.add_argument("--cache_dir", help=argparse.SUPPRESS)
@@ -43,8 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.hours[0] <= 0 or args.hours[1] <= args.hours[0]:
         parser.error(f"--hours needs 0 < SMALL < LARGE, got {args.hours}")
-    if args.subjects < 3:
-        parser.error("--subjects must be >= 3 (LOSO needs training, validation and test subjects)")
+    if args.n_subjects < 3:
+        parser.error("--n_subjects must be >= 3 (LOSO needs training, validation and test subjects)")
     return args
 
 
@@ -56,12 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        work = args.workdir or Path(tmp)
+        work = args.work_dir or Path(tmp)
         rows = []
         for hours in args.hours:
             folder = work / f"{hours:g}h"
-            per_subject = hours / args.subjects
-            root = make_chbmit_like(folder / "data", n_subjects=args.subjects, hours=per_subject,
+            per_subject = hours / args.n_subjects
+            root = make_chbmit_like(folder / "data", n_subjects=args.n_subjects, hours=per_subject,
                                     seizures=2 if per_subject >= 2.5 else 1, seed=0, progress=False)
             common = dict(data_root=root, cache_dir=folder / "cache", out_dir=folder / "reports", model=args.model,
                           n_jobs=args.n_jobs)

@@ -3,24 +3,26 @@
 Run it again to resume an interrupted download. See docs/DATA_DOWNLOAD.md for wget and AWS S3
 alternatives. Exits with status 1 when a file could not be fetched or verified, and with status 2
 and one "error: ..." line when the download is refused: RECORDS cannot be fetched, too little disk
-space, an unknown subject, or a list entry that could write outside --dest (an absolute path, a
+space, an unknown subject, or a list entry that could write outside --data_root (an absolute path, a
 '..' component, a symbolic link leading out), named with its file and line; in that case no data
 file is fetched.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from pathlib import Path
 
-from sklearn_eeg.commands.options import RUN_ERRORS, command_parser, report_error
+from sklearn_eeg.commands.options import RUN_ERRORS, add_option, command_parser, report_error
 from sklearn_eeg.data.download import CHBMIT_URL, DownloadError, download_chbmit
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = command_parser(__doc__)
-    parser.add_argument("--dest", required=True, type=Path, help="local dataset root (PhysioNet layout)")
+    add_option(parser, "--data_root", "--dest", required=True, type=Path,
+               help="local dataset root to download into (PhysioNet layout)")
     parser.add_argument(
         "--subjects", nargs="+", default=["chb01"], help="subjects such as chb01 chb02, or 'all' (~43 GB)"
     )
@@ -30,12 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=3, help="attempts per file")
     parser.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     subjects = "all" if args.subjects == ["all"] else args.subjects
     try:
         report = download_chbmit(
-            args.dest,
+            args.data_root,
             subjects,
             base_url=args.base_url,
             verify=not args.no_verify,

@@ -1,7 +1,8 @@
 """Leave-one-subject-out seizure-forecasting benchmark (the project's main job).
 
-With no arguments: the embedded synthetic CHB-MIT-like dataset (generated into cache/ on first
-use), the logistic-regression baseline and the packaged default config; a few minutes on 2 cores.
+With no arguments: the embedded synthetic CHB-MIT-like dataset (generated into the cache folder on
+first use: --cache_dir, else $SKLEARN_EEG_CACHE, else ~/.cache/sklearn-eeg), the logistic-regression
+baseline and the packaged default config; a few minutes on 2 cores.
 Results: <out_dir>/tables/loso_results.csv, loso_summary.csv, final_summary.md, <out_dir>/figures/ and
 <out_dir>/runs/<timestamp>_loso_<model>/ (manifest, models, predictions).
 """
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except RUN_ERRORS as err:
         return report_error(err)
     print(f"\nLOSO, model {cfg.model.name}, {results['test_subject'].nunique()} test subjects")
-    print(format_summary(summary))
+    print(format_summary(summary, results))  # the table final_summary.md repeats, with notes on identical rows
     tables = Path(cfg.output_dir) / "tables"
     print(f"\nper-fold results: {tables / 'loso_results.csv'}")
     if not args.no_figures:

@@ -1,7 +1,7 @@
 """Write every figure a run folder allows (benchmark bars, risk timelines, threshold curves, calibration,
 training curves) and, with --data_root, the EEG/PSD/spectrogram/label-timeline figures.
 
-With --tables, also writes final_summary.txt/.md from the run's loso/within results.
+With --tables_dir, also writes final_summary.txt/.md from the run's loso/within results.
 Missing inputs are skipped with a message. The predictions file format is documented in
 sklearn_eeg.reporting.predictions.
 """
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sklearn_eeg.commands.options import command_parser
+from sklearn_eeg.commands.options import add_option, command_parser
 from sklearn_eeg.reporting.run_figures import make_run_figures, write_run_summary
 
 
@@ -20,8 +20,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = command_parser(__doc__)
     parser.add_argument("--run_dir", type=Path, help="run folder (e.g. reports/runs/<timestamp>_loso_logreg)")
     parser.add_argument("--data_root", type=Path, help="CHB-MIT(-like) folder for the signal figures")
-    parser.add_argument("--out", type=Path, default=Path("reports/figures"), help="output folder (%(default)s)")
-    parser.add_argument("--tables", type=Path, help="also write final_summary.txt/.md here (e.g. reports/tables)")
+    add_option(parser, "--out_dir", "--out", type=Path, default=Path("reports/figures"),
+               help="output folder (%(default)s)")
+    add_option(parser, "--tables_dir", "--tables", type=Path,
+               help="also write final_summary.txt/.md here (e.g. reports/tables)")
     parser.add_argument("--max_subjects", type=int, default=3, help="risk timelines drawn (%(default)s)")
     args = parser.parse_args(argv)
     if args.run_dir is None and args.data_root is None:
@@ -32,9 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        written = make_run_figures(args.run_dir, args.out, data_root=args.data_root, max_subjects=args.max_subjects)
-        if args.tables is not None and args.run_dir is not None:
-            written += write_run_summary(args.run_dir, args.tables, data_root=args.data_root)
+        written = make_run_figures(args.run_dir, args.out_dir, data_root=args.data_root, max_subjects=args.max_subjects)
+        if args.tables_dir is not None and args.run_dir is not None:
+            written += write_run_summary(args.run_dir, args.tables_dir, data_root=args.data_root)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

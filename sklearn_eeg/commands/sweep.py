@@ -11,7 +11,11 @@ The study is named and resumable: rerun the command to add trials.
 
 Parallel workers: start the same command several times with one shared --storage (a JournalStorage
 file such as studies/classical.log, or postgresql://...), a different --sampler_seed each, and --max_trials
-for the total. Results: <out_dir>/sweep_results.csv and <out_dir>/best_config.txt.
+for the total. Results in <out_dir>: sweep_results.csv (every trial), sweep_summary.yaml (the best
+trial, or the Pareto front of --multi_objective) and best_config.yaml, a run config that
+`sklearn-eeg-loso --config <out_dir>/best_config.yaml` runs as is (the sweep's data, labeling and split
+settings with the best trial's model, features and alarm settings; single-objective classical
+sweeps).
 
 Killed workers: each worker records a heartbeat of its running trial every --heartbeat_s seconds
 (SQLite, RDB and journal storages). At the start of each trial, any worker marks FAIL the trials left
@@ -29,18 +33,22 @@ from sklearn_eeg.commands.options import (
     RUN_ERRORS,
     add_config_option,
     add_data_options,
+    add_option,
     command_parser,
     report_error,
     selected_subjects,
 )
 from sklearn_eeg.experiments.config import load_config
 from sklearn_eeg.experiments.studies import (
+    BEST_CONFIG,
     CLASSICAL_MODELS,
     FEATURE_SETS,
     GRACE_S,
     HEARTBEAT_S,
     MAX_RETRY,
     SPACE_MODELS,
+    SWEEP_RESULTS,
+    SWEEP_SUMMARY,
     sweep_from_config,
 )
 
@@ -70,17 +78,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max_retry", type=int, default=MAX_RETRY,
                         help="reruns of a killed trial; 0: none (default: %(default)s)")
     parser.add_argument("--studies_dir", default="studies", help="folder of the default SQLite files (default: %(default)s)")
-    parser.add_argument("--out_dir", default="reports/tables", help="sweep_results.csv and best_config.txt (default: %(default)s)")
+    parser.add_argument("--out_dir", default="reports/tables",
+                        help="folder of sweep_results.csv, sweep_summary.yaml and best_config.yaml (default: %(default)s)")
     add_config_option(parser)
     add_data_options(parser)
     parser.add_argument("--subjects", nargs="+", help="'all' or subject ids (chb01 chb02 ...)")
-    parser.add_argument("--cache_dir", help="cache folder for the synthetic data, windows and features")
     parser.add_argument("--n_val_subjects", type=int, help="rotating validation subjects per fold")
     parser.add_argument("--fah_target", type=float, default=0.5, help="false alarms per hour allowed (default: %(default)s)")
     parser.add_argument(
         "--multi_objective", action="store_true", help="maximize (sensitivity, AUPRC) together; disables pruning"
     )
-    parser.add_argument("--models", "--model", nargs="+", choices=SPACE_MODELS,
+    add_option(parser, "--models", "--model", nargs="+", choices=SPACE_MODELS,
                         help=f"models of the classical space (default: {' '.join(CLASSICAL_MODELS)}; "
                         "constant, random: chance baselines, nothing to tune but the alarm settings)")
     parser.add_argument("--feature_sets", nargs="+", default=list(FEATURE_SETS), help="classical feature sets (default: %(default)s)")
@@ -130,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     except RUN_ERRORS as err:
         return report_error(err)
     print(f"\nstudy {study.study_name}: {len(study.trials)} trials")
-    print(f"results: {Path(args.out_dir) / 'sweep_results.csv'}, {Path(args.out_dir) / 'best_config.txt'}")
+    out = Path(args.out_dir)
+    written = [out / name for name in (SWEEP_RESULTS, SWEEP_SUMMARY, BEST_CONFIG) if (out / name).is_file()]
+    print("results:", ", ".join(map(str, written)))
+    if (out / BEST_CONFIG).is_file():
+        print(f"next: sklearn-eeg-loso --config {out / BEST_CONFIG}  (on subjects the sweep did not see)")
     return 0
 
 

@@ -12,15 +12,16 @@ import argparse
 import sys
 
 from sklearn_eeg.experiments.benchmark import train_baseline_from_config
-from sklearn_eeg.commands.options import RUN_ERRORS, config_overrides, report_error, run_parser
+from sklearn_eeg.commands.options import RUN_ERRORS, add_option, config_overrides, report_error, run_parser
 from sklearn_eeg.experiments.config import load_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = run_parser(__doc__, default_config="small_run")
-    parser.add_argument("--train", nargs="+", help="training subjects")
-    parser.add_argument("--val", nargs="+", help="validation subjects (threshold tuning)")
-    parser.add_argument("--test", nargs="+", help="test subjects")
+    add_option(parser, "--train_subjects", "--train", nargs="+", metavar="SUBJECT", help="training subjects")
+    add_option(parser, "--val_subjects", "--val", nargs="+", metavar="SUBJECT",
+               help="validation subjects (threshold tuning)")
+    add_option(parser, "--test_subjects", "--test", nargs="+", metavar="SUBJECT", help="test subjects")
     return parser.parse_args(argv)
 
 
@@ -30,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(
             args.config,
             **config_overrides(args),
-            split__train_subjects=args.train,
-            split__val_subjects=args.val,
-            split__test_subjects=args.test,
+            split__train_subjects=args.train_subjects,
+            split__val_subjects=args.val_subjects,
+            split__test_subjects=args.test_subjects,
         )
         run_dir, results = train_baseline_from_config(cfg, progress=not args.quiet)
     except RUN_ERRORS as err:

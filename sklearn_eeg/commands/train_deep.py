@@ -11,32 +11,41 @@ interrupted run continues with the same options plus --resume <run folder>.
 Examples
 --------
     sklearn-eeg-train-deep --preset tiny --model cnn --mode patient --max_epochs 5
-    sklearn-eeg-train-deep --config small_run --model fusion --mode loso-fold --test_subject chb05
+    sklearn-eeg-train-deep --config small_run --model fusion --mode loso-fold --test_subjects chb05
     sklearn-eeg-train-deep --preset tiny --max_epochs 5 --resume reports/runs/20250101T120000_deep-patient_cnn
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from sklearn_eeg.commands.options import RUN_ERRORS, add_config_option, add_data_options, command_parser, report_error
+from sklearn_eeg.commands.options import (
+    RUN_ERRORS,
+    add_config_option,
+    add_data_options,
+    add_option,
+    command_parser,
+    report_error,
+)
 from sklearn_eeg.experiments.deep_training import MODELS, MODES, SELECT_BY, run_deep_from_config
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = command_parser(__doc__)
     add_config_option(parser, default=None)
     add_data_options(parser)
-    parser.add_argument("--cache_dir", help="cache folder (window store, synthetic data)")
     parser.add_argument("--subjects", nargs="+", help="subjects to use (default: all)")
     parser.add_argument("--model", choices=MODELS, default="cnn")
     parser.add_argument("--mode", choices=MODES, default="patient")
-    parser.add_argument("--test_subject", help="held-out subject of --mode loso-fold")
+    add_option(parser, "--test_subjects", "--test_subject", metavar="SUBJECT",
+               help="held-out subject of --mode loso-fold (one: one model is trained)")
     parser.add_argument("--max_epochs", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--batch_size", type=int)
     parser.add_argument("--train_fraction", type=float, default=0.7, help="target training share per subject (patient mode)")
-    parser.add_argument("--valid_fraction", type=float, default=0.2, help="validation tail of the training data")
+    add_option(parser, "--val_fraction", "--valid_fraction", type=float, default=0.2,
+               help="validation tail of the training data")
     parser.add_argument(
         "--select_by", choices=tuple(SELECT_BY), default="loss",
         help="checkpoint kept as the final model: best validation loss (default), AUROC or sensitivity at FAH <= 0.5",
@@ -49,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--out_dir", help="output root: runs/ and tables/metrics.csv go there (default: config output_dir)")
     parser.add_argument("--quiet", action="store_true", help="no epoch table or progress bars")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         result = run_deep_from_config(
             args.config,
@@ -63,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             model=args.model,
             mode=args.mode,
-            test_subject=args.test_subject,
+            test_subject=args.test_subjects,
             train_fraction=args.train_fraction,
-            valid_fraction=args.valid_fraction,
+            valid_fraction=args.val_fraction,
             select_by=args.select_by,
             resume=args.resume,
             out_dir=args.out_dir,

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except RUN_ERRORS as err:
         return report_error(err)
     print(f"\nPatient-specific, model {cfg.model.name}, thresholds on {args.threshold_on}")
-    print(format_summary(summary))
+    print(format_summary(summary, results))
     print(f"\nper-fold results: {Path(cfg.output_dir) / 'tables' / 'within_subject_results.csv'}")
     return 0
 

@@ -33,7 +33,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bids import find_bids_subjects, is_bids_root, load_bids_index
 from .edf import EEGDataError, read_edf_header
+from .index_rules import (
+    DAY_S,
+    OVERLAP_TOLERANCE_S,
+    SEIZURE_END_TOLERANCE_S,
+    UNKNOWN_GAP_S,
+    select_subjects,
+    unsafe_path_reason,
+)
 
 __all__ = [
     "DAY_S",
@@ -56,9 +65,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DAY_S = 86_400.0
-UNKNOWN_GAP_S = DAY_S  # placement gap before a file without clock times (and after it)
-OVERLAP_TOLERANCE_S = 60.0  # a file starting earlier than this before the previous end is misplaced
 
 _SUBJECT_RE = re.compile(r"^chb\d{2}$")
 _SEIZURE_RE = re.compile(
@@ -70,57 +76,10 @@ _KEY_RE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ]*?)\s*:\s*(?P<value>.*)$")
 _CHANNEL_RE = re.compile(r"^Channel\s+(?P<num>\d+)\s*:\s*(?P<name>.*)$", re.IGNORECASE)
 _FILE_KEYS = frozenset({"file start time", "file end time", "number of seizures in file"})
 _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SummaryFormatError(EEGDataError):
     """Raised when a summary file cannot be parsed; the message names the file and line."""
-
-
-def unsafe_path_reason(entry: str) -> str | None:
-    """Why ``entry`` is not a plain relative POSIX path, or None when it is one.
-
-    A plain relative path such as ``"chb01/chb01_03.edf"`` joined to a root always names
-    something under that root (symbolic links aside): it is not empty or absolute and
-    has no backslash, no ``:`` (drive letter, URL scheme), no control character, and no
-    empty, ``.`` or ``..`` component. Every relative path read from a data file (RECORDS
-    lists, ``SHA256SUMS.txt``) is checked with it before use.
-
-    Parameters
-    ----------
-    entry : str
-        The path as written in the file (surrounding whitespace already removed).
-
-    Returns
-    -------
-    str or None
-        A short reason such as ``"a '..' component"``; None for a safe path.
-
-    Examples
-    --------
-    >>> unsafe_path_reason("chb01/chb01_03.edf") is None
-    True
-    >>> unsafe_path_reason("chb01/../../escaped/evil.edf")
-    "a '..' component"
-    """
-    if not entry:
-        return "an empty path"
-    if entry.startswith("/"):
-        return "an absolute path"
-    if "\\" in entry:
-        return "a backslash"
-    if ":" in entry:
-        return "a ':' (drive letter or URL scheme)"
-    if _CONTROL_RE.search(entry):
-        return "a control character"
-    parts = entry.split("/")
-    if ".." in parts:
-        return "a '..' component"
-    if "." in parts:
-        return "a '.' component"
-    if "" in parts:
-        return "an empty component"
-    return None
 
 
 def _file_name_problem(name: str) -> str | None:
@@ -400,8 +359,14 @@ def summary_path(data_root: str | os.PathLike, subject: str) -> Path:
 
 
 def find_subjects(data_root: str | os.PathLike) -> list[str]:
-    """Subjects (``chbNN``) under ``data_root`` that have a summary file, sorted."""
+    """Subjects (``chbNN``) under ``data_root`` that have a summary file, sorted.
+
+    A BIDS root (:func:`~sklearn_eeg.data.bids.is_bids_root`) gives its ``sub-<label>`` subjects.
+    """
+
     root = Path(data_root)
+    if is_bids_root(root):
+        return find_bids_subjects(root)
     if not root.is_dir():
         raise EEGDataError(f"data_root {root} is not a directory")
     return sorted(
@@ -593,10 +558,6 @@ def _header_duration(path: Path) -> float | None:
         return None
 
 
-#: Seconds a seizure may end after its file's duration (rounding of summary times) before it is an error.
-SEIZURE_END_TOLERANCE_S = 1.0
-
-
 def _subject_tables(root: Path, info: SummaryInfo) -> tuple[list[dict], list[dict]]:
     """Recording and seizure rows of one subject on its timeline (see :func:`load_index`)."""
     rec_rows: list[dict] = []
@@ -718,19 +679,20 @@ def load_index(
     EEGDataError
         If ``data_root`` is not a directory, a requested subject has no summary, or a
         summary is malformed.
+
+    Notes
+    -----
+    A BIDS-EEG root (``dataset_description.json`` or ``sub-*`` folders, the SzCORE layout) is
+    indexed by :func:`~sklearn_eeg.data.bids.load_bids_index` into the same two tables, with
+    subjects named ``sub-<label>``.
     """
+
     root = Path(data_root)
-    available = find_subjects(root)
-    if subjects is None:
-        subjects = available
-    else:
-        subjects = [subjects] if isinstance(subjects, str) else list(subjects)
-        missing = [s for s in subjects if s not in available]
-        if missing:
-            raise EEGDataError(
-                f"data_root {root}: no summary for subjects {missing} "
-                f"(expected e.g. {summary_path(root, missing[0])})"
-            )
+    if is_bids_root(root):
+        return load_bids_index(root, subjects)
+    subjects = select_subjects(subjects, find_subjects(root), lambda missing: EEGDataError(
+        f"data_root {root}: no summary for subjects {missing} (expected e.g. {summary_path(root, missing[0])})"
+    ))
     rec_rows: list[dict] = []
     seizure_rows: list[dict] = []
     for subject in subjects:

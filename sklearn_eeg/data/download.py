@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 from tqdm.auto import tqdm
 
-from .chbmit import unsafe_path_reason
+from .index_rules import unsafe_path_reason
 
 __all__ = ["CHBMIT_URL", "DownloadError", "DownloadReport", "UnsafePathError", "download_chbmit", "read_checksums"]
 

@@ -9,21 +9,37 @@ Channel names are matched after normalisation (upper case, spaces removed, an
 ``EEG`` prefix dropped), so ``"Fp1-F7"`` and ``"FP1 - F7"`` both match
 ``"FP1-F7"``. When a name occurs twice (CHB-MIT's ``T8-P8``) the first
 occurrence is used; dummy ``-``/``.`` channels are ignored.
+
+:func:`read_edf` also accepts an ``mne.io.Raw`` (see :mod:`sklearn_eeg.data.mne_input`): the same
+channel rules apply to its channel names, its units come from ``raw.info``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy.signal import resample_poly
+
+from .mne_input import is_mne_raw, raw_to_recording
+from .recording import (
+    ANNOTATION_LABELS,
+    CANONICAL_CHANNELS,
+    EEGDataError,
+    EEGRecording,
+    MissingChannelsError,
+    assemble_recording,
+    check_read_args,
+    match_channels,
+    normalize_channel_name,
+    resample_signal,
+)
+
+if TYPE_CHECKING:
+    import mne
 
 __all__ = [
     "CANONICAL_CHANNELS",
@@ -38,17 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CANONICAL_CHANNELS: tuple[str, ...] = (
-    "FP1-F7", "F7-T7", "T7-P7", "P7-O1",
-    "FP1-F3", "F3-C3", "C3-P3", "P3-O1",
-    "FP2-F4", "F4-C4", "C4-P4", "P4-O2",
-    "FP2-F8", "F8-T8", "T8-P8", "P8-O2",
-    "FZ-CZ", "CZ-PZ",
-)  # fmt: skip
-
-_EEG_PREFIX = re.compile(r"^EEG\s+", re.IGNORECASE)
-_DUMMY_NAMES = frozenset({"", "-", "."})
-_ANNOTATION_LABELS = frozenset({"EDFANNOTATIONS", "BDFANNOTATIONS"})
 _UNIT_TO_UV = {"": 1.0, "UV": 1.0, "MV": 1e3, "V": 1e6, "NV": 1e-3}
 
 # Per-signal header fields: (name, width in bytes), in file order.
@@ -66,73 +71,8 @@ _SIGNAL_FIELDS = (
 )
 
 
-class EEGDataError(Exception):
-    """Raised when an EEG file or its annotations cannot be used; names the file."""
-
-
-class MissingChannelsError(EEGDataError):
-    """Raised when requested channels are absent from a file (``missing="skip"``)."""
-
-
 class CorruptEDFError(EEGDataError):
     """Raised when an EDF file is truncated or its header is malformed."""
-
-
-@dataclass
-class EEGRecording:
-    """Signals of one EDF file in a fixed channel order.
-
-    Attributes
-    ----------
-    data : ndarray of shape (n_channels, n_times), float32
-        Signals in microvolts; rows of missing channels are zero.
-    sfreq : float
-        Sampling rate in Hz after any resampling.
-    ch_names : tuple of str
-        Channel names in the requested (canonical) order.
-    mask : ndarray of shape (n_channels,), bool
-        False where a channel was missing and zero-filled.
-    dropped : tuple of str
-        Names of file signals that were not used (extra, duplicate, dummy, annotation).
-    path : str
-        The file read.
-    flat_channels : tuple of str
-        Present channels that are constant or hold no finite value.
-    """
-
-    data: np.ndarray
-    sfreq: float
-    ch_names: tuple[str, ...]
-    mask: np.ndarray
-    dropped: tuple[str, ...]
-    path: str
-    flat_channels: tuple[str, ...] = field(default=())
-
-    @property
-    def n_times(self) -> int:
-        """Number of samples per channel."""
-        return int(self.data.shape[1])
-
-    @property
-    def duration(self) -> float:
-        """Duration in seconds."""
-        return self.n_times / self.sfreq
-
-
-def normalize_channel_name(name: str) -> str:
-    """Return a channel name in comparable form: upper case, no spaces, no ``EEG`` prefix.
-
-    Parameters
-    ----------
-    name : str
-        Channel label as written in a file or summary.
-
-    Returns
-    -------
-    str
-        e.g. ``"Fp1 - F7"`` -> ``"FP1-F7"``, ``"EEG FP1-REF"`` -> ``"FP1-REF"``.
-    """
-    return "".join(_EEG_PREFIX.sub("", name.strip()).split()).upper()
 
 
 def _field_text(raw: bytes) -> str:
@@ -239,7 +179,7 @@ def _check_scaling(path: str, labels: Sequence[str], numeric: dict[str, np.ndarr
 
 
 def _is_annotation(label: str) -> bool:
-    return normalize_channel_name(label) in _ANNOTATION_LABELS
+    return normalize_channel_name(label) in ANNOTATION_LABELS
 
 
 def read_edf_header(path: str | os.PathLike) -> dict:
@@ -285,17 +225,6 @@ def read_edf_header(path: str | os.PathLike) -> dict:
     }
 
 
-def _first_indices(labels: Sequence[str]) -> dict[str, int]:
-    """Map each normalised signal name to its first index, skipping annotation and dummy signals."""
-    first: dict[str, int] = {}
-    for idx, label in enumerate(labels):
-        norm = normalize_channel_name(label)
-        if norm in _DUMMY_NAMES or norm in _ANNOTATION_LABELS:
-            continue
-        first.setdefault(norm, idx)
-    return first
-
-
 def _to_uv(unit: str, path: str, label: str) -> float:
     """Factor converting a signal's physical unit to microvolts (1 for an empty unit)."""
     key = unit.strip().replace("\u00b5", "u").replace("\u03bc", "u").upper()
@@ -303,11 +232,6 @@ def _to_uv(unit: str, path: str, label: str) -> float:
         return _UNIT_TO_UV[key]
     logger.info("%s: unknown unit %r for channel %s; values kept as stored", path, unit, label)
     return 1.0
-
-
-def _resample(signal: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
-    ratio = Fraction(sfreq / rate).limit_denominator(1000)
-    return resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
 
 
 def _decode_signal(head: dict, digital: np.ndarray, idx: int, path: str) -> np.ndarray:
@@ -324,18 +248,20 @@ def _decode_signal(head: dict, digital: np.ndarray, idx: int, path: str) -> np.n
 
 
 def read_edf(
-    path: str | os.PathLike,
+    path: str | os.PathLike | mne.io.BaseRaw,
     channels: Sequence[str] | None = CANONICAL_CHANNELS,
     *,
     sfreq: float = 256.0,
     missing: Literal["skip", "zero"] = "skip",
 ) -> EEGRecording:
-    """Read an EDF file into microvolts, with channels in a fixed order.
+    """Read an EDF file (or convert an ``mne.io.Raw``) into microvolts, with channels in a fixed order.
 
     Parameters
     ----------
-    path : str or path-like
-        EDF file.
+    path : str, path-like or mne.io.BaseRaw
+        EDF file. An MNE ``Raw`` object is converted instead of reading a file, by
+        :func:`~sklearn_eeg.data.mne_input.raw_to_recording` with the same channel rules
+        (units and sampling rate from ``raw.info``).
     channels : sequence of str or None, default=CANONICAL_CHANNELS
         Channel names to return, in this order (matched case- and space-insensitively).
         None returns every signal of the file (annotation and dummy signals excluded,
@@ -367,29 +293,17 @@ def read_edf(
     >>> rec = read_edf("chb01_03.edf")  # doctest: +SKIP
     >>> rec.data.shape  # doctest: +SKIP
     (18, 921600)
+    >>> raw = mne.io.read_raw_edf("chb01_03.edf")  # doctest: +SKIP
+    >>> read_edf(raw).data.shape  # doctest: +SKIP
+    (18, 921600)
     """
+    if is_mne_raw(path):
+        return raw_to_recording(path, channels, sfreq=sfreq, missing=missing)
     path = str(path)
-    if missing not in ("skip", "zero"):
-        raise ValueError(f"missing must be 'skip' or 'zero', got {missing!r}")
-    if not sfreq or sfreq <= 0:
-        raise ValueError(f"sfreq must be positive, got {sfreq!r}")
-    if isinstance(channels, str):
-        channels = [channels]
+    check_read_args(sfreq, missing)
     head = _parse_header(path)
     labels = head["labels"]
-    first = _first_indices(labels)
-    if channels is None:
-        channels = [labels[idx] for idx in sorted(first.values())]
-    chosen = {name: first[normalize_channel_name(name)] for name in channels if normalize_channel_name(name) in first}
-    used = set(chosen.values())
-    dropped = [label for idx, label in enumerate(labels) if idx not in used]
-    absent = [name for name in channels if name not in chosen]
-    if absent and missing == "skip":
-        raise MissingChannelsError(f"{path}: missing channels {absent} (file has {labels})")
-    if absent:
-        logger.info("%s: zero-filling missing channels %s", path, absent)
-    if dropped:
-        logger.debug("%s: dropped channels %s", path, dropped)
+    channels, chosen, dropped = match_channels(labels, channels, missing, path)
 
     n_samples = head["n_samples"]
     record_len = sum(n_samples)
@@ -409,37 +323,15 @@ def read_edf(
         rate = n_samples[idx] / head["record_duration"]
         if not np.isclose(rate, sfreq):
             logger.info("%s: resampling %s from %g Hz to %g Hz", path, labels[idx], rate, sfreq)
-            signal = _resample(signal, rate, sfreq)
+            signal = resample_signal(signal, rate, sfreq)
         rows[name] = signal
-
-    n_times = min((len(r) for r in rows.values()), default=int(round(n_records * head["record_duration"] * sfreq)))
-    data = np.zeros((len(channels), n_times), dtype=np.float32)
-    mask = np.zeros(len(channels), dtype=bool)
-    for i, name in enumerate(channels):
-        if name in rows:
-            data[i] = rows[name][:n_times]
-            mask[i] = True
-    flat = _flat_channels(data, mask, channels)
-    if flat:
-        logger.warning("%s: flat or non-finite channels %s", path, flat)
-    return EEGRecording(
-        data=data,
-        sfreq=float(sfreq),
-        ch_names=tuple(channels),
-        mask=mask,
-        dropped=tuple(dropped),
-        path=path,
-        flat_channels=flat,
+    return assemble_recording(
+        rows,
+        channels,
+        sfreq=sfreq,
+        n_times_if_empty=int(round(n_records * head["record_duration"] * sfreq)),
+        dropped=dropped,
+        source=path,
     )
 
 
-def _flat_channels(data: np.ndarray, mask: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-    """Names of present channels that hold no finite value or a constant one."""
-    flat = []
-    for row, present, name in zip(data, mask, names):
-        if not present:
-            continue
-        finite = row[np.isfinite(row)]
-        if finite.size == 0 or finite.min() == finite.max():
-            flat.append(name)
-    return tuple(flat)

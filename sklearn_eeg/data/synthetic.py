@@ -9,6 +9,11 @@ runs on it unchanged::
     root/chbNN/chbNN_MM.edf         EDF, 256 Hz, 1-s records, µV, ±800 µV over 12 bits
     root/SYNTHETIC.json             generator parameters and the planted ground truth
 
+``layout="bids"`` writes the same EDF files and seizures as a BIDS-EEG dataset in the SzCORE layout
+(``sub-NN/ses-01/eeg/sub-NN_ses-01_task-szMonitoring_run-MM_eeg.edf`` with ``_events.tsv``,
+``_eeg.json`` and ``_channels.tsv``; ``sub-NN_ses-01_scans.tsv`` with ``acq_time``), read by
+:func:`sklearn_eeg.data.bids.load_bids_index`.
+
 The signal model (electrode space, then the CHB-MIT bipolar montage):
 
 * **Background.** 21 scalp electrodes carry 1/f^beta noise (subject-specific exponent) mixed by a
@@ -70,6 +75,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from sklearn_eeg.cache_location import default_cache_dir
+
+from .bids import BACKGROUND_EVENT, EVENTS_COLUMNS
 from .edf_writer import write_edf
 
 __all__ = ["CHBMIT_CHANNELS", "PRESETS", "describe_dataset", "embedded_dataset", "make_chbmit_like"]
@@ -517,6 +525,102 @@ def _summary_text(subject: _Subject, sfreq: float) -> str:
     return "\n".join(lines[:-1]) + "\n"
 
 
+def _write_records(root: Path, subjects: list[_Subject]) -> None:
+    """The PhysioNet ``RECORDS`` and ``RECORDS-WITH-SEIZURES`` lists."""
+    records = [f"{s.name}/{r.stem}.edf" for s in subjects for r in s.recordings]
+    with_seizures = [f"{s.name}/{r.stem}.edf" for s in subjects for r in s.recordings if r.seizures]
+    (root / "RECORDS").write_text("".join(line + "\n" for line in records))
+    (root / "RECORDS-WITH-SEIZURES").write_text("".join(line + "\n" for line in with_seizures) + "\n")
+
+
+# ---------------------------------------------------------------------------------------- BIDS layout
+
+_BIDS_SESSION = "01"
+_BIDS_TASK = "szMonitoring"
+_BIDS_VERSION = "1.9.0"
+_SZCORE_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _bids_subject(index: int) -> str:
+    """``sub-01`` for the first subject (``chb01`` in the CHB-MIT layout)."""
+    return f"sub-{index + 1:02d}"
+
+
+def _bids_stem(index: int, rec_index: int) -> str:
+    """``sub-01_ses-01_task-szMonitoring_run-01``: the BIDS name of a recording without suffix."""
+    return f"{_bids_subject(index)}_ses-{_BIDS_SESSION}_task-{_BIDS_TASK}_run-{rec_index + 1:02d}"
+
+
+def _edf_path(root: Path, subject: _Subject, index: int, rec_index: int, layout: str) -> Path:
+    """Where the EDF file of a recording goes in ``layout``."""
+    if layout == "bids":
+        folder = root / _bids_subject(index) / f"ses-{_BIDS_SESSION}" / "eeg"
+        return folder / f"{_bids_stem(index, rec_index)}_eeg.edf"
+    return root / subject.name / f"{subject.recordings[rec_index].stem}.edf"
+
+
+def _tsv(header: tuple[str, ...] | list[str], rows: list[list]) -> str:
+    """Tab-separated text with a header line."""
+    return "".join("\t".join(str(v) for v in line) + "\n" for line in [list(header)] + rows)
+
+
+def _events_rows(rec: _Recording, start: dt.datetime) -> list[list]:
+    """SzCORE events rows: one ``sz`` row per seizure, or one ``bckg`` row over a seizure-free file."""
+    spans = [(on, off - on, "sz") for on, off in rec.seizures] or [(0, rec.duration, BACKGROUND_EVENT)]
+    return [
+        [f"{onset:.1f}", f"{length:.1f}", kind, "n/a", "n/a",
+         (start + dt.timedelta(seconds=onset)).strftime(_SZCORE_TIME), f"{rec.duration:.1f}"]
+        for onset, length, kind in spans
+    ]
+
+
+def _write_bids_sidecars(edf: Path, rec: _Recording, start: dt.datetime, sfreq: float) -> None:
+    """``_events.tsv``, ``_eeg.json`` and ``_channels.tsv`` beside a BIDS EDF file."""
+    stem = edf.name[: -len("_eeg.edf")]
+    (edf.parent / f"{stem}_events.tsv").write_text(_tsv(EVENTS_COLUMNS, _events_rows(rec, start)))
+    bipolar = np.abs(_bipolar_matrix(rec.channels)).sum(axis=1) > 0
+    sidecar = {
+        "TaskName": _BIDS_TASK, "SamplingFrequency": sfreq, "PowerLineFrequency": 60,
+        "SoftwareFilters": "n/a", "EEGReference": "bipolar", "EEGPlacementScheme": "10-20",
+        "EEGChannelCount": int(bipolar.sum()), "MiscChannelCount": int((~bipolar).sum()),
+        "RecordingDuration": rec.duration, "RecordingType": "continuous",
+    }
+    (edf.parent / f"{stem}_eeg.json").write_text(json.dumps(sidecar, indent=1) + "\n")
+    rows = [[name, "EEG" if eeg else "MISC", "uV"] for name, eeg in zip(rec.channels, bipolar)]
+    (edf.parent / f"{stem}_channels.tsv").write_text(_tsv(("name", "type", "units"), rows))
+
+
+def _write_bids_scans(root: Path, subject: _Subject, index: int) -> None:
+    """``sub-NN_ses-01_scans.tsv``: each EDF file with its acquisition time (the file's start)."""
+    rows = []
+    for k, rec in enumerate(subject.recordings):
+        start = _BASE_DATE + dt.timedelta(seconds=subject.clock_start + rec.t_file_start)
+        rows.append([f"eeg/{_bids_stem(index, k)}_eeg.edf", start.isoformat()])
+    folder = root / _bids_subject(index) / f"ses-{_BIDS_SESSION}"
+    (folder / f"{_bids_subject(index)}_ses-{_BIDS_SESSION}_scans.tsv").write_text(_tsv(("filename", "acq_time"), rows))
+
+
+def _write_bids_root(root: Path, n_subjects: int) -> None:
+    """``dataset_description.json``, ``participants.tsv`` and a ``.bidsignore`` for ``SYNTHETIC.json``."""
+    description = {
+        "Name": "Synthetic CHB-MIT-like scalp EEG (sklearn-eeg)", "BIDSVersion": _BIDS_VERSION,
+        "DatasetType": "raw",
+        "GeneratedBy": [{"Name": "sklearn_eeg.data.synthetic", "Version": str(GENERATOR_VERSION)}],
+    }
+    (root / "dataset_description.json").write_text(json.dumps(description, indent=1) + "\n")
+    (root / "participants.tsv").write_text(_tsv(("participant_id",), [[_bids_subject(i)] for i in range(n_subjects)]))
+    (root / ".bidsignore").write_text("SYNTHETIC.json\n")
+
+
+def _bids_truth(truth: list[dict]) -> list[dict]:
+    """The ground truth with BIDS subject and recording names (``sub-01``, ``sub-01_ses-01_..._run-01``)."""
+    for index, subject in enumerate(truth):
+        subject["name"] = _bids_subject(index)
+        for k, rec in enumerate(subject["recordings"]):
+            rec["stem"] = _bids_stem(index, k)
+    return truth
+
+
 def _ground_truth(subjects: list[_Subject]) -> list[dict]:
     truth = []
     for subject in subjects:
@@ -547,9 +651,10 @@ def make_chbmit_like(
     min_separation_s: float = 2400.0,
     interictal_margin_s: float = 1800.0,
     min_interictal_s: float = 900.0,
+    layout: str = "chbmit",
     progress: bool = True,
 ) -> Path:
-    """Write a synthetic CHB-MIT-like dataset (EDF files, summaries, RECORDS).
+    """Write a synthetic CHB-MIT-like dataset (EDF files, summaries, RECORDS; or a BIDS-EEG dataset).
 
     Parameters
     ----------
@@ -607,6 +712,13 @@ def make_chbmit_like(
     interictal_margin_s, min_interictal_s : float, default=1800.0, 900.0
         Each subject keeps at least ``min_interictal_s`` of recording farther than
         ``interictal_margin_s`` from every seizure.
+    layout : {"chbmit", "bids"}, default="chbmit"
+        ``"chbmit"``: the PhysioNet layout (``chbNN/chbNN_MM.edf``, summaries, ``RECORDS``).
+        ``"bids"``: the same EDF files and seizures as a BIDS-EEG dataset in the SzCORE layout
+        (``sub-NN/ses-01/eeg/sub-NN_ses-01_task-szMonitoring_run-MM_eeg.edf`` with ``_events.tsv``,
+        ``_eeg.json`` and ``_channels.tsv`` sidecars, ``sub-NN_ses-01_scans.tsv`` with each file's
+        ``acq_time``, ``dataset_description.json``, ``participants.tsv``); subject ``chbNN`` becomes
+        ``sub-NN`` and the ground truth in ``SYNTHETIC.json`` uses the BIDS names.
     progress : bool, default=True
         Show a progress bar over files.
 
@@ -657,6 +769,8 @@ def make_chbmit_like(
         raise ValueError(f"gap_s must be an increasing pair of non-negative seconds, got {gap_s}")
     if sfreq < 128 or int(sfreq) != sfreq:
         raise ValueError(f"sfreq must be an integer >= 128 Hz (60 Hz line noise is simulated), got {sfreq}")
+    if layout not in ("chbmit", "bids"):
+        raise ValueError(f"layout must be 'chbmit' or 'bids', got {layout!r}")
 
     subjects = [
         _plan_subject(
@@ -671,8 +785,6 @@ def make_chbmit_like(
     n_files = sum(len(s.recordings) for s in subjects)
     with tqdm(total=n_files, desc="synthetic EEG files", unit="file", disable=not progress) as bar:
         for index, subject in enumerate(subjects):
-            folder = root / subject.name
-            folder.mkdir(exist_ok=True)
             onsets = [r.t_file_start + on for r in subject.recordings for on, _ in r.seizures]
             changes = onsets + subject.lookalike_onsets
             for k, rec in enumerate(subject.recordings):
@@ -681,14 +793,21 @@ def make_chbmit_like(
                     common_effect=common_effect, sop_s=sop_s, artifacts=artifacts,
                 )
                 start = _BASE_DATE + dt.timedelta(seconds=subject.clock_start + rec.t_file_start)
-                write_edf(folder / f"{rec.stem}.edf", data, sfreq, rec.channels, start=start)
+                path = _edf_path(root, subject, index, k, layout)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_edf(path, data, sfreq, rec.channels, start=start)
+                if layout == "bids":
+                    _write_bids_sidecars(path, rec, start, sfreq)
                 bar.update()
-            (folder / f"{subject.name}-summary.txt").write_text(_summary_text(subject, sfreq))
+            if layout == "bids":
+                _write_bids_scans(root, subject, index)
+            else:
+                (root / subject.name / f"{subject.name}-summary.txt").write_text(_summary_text(subject, sfreq))
 
-    records = [f"{s.name}/{r.stem}.edf" for s in subjects for r in s.recordings]
-    with_seizures = [f"{s.name}/{r.stem}.edf" for s in subjects for r in s.recordings if r.seizures]
-    (root / "RECORDS").write_text("".join(line + "\n" for line in records))
-    (root / "RECORDS-WITH-SEIZURES").write_text("".join(line + "\n" for line in with_seizures) + "\n")
+    if layout == "bids":
+        _write_bids_root(root, len(subjects))
+    else:
+        _write_records(root, subjects)
     params = dict(
         n_subjects=n_subjects, hours=hours, seizures=list(bounds) if isinstance(seizures, tuple) else seizures,
         preictal_effect=preictal_effect, common_effect=common_effect, seed=seed, sfreq=sfreq,
@@ -696,7 +815,11 @@ def make_chbmit_like(
         boundary_seizure=boundary_seizure, lookalike_rate=lookalike_rate, sop_s=sop_s,
         min_separation_s=min_separation_s, interictal_margin_s=interictal_margin_s, min_interictal_s=min_interictal_s,
     )
-    manifest = {"generator_version": GENERATOR_VERSION, "params": params, "subjects": _ground_truth(subjects)}
+    truth = _ground_truth(subjects)
+    if layout == "bids":  # the CHB-MIT layout's manifest stays as it was (no layout key)
+        params["layout"] = layout
+        truth = _bids_truth(truth)
+    manifest = {"generator_version": GENERATOR_VERSION, "params": params, "subjects": truth}
     (root / "SYNTHETIC.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return root
 
@@ -725,7 +848,7 @@ def _is_complete(folder: Path, params: dict) -> bool:
     )
 
 
-def embedded_dataset(cache_dir: str | Path = "cache", *, preset: str = "default", progress: bool = True) -> Path:
+def embedded_dataset(cache_dir: str | Path | None = None, *, preset: str = "default", progress: bool = True) -> Path:
     """The project's embedded synthetic dataset, generated on first use and then reused.
 
     The dataset lives in ``<cache_dir>/synthetic/<preset>``. It is generated into a temporary sibling
@@ -758,8 +881,10 @@ def embedded_dataset(cache_dir: str | Path = "cache", *, preset: str = "default"
 
     Parameters
     ----------
-    cache_dir : str or Path, default="cache"
-        Cache root (relative paths resolve against the working directory).
+    cache_dir : str or Path, optional
+        Cache root (relative paths resolve against the working directory); None: the default cache
+        location, :func:`sklearn_eeg.cache_location.default_cache_dir` (``$SKLEARN_EEG_CACHE``, else
+        the per-user cache folder).
     preset : {"default", "tiny", "null", "tiny_shared"}, default="default"
         Which dataset.
     progress : bool, default=True
@@ -773,6 +898,8 @@ def embedded_dataset(cache_dir: str | Path = "cache", *, preset: str = "default"
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     params = PRESETS[preset]
+    if cache_dir is None:
+        cache_dir = default_cache_dir()
     target = Path(cache_dir) / "synthetic" / preset
     if _is_complete(target, params):
         return target

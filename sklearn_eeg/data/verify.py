@@ -1,4 +1,4 @@
-"""Consistency check of a CHB-MIT(-like) download: EDF files, summaries and RECORDS lists."""
+"""Consistency check of a CHB-MIT(-like) download: EDF files, summaries and RECORDS lists (or a BIDS-EEG root)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .bids import is_bids_root, load_bids_index
 from .chbmit import (
     SEIZURE_END_TOLERANCE_S,
     SummaryInfo,
@@ -161,6 +162,38 @@ def _check_annotations(root: Path, summaries: list[SummaryInfo], report: Dataset
         report.notes.append(f"{n_checked} .seizures annotation files compared with the summaries")
 
 
+def _verify_bids(root: Path, report: DatasetReport, *, check_headers: bool) -> DatasetReport:
+    """Check a BIDS-EEG root: its index reads (TSV files well formed and safe) and its EDF headers too."""
+    try:
+        recordings, seizures = load_bids_index(root)
+    except EEGDataError as exc:
+        report.problems.append(f"unreadable BIDS dataset: {exc}")
+        return report
+    if recordings.empty:
+        report.problems.append(f"no sub-*/[ses-*/]eeg/*_eeg.edf found under {root}")
+    for subject, rows in recordings.groupby("subject"):
+        report.edf_per_subject[subject] = len(rows)
+        report.files_per_subject[subject] = len(rows)
+        report.files_with_seizures[subject] = int((rows["n_seizures"] > 0).sum())
+        report.seizures_per_subject[subject] = int((seizures["subject"] == subject).sum())
+    report.notes.append("BIDS-EEG layout: seizures from *_events.tsv, timeline from *_scans.tsv acq_time")
+    if not check_headers:
+        return report
+    canonical = {normalize_channel_name(c) for c in CANONICAL_CHANNELS}
+    lacking = []
+    for rec in recordings.itertuples(index=False):
+        try:
+            header = read_edf_header(rec.path)
+        except EEGDataError as exc:
+            report.problems.append(f"unreadable EDF: {exc}")
+            continue
+        if not canonical <= {normalize_channel_name(c) for c in header["ch_names"]}:
+            lacking.append(rec.recording)
+    if lacking:
+        report.notes.append(f"{len(lacking)} EDF files lack some canonical channels: {', '.join(lacking)}")
+    return report
+
+
 def _add(report: DatasetReport, message: str) -> None:
     (report.known if message in KNOWN_ISSUES else report.problems).append(message)
 
@@ -178,11 +211,15 @@ def verify_dataset(
     headers are readable. RECORDS entries of subjects without a folder are ignored, so a
     partial download of a few subjects verifies cleanly.
 
+    A BIDS-EEG root (:func:`~sklearn_eeg.data.bids.is_bids_root`) is checked instead by
+    indexing it (every ``*_scans.tsv`` and ``*_events.tsv`` well formed, no filename reaching
+    outside the root, no seizure after the end of its recording) and reading its EDF headers.
+
     Parameters
     ----------
     data_root : str or path-like
         Root in PhysioNet layout (``chbNN/chbNN-summary.txt``, ``chbNN/*.edf``,
-        ``RECORDS`` and ``RECORDS-WITH-SEIZURES`` at the root).
+        ``RECORDS`` and ``RECORDS-WITH-SEIZURES`` at the root), or a BIDS-EEG root.
     summaries_only : bool, default=False
         Skip every check that needs the EDF files (existence, headers).
     check_headers : bool, default=True
@@ -201,6 +238,8 @@ def verify_dataset(
     """
     root = Path(data_root)
     report = DatasetReport(data_root=str(root), edf_checked=not summaries_only)
+    if is_bids_root(root):
+        return _verify_bids(root, report, check_headers=check_headers and not summaries_only)
     subjects = find_subjects(root)
     folders = sorted(d.name for d in root.iterdir() if d.is_dir() and d.name.startswith("chb"))
     for folder in sorted(set(folders) - set(subjects)):

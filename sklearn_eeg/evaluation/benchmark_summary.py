@@ -10,10 +10,16 @@ from sklearn_eeg.evaluation.forecast_scores import bootstrap_ci
 __all__ = [
     "CI_METRICS",
     "SUMMARY_METRICS",
+    "STD_DEFINITION",
+    "SUMMARY_TABLE_COLUMNS",
+    "format_mean_std",
     "format_summary",
+    "format_target",
+    "identical_targets_notes",
     "poisson_binomial_sf",
     "significance_table",
     "summarize_results",
+    "summary_table",
 ]
 
 SUMMARY_METRICS = (
@@ -35,6 +41,11 @@ SUMMARY_METRICS = (
 )
 #: Metrics given a bootstrap 95 % confidence interval of their mean over test subjects.
 CI_METRICS = ("auroc", "sens_tiw_auc", "bss")
+#: Seizure-level columns of :func:`summarize_results` (NaN for result tables without seizure counts).
+_POOLED_COLUMNS = (
+    "n_seizures", "n_not_scorable", "n_predicted", "pooled_sensitivity", "pooled_chance_p", "pooled_p_value",
+    "pooled_surrogate_chance", "pooled_p_surrogate", "n_patients", "n_patients_above_chance", "pooled_ioc",
+)
 #: Significance level of the per-patient count of forecasters above chance.
 ALPHA = 0.05
 
@@ -137,12 +148,14 @@ def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     summary : DataFrame
-        One row per ``fah_target``: ``n_folds``, ``<metric>_mean``, ``<metric>_std``,
+        One row per ``fah_target``: ``n_folds``, ``<metric>_mean``, ``<metric>_std`` (sample std,
+        ddof=1, over folds; NaN with one fold),
         ``<metric>_ci_low``, ``<metric>_ci_high`` (:data:`CI_METRICS`, NaN when absent),
         ``n_seizures`` (scorable lead seizures), ``n_not_scorable``, ``n_predicted``,
         ``pooled_sensitivity``, ``pooled_chance_p``, ``pooled_ioc``, ``pooled_p_value``,
         ``pooled_surrogate_chance``, ``pooled_p_surrogate``, ``n_patients``,
-        ``n_patients_above_chance``.
+        ``n_patients_above_chance`` (the seizure-level columns NaN when ``results`` has no
+        ``n_seizures`` / ``n_predicted``).
     """
     if results.empty:
         return pd.DataFrame(columns=["fah_target", "n_folds"])
@@ -155,6 +168,9 @@ def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
             row[f"{metric}_std"] = values.std(ddof=1) if values.notna().sum() > 1 else np.nan
         for metric in CI_METRICS:
             row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = _subject_ci(part, metric)
+        if "n_seizures" not in part.columns or "n_predicted" not in part.columns:
+            rows.append(row)  # a table without seizure counts: no seizure-level columns
+            continue
         total = int(part["n_seizures"].fillna(0).sum())
         n_predicted = int(part["n_predicted"].fillna(0).sum())
         chance = _per_seizure(part, "chance_p")
@@ -174,7 +190,8 @@ def summarize_results(results: pd.DataFrame) -> pd.DataFrame:
         )
         row["pooled_ioc"] = row["pooled_sensitivity"] - row["pooled_chance_p"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows)
+    return summary.reindex(columns=list(dict.fromkeys([*summary.columns, *_POOLED_COLUMNS])))
 
 
 def significance_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -199,13 +216,151 @@ def significance_table(summary: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def format_summary(summary: pd.DataFrame) -> str:
-    """Human-readable ``mean ± std`` table of a :func:`summarize_results` output."""
+#: Columns of :func:`summary_table`: metric of :func:`summarize_results` -> (header, decimals, scale).
+SUMMARY_TABLE_COLUMNS: dict[str, tuple[str, int, float]] = {
+    "auroc": ("AUROC", 3, 1.0),
+    "sensitivity": ("sensitivity", 3, 1.0),
+    "fah": ("FAH (/h non-ictal)", 3, 1.0),
+    "warning_time_mean": ("warning time (min)", 1, 60.0),
+    "time_in_warning": ("time in warning", 3, 1.0),
+    "ioc": ("IoC", 3, 1.0),
+}
+#: What every ``mean ± std`` of the summaries means (printed under the tables).
+STD_DEFINITION = "mean ± sample std (ddof=1) over folds; LOSO has one fold per test subject"
+
+
+def format_mean_std(mean: float, std: float, decimals: int = 3) -> str:
+    """``"mean ± std"`` at ``decimals`` decimals; the mean alone when std is NaN, ``"n/a"`` without a mean.
+
+    Examples
+    --------
+    >>> format_mean_std(0.49612, 0.25791)
+    '0.496 ± 0.258'
+    >>> format_mean_std(0.5, float("nan"), 2)
+    '0.50'
+    """
+    if not np.isfinite(mean):
+        return "n/a"
+    if not np.isfinite(std):
+        return f"{mean:.{decimals}f}"
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def format_target(target: float) -> str:
+    """An FAH target as every summary prints it (``0.1``, ``1``)."""
+    return f"{float(target):g}"
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark table: one formatted row per FAH target of a :func:`summarize_results` output.
+
+    The one table of a benchmark: the console (``pipelines/loso.py``, ``within_subject.py``) prints
+    it and ``final_summary.{md,txt}`` writes it, so both show the same numbers with the same
+    rounding for the same FAH targets (every target of the results). Each ``mean ± std`` is over
+    folds with ddof=1 (:data:`STD_DEFINITION`), as in ``loso_summary.csv``.
+
+    Returns
+    -------
+    table : DataFrame of shape (n_targets, n_columns)
+        ``FAH target (/h)``, ``folds``, the :data:`SUMMARY_TABLE_COLUMNS` as ``mean ± std`` and,
+        when the results counted seizures, the :func:`significance_table` columns.
+    """
+    table = pd.DataFrame(
+        {"FAH target (/h)": summary["fah_target"].map(format_target).to_numpy(), "folds": summary["n_folds"].to_numpy()}
+    )
+    for metric, (header, decimals, scale) in SUMMARY_TABLE_COLUMNS.items():
+        means, stds = summary[f"{metric}_mean"] / scale, summary[f"{metric}_std"] / scale
+        table[header] = [format_mean_std(m, s, decimals) for m, s in zip(means, stds)]
+    if summary["n_seizures"].notna().any():
+        table = pd.concat([table, significance_table(summary)], axis=1)
+    return table
+
+
+def _fold_columns(results: pd.DataFrame) -> list[str]:
+    return [c for c in ("test_subject", "subject", "fold") if c in results.columns]
+
+
+def identical_targets_notes(table: pd.DataFrame, results: pd.DataFrame | None = None) -> list[str]:
+    """One line per group of FAH targets whose rows of ``table`` are identical, saying why.
+
+    The reason comes from the fold results' tuned thresholds (``threshold`` per fold and target):
+    the same threshold in every fold means the validation search found nothing as good between the
+    targets (the tuning picks the best validation sensitivity with validation FAH <= target, ties to
+    the higher FAH, so a threshold whose validation FAH lies between them would have been chosen had
+    it caught as many validation seizures);
+    different thresholds with identical rows mean they raised the same alarms on the test data.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A :func:`summary_table`.
+    results : DataFrame, optional
+        The fold results it summarises (``fah_target``, ``threshold``, ``val_fah``); without them
+        the lines only name the targets.
+
+    Returns
+    -------
+    notes : list of str
+    """
+    target_col = "FAH target (/h)"
+    body = table.drop(columns=[target_col]).astype(str)
+    groups: dict[tuple, list[str]] = {}
+    for target, row in zip(table[target_col], body.itertuples(index=False)):
+        if "not run" not in tuple(row):
+            groups.setdefault(tuple(row), []).append(str(target))
+    notes = []
+    for targets in groups.values():
+        if len(targets) < 2:
+            continue
+        names = ", ".join(targets[:-1]) + f" and {targets[-1]} /h"
+        notes.append(f"FAH targets {names} give identical rows: " + _identical_reason(targets, results))
+    return notes
+
+
+def _identical_reason(targets: list[str], results: pd.DataFrame | None) -> str:
+    keys = [] if results is None else _fold_columns(results)
+    if results is None or not keys or "threshold" not in results.columns:
+        return "the fold results are not at hand to say why."
+    values = [float(t) for t in targets]
+    rows = results[np.isclose(results["fah_target"].to_numpy(dtype=float)[:, None], values).any(axis=1)]
+    thresholds = rows.groupby(keys + ["fah_target"], sort=False)["threshold"].first().unstack("fah_target")
+    n_folds = len(thresholds)
+    chosen = thresholds.to_numpy(dtype=float)
+    first = chosen[:, [0]]
+    same = ((chosen == first) | (np.isnan(chosen) & np.isnan(first))).all(axis=1)
+    low, high = targets[0], targets[-1]
+    if np.isnan(chosen).all():
+        return f"no threshold met even {high}/h on validation in any of the {n_folds} folds, so none was tuned."
+    if same.all():
+        reason = (f"validation tuning chose the same threshold for them in all {n_folds} folds, since no "
+                  f"threshold with validation FAH above {low} and up to {high}/h caught as many validation seizures")
+        if "val_fah" in rows.columns:
+            highest = rows.loc[np.isclose(rows["fah_target"], float(high)), "val_fah"].max()
+            if np.isfinite(highest):
+                reason += f" (validation FAH of the chosen thresholds at most {highest:.2f}/h)"
+        return reason + "."
+    return (f"their thresholds differ in {int((~same).sum())} of {n_folds} folds but raise the same alarms on "
+            "the test subjects.")
+
+
+def format_summary(summary: pd.DataFrame, results: pd.DataFrame | None = None) -> str:
+    """The benchmark table of a :func:`summarize_results` output as printed text, with its notes.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        A :func:`summarize_results` output.
+    results : DataFrame, optional
+        The fold results behind it: FAH targets with identical rows then get a line saying why
+        (:func:`identical_targets_notes`).
+
+    Returns
+    -------
+    text : str
+        :func:`summary_table` as text, the std definition and one line per group of identical rows.
+    """
     if summary.empty:
         return "(no evaluated folds)"
-    table = pd.DataFrame({"FAH target": summary["fah_target"], "folds": summary["n_folds"]})
-    headers = {"auroc": "auroc", "sensitivity": "sensitivity", "fah": "FAH/h non-ictal", "ioc": "ioc",
-               "time_in_warning": "time_in_warning"}
-    for metric, header in headers.items():
-        table[header] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
-    return pd.concat([table, significance_table(summary)], axis=1).to_string(index=False)
+    table = summary_table(summary)
+    lines = [table.to_string(index=False), f"({STD_DEFINITION})"]
+    return "\n".join(lines + identical_targets_notes(table, results))

@@ -1,5 +1,13 @@
 """YAML run configurations: a typed schema with documented defaults.
 
+Cache location
+--------------
+Generated synthetic data, the window store and the feature cache live in one cache folder. It is
+``data.cache_dir`` when a config or ``--cache_dir`` names one; otherwise :func:`default_cache_dir`:
+``$SKLEARN_EEG_CACHE`` when set, else a per-user cache folder (``$XDG_CACHE_HOME/sklearn-eeg``, or
+``~/.cache/sklearn-eeg``), never a folder relative to the working directory.
+:func:`cache_location` says which one applies and why.
+
 Configs ship with the package (``sklearn_eeg/configs/*.yaml``: ``default``, ``small_run``, ``cnn``,
 see :func:`packaged_configs`); :func:`load_config` takes a YAML file or one of these names.
 
@@ -13,7 +21,7 @@ the valid keys.
       data_root: null        # null: the embedded synthetic dataset of `preset`
       preset: default        # synthetic preset: default | tiny | null
       subjects: null         # null: all subjects
-      cache_dir: cache
+      cache_dir: null        # null: default_cache_dir() ($SKLEARN_EEG_CACHE, else the per-user cache folder)
     labeling:                # sklearn_eeg.data.labeling.label_windows parameters, in seconds
       window: 10.0
       stride: 5.0
@@ -65,6 +73,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sklearn.base import BaseEstimator
 
+from sklearn_eeg.cache_location import CACHE_ENV, CacheLocation, cache_location, default_cache_dir
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS, make_model
 
@@ -73,6 +82,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlarmsConfig",
+    "CACHE_ENV",
+    "CacheLocation",
     "ConfigError",
     "DataConfig",
     "FeaturesConfig",
@@ -80,7 +91,9 @@ __all__ = [
     "ModelConfig",
     "RunConfig",
     "SplitConfig",
+    "cache_location",
     "config_hash",
+    "default_cache_dir",
     "find_config",
     "load_config",
     "packaged_configs",
@@ -101,7 +114,12 @@ class DataConfig:
     data_root: str | None = None
     preset: str = "default"
     subjects: list[str] | None = None
-    cache_dir: str = "cache"
+    cache_dir: str | None = None
+    """Cache folder; None resolves to :func:`default_cache_dir` when the config is built."""
+
+    def __post_init__(self) -> None:
+        if self.cache_dir is None:
+            self.cache_dir = str(default_cache_dir())
 
 
 @dataclass
@@ -444,6 +462,12 @@ def _check_values(cfg: RunConfig, source: str) -> None:
 
 
 def config_hash(cfg: RunConfig) -> str:
-    """Short stable hash (12 hex digits) of a config's contents, for tables and run folders."""
-    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    """Short stable hash (12 hex digits) of a config's contents, for tables and run folders.
+
+    ``data.cache_dir`` is left out: where the cache lives changes no result, and the default
+    location differs between users and machines.
+    """
+    values = cfg.to_dict()
+    values["data"].pop("cache_dir", None)
+    text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -10,6 +10,7 @@ import pandas as pd
 from joblib import Memory, Parallel, delayed
 from tqdm.auto import tqdm
 
+from sklearn_eeg.cache_location import cache_location
 from sklearn_eeg.data.edf import EEGDataError
 from sklearn_eeg.data.labeling import STATES
 from sklearn_eeg.data.synthetic import embedded_dataset
@@ -62,7 +63,7 @@ def store_features(
     store: WindowStore,
     *,
     feature_set: str = "basic_plus",
-    cache_dir: str | Path = "cache",
+    cache_dir: str | Path | None = None,
     n_jobs: int = 1,
     progress: bool = True,
 ) -> np.ndarray:
@@ -80,8 +81,8 @@ def store_features(
         Window store (possibly a selection of rows).
     feature_set : str, default="basic_plus"
         See :class:`sklearn_eeg.features.extractor.FeatureExtractor`.
-    cache_dir : str or Path, default="cache"
-        Cache root.
+    cache_dir : str or Path, optional
+        Cache root (None: the default cache folder, :func:`sklearn_eeg.cache_location.cache_location`).
     n_jobs : int, default=1
         Recordings computed in parallel (joblib; a Dask backend spreads them over a cluster).
     progress : bool, default=True
@@ -93,7 +94,7 @@ def store_features(
         Row ``i`` holds the features of ``store[i]``.
     """
     params = store.params
-    memory = Memory(str(Path(cache_dir) / "joblib"), verbose=0)
+    memory = Memory(str(cache_location(cache_dir).path / "joblib"), verbose=0)
     table = store.table
     recordings = table.groupby(["subject", "recording"], sort=False).indices
 

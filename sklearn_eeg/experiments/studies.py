@@ -13,8 +13,17 @@ mean test AUPRC. Features are computed once before the study: they are stateless
 
 The best value of a study is a maximum over many trials of this LOSO score, so it is optimistic
 for the configuration it selects: sweep on development subjects and report the chosen
-configuration on subjects the sweep never saw (e.g. ``pipelines/loso.py`` with the
-``run_config`` sections of ``best_config.txt``).
+configuration on subjects the sweep never saw (e.g. ``pipelines/loso.py --config best_config.yaml``,
+the run config :func:`write_results` writes, with ``data.subjects`` changed).
+
+Results
+-------
+:func:`write_results` writes ``sweep_results.csv`` (every trial), ``sweep_summary.yaml`` (the best
+trial or the Pareto front, with run-config sections) and ``best_config.yaml``: a complete run config
+(:mod:`sklearn_eeg.experiments.config`) that ``loso.py --config`` accepts as is, the study's facts
+in its leading comments. The objectives are named (``Study.set_metric_names``:
+``mean_test_sensitivity``, and ``mean_test_auprc`` for the multi-objective variant), so the dashboard
+and ``sweep_results.csv`` (``value_mean_test_sensitivity``) say what was maximized.
 
 Pruning
 -------
@@ -56,6 +65,7 @@ heartbeat (heartbeat off, or a study run before heartbeats existed) is never fai
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import numbers
 import time
@@ -88,16 +98,21 @@ except ImportError:  # Optuna 4.0 to 4.8
 from sklearn_eeg.atomic_files import atomic_write_text, check_output_dir
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
-from sklearn_eeg.experiments.config import FeaturesConfig
+from sklearn_eeg.experiments.config import FeaturesConfig, RunConfig, default_cache_dir
 from sklearn_eeg.evaluation.model_selection import clip_n_val_subjects, loso_splits
 from sklearn_eeg.models.registry import BASELINE_MODELS, CHANCE_MODELS, make_model
 from sklearn_eeg.experiments.run_data import load_dataset
 from sklearn_eeg.experiments.run_outputs import write_csv
 
 __all__ = [
+    "BEST_CONFIG",
     "FoldObjective",
     "HeartbeatJournalStorage",
+    "METRIC_NAMES",
     "SPACES",
+    "SWEEP_RESULTS",
+    "SWEEP_SUMMARY",
+    "best_run_config",
     "build_estimator",
     "classical_space",
     "cnn_space",
@@ -125,6 +140,14 @@ GRACE_S = 180
 MAX_RETRY = 2
 """Default number of reruns of a killed trial (with the same parameters)."""
 _HEARTBEAT_ATTR = "sklearn_eeg:heartbeat"
+METRIC_NAMES = ("mean_test_sensitivity", "mean_test_auprc")
+"""Names of the objectives (the first only for a single-objective study), as the dashboard shows them."""
+SWEEP_RESULTS = "sweep_results.csv"
+"""Every trial of a study (:func:`write_results`)."""
+SWEEP_SUMMARY = "sweep_summary.yaml"
+"""The study's best trial or Pareto front (:func:`write_results`)."""
+BEST_CONFIG = "best_config.yaml"
+"""The best trial as a run config for ``loso.py --config`` (:func:`write_results`)."""
 
 logger = logging.getLogger(__name__)
 
@@ -321,6 +344,8 @@ class FoldObjective:
         Fixed for the whole study, so that the pruner compares trials on the same folds.
     test_subjects : list of str
         Test subject of each fold (the step reported for fold ``k`` is ``k``).
+    metric_names : list of str
+        Names of the objective values (:data:`METRIC_NAMES`), one per direction.
     """
 
     def __init__(
@@ -351,6 +376,11 @@ class FoldObjective:
         self.n_thresholds = n_thresholds
         self.fixed_params = fixed_params
         self.random_state = random_state
+
+    @property
+    def metric_names(self) -> list[str]:
+        """``["mean_test_sensitivity"]``, or with ``"mean_test_auprc"`` for two directions."""
+        return list(METRIC_NAMES[: len(self.directions)])
 
     def _matrix(self, feature_set: str | None) -> np.ndarray:
         if feature_set in self.features:
@@ -758,6 +788,8 @@ def run_study(
     heartbeat_s: int | None = HEARTBEAT_S,
     grace_s: int = GRACE_S,
     max_retry: int = MAX_RETRY,
+    metric_names: Sequence[str] | None = None,
+    run_config: RunConfig | None = None,
 ) -> optuna.Study:
     """Create or resume a named study and run trials on it.
 
@@ -787,7 +819,8 @@ def run_study(
     studies_dir : str or Path, default="studies"
         Folder of the default SQLite storage.
     out_dir : str or Path, optional
-        Also write ``sweep_results.csv`` and ``best_config.txt`` there (:func:`write_results`).
+        Also write ``sweep_results.csv``, ``sweep_summary.yaml`` and ``best_config.yaml`` there
+        (:func:`write_results`).
     show_progress_bar : bool, default=True
         Optuna's tqdm progress bar over this call's trials.
     heartbeat_s : int or None, default=60
@@ -799,12 +832,24 @@ def run_study(
     max_retry : int, default=2
         Reruns of a killed trial. See :func:`resolve_storage`; ignored when ``storage`` is a
         storage object.
+    metric_names : sequence of str, optional
+        Names of the objective values, one per direction (``Study.set_metric_names``: the
+        dashboard's axis labels instead of "Objective 0"). Default: ``objective.metric_names`` if
+        present (:class:`FoldObjective`), else the study keeps unnamed values.
+    run_config : RunConfig, optional
+        The sweep's run config (data, labeling, split, seed): the base of ``best_config.yaml``
+        (:func:`write_results`).
 
     Returns
     -------
     study : optuna.Study
     """
     directions = list(directions or getattr(objective, "directions", ["maximize"]))
+    if metric_names is not None and len(metric_names) != len(directions):
+        raise ValueError(f"metric_names {list(metric_names)} must name each of the {len(directions)} direction(s)")
+    names = metric_names if metric_names is not None else getattr(objective, "metric_names", None)
+    if names is not None and len(names) != len(directions):
+        names = None  # an objective built for other directions: the directions check below says so
     if pruner is None and len(directions) > 1:
         pruner = optuna.pruners.NopPruner()
     elif pruner is None:
@@ -823,11 +868,16 @@ def run_study(
     expected = [optuna.study.StudyDirection.MAXIMIZE if d == "maximize" else optuna.study.StudyDirection.MINIMIZE for d in directions]
     if list(study.directions) != expected:
         raise ValueError(f"study {name!r} exists with directions {study.directions}, not {directions}; use another name")
+    if names is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(names))
     callbacks = [optuna.study.MaxTrialsCallback(max_trials, states=(TrialState.COMPLETE,))] if max_trials else None
     if max_trials is None or _n_complete(study) < max_trials:
         study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks, show_progress_bar=show_progress_bar)
     if out_dir is not None:
-        write_results(study, out_dir, space=getattr(objective, "space", None))
+        write_results(study, out_dir, space=getattr(objective, "space", None), objective=objective,
+                      run_config=run_config)
     return study
 
 
@@ -840,58 +890,147 @@ def write_results(
     out_dir: str | Path = "reports/tables",
     *,
     space: Callable[[optuna.Trial], dict[str, Any]] | None = None,
-) -> tuple[Path, Path]:
-    """Write the trials table and the best configuration of a study.
+    objective: Any = None,
+    run_config: RunConfig | None = None,
+) -> tuple[Path, Path, Path | None]:
+    """Write the trials table, the study summary and the best trial as a run config.
 
     Parameters
     ----------
     study : optuna.Study
     out_dir : str or Path, default="reports/tables"
     space : callable, optional
-        The study's search space; with a classical space and one objective, ``best_config.txt``
-        also holds the best trial as run-config sections (:func:`run_config_sections`).
+        The study's search space (default: ``objective.space``); with a classical space the best
+        trial (and each Pareto-optimal trial) also becomes run-config sections
+        (:func:`run_config_sections`).
+    objective : FoldObjective, optional
+        The study's objective: its space, ``fixed_params`` (part of the best config's
+        ``model.params``) and ``fah_target`` (named in the best config's comments).
+    run_config : RunConfig, optional
+        The sweep's run config: data, labeling, split, seed and the alarm settings the space does
+        not draw. Default: the schema defaults.
 
     Returns
     -------
-    paths : (Path, Path)
+    paths : (Path, Path, Path or None)
         ``sweep_results.csv`` (``study.trials_dataframe()``: one row per trial, parameters,
-        values, state, per-fold scores in ``user_attrs_folds``) and ``best_config.txt`` (the best
-        trial, or the Pareto front of a multi-objective study, as YAML).
+        values named after the study's metric names, state, per-fold scores in
+        ``user_attrs_folds``), ``sweep_summary.yaml`` (the best trial, or the Pareto front of a
+        multi-objective study, with run-config sections where the space allows) and
+        ``best_config.yaml``: a complete run config (``loso.py --config best_config.yaml`` runs it
+        as is), the study's facts in its leading comments. The last is None, and an older
+        ``best_config.yaml`` in ``out_dir`` is removed, when the study has no single best classical
+        trial (no complete trial, several objectives, or the CNN space).
 
     Notes
     -----
     The best value is the maximum over trials of a LOSO score, hence optimistic for the chosen
     configuration; estimate its performance on subjects the sweep did not use.
     """
+    space = space if space is not None else getattr(objective, "space", None)
+    fixed = dict(getattr(objective, "fixed_params", None) or {})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    csv = out / "sweep_results.csv"
+    csv = out / SWEEP_RESULTS
     write_csv(study.trials_dataframe(), csv)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     counts = {s.name.lower(): len(study.get_trials(deepcopy=False, states=(s,))) for s in TrialState}
+    names = study.metric_names or [f"objective_{k}" for k in range(len(study.directions))]
     summary: dict[str, Any] = {
         "study": study.study_name,
         "directions": [d.name.lower() for d in study.directions],
+        "metric_names": list(names),
         "trials": {k: v for k, v in counts.items() if v},
     }
+    best_sections = None
     if complete:
-        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
-        summary["best" if len(best) == 1 and len(study.directions) == 1 else "pareto_front"] = [
-            {
-                "trial": t.number,
-                "values": [float(v) for v in t.values],
-                "params": dict(t.params),
-                "mean_test_fah": t.user_attrs.get("mean_test_fah"),
-            }
-            for t in best
-        ]
-        if space is not None and len(study.directions) == 1:
-            params = space(optuna.trial.FixedTrial(study.best_trial.params))
-            if params["model"] in SPACE_MODELS:
-                summary["run_config"] = run_config_sections(params)
-    txt = out / "best_config.txt"
-    atomic_write_text(txt, yaml.safe_dump(summary, sort_keys=False))
-    return csv, txt
+        single = len(study.directions) == 1
+        best = [study.best_trial] if single else study.best_trials
+        entries = []
+        for t in best:
+            entry = {"trial": t.number, "values": [float(v) for v in t.values], "params": dict(t.params),
+                     "mean_test_fah": t.user_attrs.get("mean_test_fah")}
+            sections = _trial_sections(space, t, fixed)
+            if sections is not None and not single:  # each Pareto-optimal trial, to pick one by hand
+                entry["run_config"] = sections
+            entries.append(entry)
+        summary["best" if single else "pareto_front"] = entries
+        if single:
+            best_sections = _trial_sections(space, study.best_trial, fixed)
+            if best_sections is not None:
+                summary["run_config"] = best_sections
+    summary_path = out / SWEEP_SUMMARY
+    atomic_write_text(summary_path, yaml.safe_dump(summary, sort_keys=False))
+    best_path = out / BEST_CONFIG
+    if best_sections is None:
+        best_path.unlink(missing_ok=True)  # a best config of another study must not pass for this one's
+        return csv, summary_path, None
+    header = _best_config_header(study, names, counts, getattr(objective, "fah_target", None), best_path)
+    values = best_run_config(run_config or RunConfig(), best_sections)
+    atomic_write_text(best_path, header + yaml.safe_dump(values, sort_keys=False))
+    return csv, summary_path, best_path
+
+
+def _trial_sections(space: Callable[[optuna.Trial], dict[str, Any]] | None, trial: FrozenTrial,
+                    fixed: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Run-config sections of a classical trial, the model's fixed (not searched) parameters included."""
+    if space is None:
+        return None
+    params = space(optuna.trial.FixedTrial(trial.params))
+    if params["model"] not in SPACE_MODELS:
+        return None
+    sections = run_config_sections(params)
+    sections["model"]["params"] = {**fixed.get(params["model"], {}), **sections["model"]["params"]}
+    return sections
+
+
+def best_run_config(base: RunConfig, sections: Mapping[str, Any]) -> dict[str, Any]:
+    """A whole run config (as a mapping for YAML): ``base`` with a trial's run-config sections.
+
+    Parameters
+    ----------
+    base : RunConfig
+        The sweep's config: data, labeling, split, seed, and the alarm settings no trial draws.
+    sections : mapping
+        From :func:`run_config_sections`: ``model`` (replaced whole, so no sampler and no
+        parameters of another model remain), ``features`` and ``alarms`` (merged).
+
+    Returns
+    -------
+    values : dict
+        Every key of :class:`~sklearn_eeg.experiments.config.RunConfig`; ``data.cache_dir`` is None
+        (the default cache location of whoever runs it) unless the sweep named another folder.
+    """
+    values = base.to_dict()
+    values["model"] = {"name": sections["model"]["name"], "sampler": None, "params": dict(sections["model"]["params"])}
+    values["features"].update(sections.get("features", {}))
+    values["alarms"].update(sections.get("alarms", {}))
+    if Path(values["data"]["cache_dir"]) == default_cache_dir():
+        values["data"]["cache_dir"] = None
+    return values
+
+
+def _format_value(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _best_config_header(study: optuna.Study, names: Sequence[str], counts: Mapping[str, int],
+                        fah_target: float | None, path: Path) -> str:
+    """The leading YAML comments of ``best_config.yaml``: what produced it and how to use it."""
+    best = study.best_trial
+    target = f" at FAH <= {fah_target:g}/h (thresholds tuned on validation subjects)" if fah_target is not None else ""
+    lines = [
+        f"Best trial of the Optuna study {study.study_name!r}: a run config; run it as is with",
+        f"  sklearn-eeg-loso --config {path}",
+        f"trial {best.number}: {names[0]} = {_format_value(best.value)}{target}",
+        f"mean test FAH: {_format_value(best.user_attrs.get('mean_test_fah'))} per hour",
+        f"searched parameters: {json.dumps(best.params)}",
+        "trials: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+        "The best of many trials is optimistic for the configuration it selects: report it on",
+        "subjects the sweep did not use (change data.subjects or data.data_root).",
+        f"All trials: {SWEEP_RESULTS}; study summary: {SWEEP_SUMMARY}.",
+    ]
+    return "".join(f"# {line}\n" for line in lines) + "\n"
 
 
 # --------------------------------------------------------------------------------- data + CLI
@@ -985,4 +1124,5 @@ def sweep_from_config(
         heartbeat_s=heartbeat_s,
         grace_s=grace_s,
         max_retry=max_retry,
+        run_config=cfg,
     )

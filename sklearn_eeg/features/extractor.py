@@ -7,9 +7,17 @@ Thin scikit-learn wrappers around :mod:`sklearn_eeg.features.functions`. Every t
   bipolar names when there are 18 channels, else ``ch0``, ``ch1``...;
 * names its columns ``<channel>__<feature>`` (``FP1-F7__pow_alpha``), so
   ``set_output(transform="pandas")`` works;
-* preserves float32/float64 (float32 input is computed in float32 where safe).
+* preserves float32/float64 (float32 input is computed in float32 where safe);
+* also accepts ``mne.Epochs`` / ``mne.EpochsArray`` (any ``mne.BaseEpochs``), converted by
+  :func:`~sklearn_eeg.data.mne_input.epochs_to_windows`: data in µV from each channel's unit
+  (float32), the EEG-type channels only. The sampling rate is ``epochs.info["sfreq"]``: a
+  transformer with ``sfreq=None`` takes it (``sfreq_``); one whose ``sfreq`` is set (the default
+  256.0 included) raises a ``ValueError`` naming both rates when they differ. The column names use
+  the Epochs' channel names (an explicit ``ch_names`` must be the same names). In ``transform``,
+  Epochs must have the fitted ``sfreq_`` and ``ch_names_``.
 
 ``n_features_in_`` is ``X.shape[1]`` as in scikit-learn (the number of channels for 3-D input).
+MNE is never imported for array input.
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from sklearn_eeg.features import functions as ff
 from sklearn_eeg.data import CANONICAL_CHANNELS
+from sklearn_eeg.data.edf import normalize_channel_name
+from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs
+from sklearn_eeg.features import functions as ff
 
 __all__ = [
     "BACKENDS",
@@ -45,15 +55,52 @@ __all__ = [
 BACKENDS = ("numpy", "mne-features")
 
 
+def _split_epochs(X) -> tuple[object, float | None, list[str] | None]:
+    """``(X, sfreq, ch_names)``: Epochs converted to µV windows; anything else unchanged, with Nones."""
+    if is_mne_epochs(X):
+        return epochs_to_windows(X)
+    return X, None, None
+
+
+def _resolve_sfreq(estimator, param: float | None, epochs_sfreq: float | None) -> float:
+    """The rate to use: ``param`` checked against the Epochs' rate, or the Epochs' rate when ``param`` is None."""
+    name = type(estimator).__name__
+    if param is None:
+        if epochs_sfreq is None:
+            raise ValueError(
+                f"{name}: sfreq=None takes the sampling rate from mne.Epochs input (info['sfreq']); "
+                "pass sfreq (Hz) for array input"
+            )
+        return float(epochs_sfreq)
+    if isinstance(param, bool) or not isinstance(param, Real) or not param > 0:
+        raise ValueError(f"sfreq must be a positive number or None, got {param!r}")
+    if epochs_sfreq is not None and not np.isclose(float(param), epochs_sfreq):
+        raise ValueError(
+            f"{name}: sfreq={float(param):g} Hz but the Epochs were sampled at info['sfreq']={epochs_sfreq:g} Hz; "
+            f"pass sfreq=None to take the Epochs' rate (or sfreq={epochs_sfreq:g})"
+        )
+    return float(param)
+
+
+def _same_names(a: Sequence[str], b: Sequence[str]) -> bool:
+    return [normalize_channel_name(str(x)) for x in a] == [normalize_channel_name(str(x)) for x in b]
+
+
 class _WindowFeatures(TransformerMixin, BaseEstimator):
     """Shared fit/validation/naming; subclasses define ``_groups`` and ``_compute``."""
 
     def _groups(self) -> tuple[str, ...]:
         raise NotImplementedError
 
+    def _sfreq(self) -> float | None:
+        """The fitted rate ``sfreq_`` (None for transformers without an ``sfreq`` parameter)."""
+        if not hasattr(self, "sfreq"):
+            return None
+        return getattr(self, "sfreq_", self.sfreq)  # estimators pickled before sfreq_ existed
+
     def _bands(self) -> dict[str, tuple[float, float]] | None:
         bands = getattr(self, "bands", None)
-        sfreq = getattr(self, "sfreq", None)
+        sfreq = self._sfreq()
         return None if sfreq is None else ff.resolve_bands(bands, sfreq)
 
     def _pairs(self) -> list[tuple[int, int]] | None:
@@ -73,31 +120,40 @@ class _WindowFeatures(TransformerMixin, BaseEstimator):
         return X
 
     def fit(self, X, y=None):
-        """Check ``X`` and the parameters; resolve channel names.
+        """Check ``X`` and the parameters; resolve the sampling rate and channel names.
 
         Parameters
         ----------
-        X : ndarray of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+        X : ndarray of shape (n_windows, n_channels, n_times) or (n_windows, n_times), or mne.BaseEpochs
+            Windows in µV; Epochs are converted (see the module docstring).
         y : ignored
 
         Returns
         -------
         self
         """
+        X, epochs_sfreq, epochs_names = _split_epochs(X)
         X = self._validate(X, reset=True)
         n_channels = X.shape[1]
-        sfreq = getattr(self, "sfreq", None)
-        if sfreq is not None and (isinstance(sfreq, bool) or not isinstance(sfreq, Real) or not sfreq > 0):
-            raise ValueError(f"sfreq must be a positive number, got {sfreq!r}")
+        if hasattr(self, "sfreq"):
+            self.sfreq_ = _resolve_sfreq(self, self.sfreq, epochs_sfreq)
         self._bands()  # validates bands against Nyquist
         convention = getattr(self, "convention", "standard")
         if convention not in ff.CONVENTIONS:
             raise ValueError(f"convention must be one of {ff.CONVENTIONS}, got {convention!r}")
         ch_names = self.ch_names
         if ch_names is None:
-            ch_names = CANONICAL_CHANNELS if n_channels == 18 else [f"ch{i}" for i in range(n_channels)]
+            if epochs_names is not None:
+                ch_names = epochs_names
+            else:
+                ch_names = CANONICAL_CHANNELS if n_channels == 18 else [f"ch{i}" for i in range(n_channels)]
         elif len(ch_names) != n_channels:
             raise ValueError(f"ch_names has {len(ch_names)} names but X has {n_channels} channels")
+        elif epochs_names is not None and not _same_names(ch_names, epochs_names):
+            raise ValueError(
+                f"{type(self).__name__}: ch_names {list(ch_names)} differ from the Epochs' channels {epochs_names}; "
+                "leave ch_names=None to use the Epochs' names"
+            )
         self.ch_names_ = [str(c) for c in ch_names]
         pairs = self._pairs()
         if pairs is not None and any(not (0 <= i < n_channels and 0 <= j < n_channels) for i, j in pairs):
@@ -114,7 +170,7 @@ class _WindowFeatures(TransformerMixin, BaseEstimator):
             "pairs": self._pairs(),
             "aggregate": self._aggregate(),
         }
-        sfreq = getattr(self, "sfreq", None)
+        sfreq = self._sfreq()
         starts = range(0, X.shape[0], ff.CHUNK_SIZE)
         chunks = (X[s : s + ff.CHUNK_SIZE] for s in starts)
         progress = tqdm(chunks, total=len(starts), desc="features", disable=not getattr(self, "verbose", False))
@@ -132,14 +188,27 @@ class _WindowFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_windows, n_channels, n_times) or (n_windows, n_times)
+        X : ndarray of shape (n_windows, n_channels, n_times) or (n_windows, n_times), or mne.BaseEpochs
+            Epochs must have the fitted ``sfreq_`` and channel names ``ch_names_``.
 
         Returns
         -------
         F : ndarray of shape (n_windows, n_features_out)
-            Same float dtype as ``X``; never NaN or inf for finite input.
+            Same float dtype as ``X`` (float32 for Epochs); never NaN or inf for finite input.
         """
         check_is_fitted(self)
+        X, epochs_sfreq, epochs_names = _split_epochs(X)
+        if epochs_sfreq is not None:
+            sfreq = self._sfreq()
+            if sfreq is not None and not np.isclose(sfreq, epochs_sfreq):
+                raise ValueError(
+                    f"{type(self).__name__} was fitted at sfreq_={sfreq:g} Hz but the Epochs were sampled at "
+                    f"info['sfreq']={epochs_sfreq:g} Hz"
+                )
+            if len(epochs_names) == len(self.ch_names_) and not _same_names(epochs_names, self.ch_names_):
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on channels {self.ch_names_} but the Epochs have {epochs_names}"
+                )
         X = self._validate(X, reset=False)
         return self._compute(X).astype(X.dtype, copy=False)
 
@@ -174,8 +243,9 @@ class FeatureExtractor(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
-        Sampling frequency in Hz.
+    sfreq : float or None, default=256.0
+        Sampling frequency in Hz. None: ``info["sfreq"]`` of ``mne.Epochs`` input (arrays then
+        need an explicit rate). A set rate that differs from the Epochs' raises a ``ValueError``.
     feature_set : {"basic", "basic_plus", "connectivity_light"}, default="basic_plus"
         ``basic``: band powers, line length, variance. ``basic_plus``: + relative band powers,
         theta/alpha, beta/alpha and (delta+theta)/(alpha+beta) ratios, kurtosis, Hjorth
@@ -192,7 +262,8 @@ class FeatureExtractor(_WindowFeatures):
     n_jobs : int, default=None
         Parallel chunks (joblib); ``None`` means 1.
     ch_names : list of str, default=None
-        Channel names for the column names; see the module docstring.
+        Channel names for the column names; see the module docstring (None with Epochs input:
+        the Epochs' channel names).
     convention : {"standard", "mne-features"}, default="standard"
         Numpy-backend definitions (see :mod:`sklearn_eeg.features.functions`); ``"mne-features"``
         reproduces mne-features 0.3.2 to float precision.
@@ -201,6 +272,8 @@ class FeatureExtractor(_WindowFeatures):
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used: ``sfreq``, or the Epochs' ``info["sfreq"]`` when ``sfreq`` is None.
     ch_names_ : list of str
         Resolved channel names.
     n_features_in_ : int
@@ -216,6 +289,15 @@ class FeatureExtractor(_WindowFeatures):
     (4, 140)
     >>> fe.get_feature_names_out()[2]
     'FP1-F7__pow_alpha'
+
+    MNE Epochs (volts) are converted to µV; ``sfreq=None`` takes their sampling rate:
+
+    >>> import mne
+    >>> info = mne.create_info(["Fp1", "Cz"], 128.0, ch_types="eeg")
+    >>> epochs = mne.EpochsArray(1e-6 * np.ones((2, 2, 1280)), info, verbose="error")
+    >>> fe = FeatureExtractor(sfreq=None, feature_set="basic").fit(epochs)
+    >>> fe.sfreq_, fe.get_feature_names_out()[0]
+    (128.0, 'Fp1__pow_delta')
     """
 
     def __init__(
@@ -264,7 +346,7 @@ class FeatureExtractor(_WindowFeatures):
     def _compute(self, X: np.ndarray) -> np.ndarray:
         if self.backend == "mne-features":
             return ff.compute_features_mne(
-                X, self.sfreq, features=self._groups(), bands=self._bands(), n_jobs=self.n_jobs or 1
+                X, self._sfreq(), features=self._groups(), bands=self._bands(), n_jobs=self.n_jobs or 1
             )
         return super()._compute(X)
 
@@ -274,7 +356,8 @@ class BandPowers(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     bands : dict name -> (low, high), default=None
         ``None``: the five default bands (see :class:`FeatureExtractor`).
     relative : bool, default=False
@@ -284,6 +367,8 @@ class BandPowers(_WindowFeatures):
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """
@@ -318,12 +403,15 @@ class BandPowerTrend(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     bands : dict name -> (low, high), default=None
     ch_names : list of str, default=None
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """
@@ -344,7 +432,7 @@ class BandPowerTrend(_WindowFeatures):
 
     def _compute(self, X: np.ndarray) -> np.ndarray:
         powers = np.concatenate(
-            [ff.compute_band_powers(X[s : s + ff.CHUNK_SIZE], self.sfreq, bands=self._bands())
+            [ff.compute_band_powers(X[s : s + ff.CHUNK_SIZE], self._sfreq(), bands=self._bands())
              for s in range(0, X.shape[0], ff.CHUNK_SIZE)]
             or [np.zeros((0, X.shape[1], len(self._bands())))]
         )  # fmt: skip
@@ -356,13 +444,16 @@ class BandRatios(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     bands : dict name -> (low, high), default=None
         Ratios whose bands are missing from ``bands`` are left out.
     ch_names : list of str, default=None
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """
@@ -387,12 +478,15 @@ class SpectralEntropy(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     convention : {"standard", "mne-features"}, default="standard"
     ch_names : list of str, default=None
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """
@@ -413,11 +507,14 @@ class SpectralEdge(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     ch_names : list of str, default=None
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """
@@ -435,7 +532,8 @@ class Coherence(_WindowFeatures):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
+    sfreq : float or None, default=256.0
+        None: the Epochs' ``info["sfreq"]`` (see :class:`FeatureExtractor`).
     bands : dict name -> (low, high), default=None
         Must contain ``alpha`` and ``beta``.
     pairs : list of (int, int), default=None
@@ -445,6 +543,8 @@ class Coherence(_WindowFeatures):
 
     Attributes
     ----------
+    sfreq_ : float
+        Sampling frequency used (``sfreq`` or the Epochs' rate).
     ch_names_ : list of str
     n_features_in_ : int
     """

@@ -30,7 +30,7 @@ constant, coherence); ``0 log 0 = 0`` in the entropy; the spectral edge of a zer
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Literal, NamedTuple
 
@@ -700,6 +700,17 @@ MNE_FEATURES_EQUIVALENTS = {
 }
 
 
+def _mne_features_extract() -> Callable[..., np.ndarray]:
+    """``mne_features.feature_extraction.extract_features``, or an ImportError saying how to install it."""
+    try:
+        from mne_features.feature_extraction import extract_features
+    except ImportError:
+        raise ImportError(
+            "the mne-features reference backend needs mne-features: pip install \"sklearn-eeg[reference]\""
+        ) from None
+    return extract_features
+
+
 def compute_features_mne(
     X: np.ndarray,
     sfreq: float,
@@ -716,7 +727,7 @@ def compute_features_mne(
     mne-features equivalent and is computed by :func:`compute_coherence`. Output columns and
     names are those of :func:`compute_features` with ``convention="mne-features"``.
     """
-    from mne_features.feature_extraction import extract_features
+    extract_features = _mne_features_extract()
 
     bands = resolve_bands(bands, sfreq)
     X = np.asarray(X, dtype=np.float64)
@@ -830,7 +841,7 @@ def benchmark_against_mne_features(X: np.ndarray, sfreq: float = 256.0, *, repea
     """
     import time
 
-    from mne_features.feature_extraction import extract_features
+    extract_features = _mne_features_extract()
 
     groups = tuple(g for g in FEATURE_SETS["basic_plus"] if g in MNE_FEATURES_EQUIVALENTS)
     funcs = ["pow_freq_bands", "line_length", "variance", "kurtosis", "hjorth_mobility",

@@ -14,7 +14,10 @@ cross-validation (``features=False`` here, feature matrix in) is not leakage; th
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -172,13 +175,22 @@ def make_baseline(
     Returns
     -------
     pipeline : Pipeline
-        Unfitted, with steps ``features`` (optional), ``scaler`` and ``clf``.
+        Unfitted, with steps ``features`` (optional), ``scaler`` and ``clf``. The scaler and the
+        classifier request ``sample_weight`` (``set_fit_request(sample_weight=True)``): with metadata
+        routing enabled, ``fit(X, y, sample_weight=w)`` weights both (``w = 0`` on excluded windows
+        keeps them out of the scaling and the fit while the full timeline stays in ``X``, as
+        scikit-learn's cross-validation and threshold tuning need). With routing disabled nothing
+        changes: pass ``scaler__sample_weight`` / ``clf__sample_weight`` as with any pipeline.
 
     Examples
     --------
     >>> pipe = make_baseline("hgb", features=False, max_iter=50)
     >>> [name for name, _ in pipe.steps]
     ['scaler', 'clf']
+    >>> import sklearn
+    >>> X = np.random.default_rng(0).normal(size=(60, 3)); y = np.arange(60) % 2; w = (np.arange(60) < 40) * 1.0
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     _ = make_baseline(features=False).fit(X, y, sample_weight=w)   # routed to scaler and clf
     """
     if model not in BASELINE_MODELS:
         raise ValueError(f"unknown baseline model {model!r}; choose one of {BASELINE_MODELS}")
@@ -190,4 +202,18 @@ def make_baseline(
     steps = [("scaler", StandardScaler()), ("clf", clf)]
     if features:
         steps.insert(0, ("features", FeatureExtractor(sfreq=sfreq, feature_set=feature_set)))
+    _request_sample_weight(step for _, step in steps)
     return Pipeline(steps)
+
+
+def _request_sample_weight(steps) -> None:
+    """``set_fit_request(sample_weight=True)`` on every step whose ``fit`` takes ``sample_weight``.
+
+    The request is stored on the step and read only when metadata routing is enabled; sklearn
+    refuses to set it otherwise, hence the temporary ``config_context``. With routing disabled the
+    pipeline behaves as before (``fit(X, y, clf__sample_weight=w)``).
+    """
+    with config_context(enable_metadata_routing=True):
+        for step in steps:
+            if "sample_weight" in inspect.signature(step.fit).parameters:
+                step.set_fit_request(sample_weight=True)

@@ -50,7 +50,7 @@ from skorch.utils import is_dataset, to_tensor
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from sklearn_eeg.models.chance import ConstantRiskClassifier, RandomWalkRiskClassifier
-from sklearn_eeg.models.nn.callbacks import TimelineScoring, ValidScoring, WarmupCosineLR, warmup_cosine
+from sklearn_eeg.models.nn.callbacks import TimelineScoring, ValidScoring, warmup_cosine, warmup_cosine_scheduler
 from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index, last_checkpoint
 from sklearn_eeg.models.nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
 from sklearn_eeg.models.nn.fusion import FusionNet
@@ -69,7 +69,6 @@ __all__ = [
     "SpectrogramCNNClassifier",
     "TimelineScoring",
     "ValidScoring",
-    "WarmupCosineLR",
     "checkpoint_index",
     "last_checkpoint",
     "load_run",
@@ -79,6 +78,7 @@ __all__ = [
     "resolve_device",
     "save_run",
     "warmup_cosine",
+    "warmup_cosine_scheduler",
 ]
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         ]
         if self.valid_scoring is not None:
             callbacks.append(("valid_score", ValidScoring(self.valid_scoring)))
-        callbacks.append(("lr_scheduler", WarmupCosineLR(self.warmup_epochs, self.max_epochs)))
+        callbacks.append(("lr_scheduler", warmup_cosine_scheduler(self.warmup_epochs, self.max_epochs)))
         if self.train_split is not None:
             if self.checkpoint_dir is not None:
                 callbacks.append(("checkpoint", FitCheckpoint(self.checkpoint_dir)))

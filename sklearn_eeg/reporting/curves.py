@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import confusion_matrix
 
 from ._checks import as_1d, check_columns, same_length
@@ -62,9 +63,11 @@ def plot_training_curves(
     for key, color in zip(loss_keys, ("#0072B2", "#D55E00")):
         values = [h.get(key, np.nan) for h in history]
         ax_loss.plot(epochs, values, marker="o", markersize=3, color=color, label=key.replace("_", " "))
+    for ax in (ax_loss, ax_auc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_loss.set_xlabel("Epoch")
     ax_loss.set_ylabel("Loss")
-    ax_loss.set_title("Training and validation loss")
+    ax_loss.set_title("Training and validation loss per epoch")
     ax_loss.legend(frameon=False)
     if auroc_key is not None:
         ax_auc.plot(epochs, [h.get(auroc_key, np.nan) for h in history], marker="o", markersize=3,
@@ -73,7 +76,7 @@ def plot_training_curves(
     ax_auc.set_ylim(0.0, 1.0)
     ax_auc.set_xlabel("Epoch")
     ax_auc.set_ylabel("AUROC")
-    ax_auc.set_title("Validation AUROC" if auroc_key else "Validation AUROC (not recorded)")
+    ax_auc.set_title("Validation AUROC per epoch" if auroc_key else "Validation AUROC (not recorded)")
     ax_auc.legend(frameon=False)
     return ax_loss.figure
 
@@ -104,6 +107,8 @@ def plot_confusion_matrix(
     y_pred: np.ndarray,
     *,
     labels: tuple[str, str] = ("interictal", "preictal"),
+    threshold: float | None = None,
+    pooled_over: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Window-level confusion matrix (counts and % of the true class) with a table of summary metrics beside it.
@@ -114,6 +119,10 @@ def plot_confusion_matrix(
         Binary labels (1 preictal) and thresholded predictions.
     labels : (str, str)
         Names of class 0 and class 1.
+    threshold : float, optional
+        Risk threshold that made ``y_pred`` (``risk >= threshold``), stated in the title and x label.
+    pooled_over : str, optional
+        What the windows pool, stated in the title (e.g. ``"all LOSO test folds"``).
     ax : Axes, optional
         Axes for the matrix; the metrics table is drawn to its right.
 
@@ -132,9 +141,11 @@ def plot_confusion_matrix(
                     color="white" if row_frac[i, j] > 0.5 else "black")
     ax.set_xticks([0, 1], labels)
     ax.set_yticks([0, 1], labels)
-    ax.set_xlabel("Predicted")
-    ax.set_ylabel("True")
-    ax.set_title("Confusion matrix (windows)")
+    ax.set_xlabel("Predicted" if threshold is None else f"Predicted (risk ≥ {threshold:g})")
+    ax.set_ylabel("True label")
+    title = "Confusion matrix" + ("" if threshold is None else f" at risk threshold {threshold:g}") + " (window level)"
+    n = int(cm.sum())
+    ax.set_title(title + (f"\npooled over {pooled_over}, {n} windows" if pooled_over else f"\n{n} windows"))
     cells = [[name, f"{value:.3f}"] for name, value in summary.items()]
     table = ax.table(cellText=cells, colLabels=["metric", "value"], loc="right", bbox=[1.25, 0.1, 0.9, 0.8])
     table.auto_set_font_size(False)
@@ -172,14 +183,17 @@ def plot_threshold_vs_fah(
     fig, ax = new_axes(ax)
     order = np.argsort(t)
     floor = 1e-3
-    ax.plot(t[order], np.maximum(f[order], floor), marker="o", markersize=3, color="#0072B2", label="FAH")
+    ax.plot(t[order], np.maximum(f[order], floor), marker="o", markersize=3, color="#0072B2",
+            label=f"false alarms per hour (0 drawn at {floor:g})")
+    if len(fah_targets):
+        ax.hlines(list(fah_targets), 0, 1, transform=ax.get_yaxis_transform(), color="#999999", linestyle="--",
+                  linewidth=0.8, label="FAH targets (" + ", ".join(f"{x:g}" for x in fah_targets) + "/h)")
     for target in fah_targets:
-        ax.axhline(target, color="#999999", linestyle="--", linewidth=0.8)
         ax.text(t.min(), target, f" {target:g}/h", va="bottom", fontsize=8, color="#555555")
     ax.set_yscale("log")
-    ax.set_xlabel("Alarm threshold (risk)")
-    ax.set_ylabel(f"False alarms per hour (floor {floor:g})")
-    ax.set_title("Threshold vs false-alarm rate")
+    ax.set_xlabel("Alarm threshold on the smoothed risk")
+    ax.set_ylabel("False alarms per hour (log)")
+    ax.set_title("False alarms per hour vs alarm threshold")
     ax.legend(frameon=False)
     return fig
 
@@ -210,13 +224,44 @@ def plot_threshold_vs_sensitivity(
     same_length(thresholds=t, sensitivity=s)
     fig, ax = new_axes(ax)
     order = np.argsort(t)
-    ax.plot(t[order], s[order], marker="o", markersize=3, color="#D55E00", label="sensitivity")
+    ax.plot(t[order], s[order], marker="o", markersize=3, color="#D55E00", label="seizure sensitivity")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("Alarm threshold (risk)")
+    ax.set_xlabel("Alarm threshold on the smoothed risk")
     ax.set_ylabel("Sensitivity (fraction of seizures)")
-    ax.set_title("Threshold vs sensitivity")
+    ax.set_title("Seizure sensitivity vs alarm threshold")
     ax.legend(frameon=False)
     return fig
+
+
+def monotone_operating_curve(fah: np.ndarray, sensitivity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The best sensitivity reachable at each false-alarm rate: points sorted by FAH, running maximum of sensitivity.
+
+    Raw operating points (one per threshold) zig-zag: the refractory period and the hysteresis make
+    the alarms of neighbouring thresholds differ in both directions. An operator who may accept ``x``
+    false alarms per hour can pick any threshold whose FAH is at most ``x``, so the curve to read is
+    the upper envelope ``max{sensitivity_i : FAH_i <= x}``, non-decreasing by construction.
+
+    Parameters
+    ----------
+    fah, sensitivity : ndarray of shape (n,)
+        Operating points; pairs with a non-finite value are dropped.
+
+    Returns
+    -------
+    fah_sorted, best_sensitivity : ndarray of shape (n_finite,)
+        FAH in increasing order (ties: lower sensitivity first) and the running maximum of sensitivity.
+
+    Examples
+    --------
+    >>> monotone_operating_curve(np.array([0.5, 0.1, 0.3]), np.array([0.6, 0.5, 0.4]))
+    (array([0.1, 0.3, 0.5]), array([0.5, 0.5, 0.6]))
+    """
+    f = np.asarray(fah, dtype=float)
+    s = np.asarray(sensitivity, dtype=float)
+    keep = np.isfinite(f) & np.isfinite(s)
+    f, s = f[keep], s[keep]
+    order = np.lexsort((s, f))
+    return f[order], np.maximum.accumulate(s[order]) if s.size else s
 
 
 def plot_fah_sensitivity_tradeoff(
@@ -227,7 +272,11 @@ def plot_fah_sensitivity_tradeoff(
     label: str = "model",
     ax: Axes | None = None,
 ) -> Figure:
-    """Sensitivity against FAH with the chance-level curve ``p = 1 - exp(-FAH * SOP_h)``.
+    """Sensitivity against FAH as a monotone operating curve, with the raw points and the chance curve.
+
+    The curve is a step function through :func:`monotone_operating_curve` (the best sensitivity of any
+    threshold whose FAH is at most the x value); the raw operating points are drawn as faint dots;
+    chance is ``p = 1 - exp(-FAH * SOP_h)``.
 
     Parameters
     ----------
@@ -236,7 +285,7 @@ def plot_fah_sensitivity_tradeoff(
     sop_s : float, default 600
         Seizure occurrence period in s.
     label : str, default "model"
-        Legend label of the operating points.
+        Legend label of the operating curve.
     ax : Axes, optional
         Axes to draw in.
 
@@ -248,17 +297,20 @@ def plot_fah_sensitivity_tradeoff(
     s = as_1d(sensitivity, "sensitivity")
     same_length(fah=f, sensitivity=s)
     fig, ax = new_axes(ax)
-    order = np.argsort(f)
-    ax.plot(f[order], s[order], marker="o", markersize=3, color="#0072B2", label=label)
     f_max = max(float(np.nanmax(f)) if np.isfinite(f).any() else 1.0, 1.0)
+    ax.scatter(f, s, s=14, color="#0072B2", alpha=0.35, linewidths=0, label="operating points (one per threshold)")
+    curve_f, curve_s = monotone_operating_curve(f, s)
+    if curve_f.size:  # the step reaches the right edge: larger FAH budgets keep the best sensitivity
+        ax.step(np.append(curve_f, f_max), np.append(curve_s, curve_s[-1]), where="post", color="#0072B2",
+                linewidth=1.8, label=f"{label}: best sensitivity at FAH ≤ x (running max)")
     grid = np.linspace(0.0, f_max, 200)
     ax.plot(grid, chance_sensitivity(grid, sop_s), color="#999999", linestyle="--",
             label=f"chance (Poisson, SOP {sop_s / 60:g} min)")
     ax.set_xlim(0.0, f_max)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("False alarms per hour")
-    ax.set_ylabel("Sensitivity (fraction of seizures)")
-    ax.set_title("FAH–sensitivity trade-off")
+    ax.set_xlabel("False alarms per hour (x: largest accepted)")
+    ax.set_ylabel("Best sensitivity at FAH ≤ x (fraction of seizures)")
+    ax.set_title("Sensitivity vs false alarms per hour (monotone operating curve)")
     ax.legend(frameon=False, loc="lower right")
     return fig
 
@@ -278,9 +330,9 @@ def plot_warning_times(
     warning_times_s : ndarray of shape (n_predicted,)
         Warning times in s (NaN entries, i.e. missed seizures, are ignored).
     sop_s, sph_s : float
-        The admissible range ``[sph_s, sop_s]`` is marked.
+        The admissible range ``[sph_s, sph_s + sop_s]`` is marked.
     bins : int, default 10
-        Histogram bins over ``[0, sop_s]``.
+        Histogram bins over ``[0, sph_s + sop_s]``.
     ax : Axes, optional
         Axes to draw in.
 
@@ -290,17 +342,21 @@ def plot_warning_times(
     """
     w = as_1d(warning_times_s, "warning_times_s", allow_empty=True)
     w = w[np.isfinite(w)] / 60.0
-    fig, ax = new_axes(ax)
-    ax.hist(w, bins=np.linspace(0.0, sop_s / 60.0, bins + 1), color="#009E73", edgecolor="white",
+    sph_min, end_min = sph_s / 60.0, (sph_s + sop_s) / 60.0
+    fig, ax = new_axes(ax, figsize=(9.5, 4.0))
+    ax.hist(w, bins=np.linspace(0.0, end_min, bins + 1), color="#009E73", edgecolor="white",
             label=f"{w.size} predicted seizures")
-    for edge in (sph_s / 60.0, sop_s / 60.0):
-        ax.axvline(edge, color="#999999", linestyle="--", linewidth=1.0)
+    ax.axvline(sph_min, color="#999999", linestyle=":", linewidth=1.2,
+               label=f"SPH {sph_min:g} min (shortest admissible warning)")
+    ax.axvline(end_min, color="#999999", linestyle="--", linewidth=1.0,
+               label=f"SPH + SOP {end_min:g} min (longest admissible warning)")
     if w.size:
         ax.axvline(float(np.median(w)), color="black", linewidth=1.2, label=f"median {np.median(w):.1f} min")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("Warning time (min before onset)")
-    ax.set_ylabel("Seizures")
-    ax.set_title("Warning-time distribution")
-    ax.legend(frameon=False)
+    ax.set_ylabel("Predicted seizures (count)")
+    ax.set_title("Warning times of predicted seizures")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -333,19 +389,19 @@ def plot_reliability(
     same_length(prob_pred=p, prob_true=o)
     fig, ax = new_axes(ax, figsize=(5.0, 5.0))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", label="perfect calibration")
-    ax.plot(p, o, color="#0072B2", linewidth=1.2)
+    ax.plot(p, o, color="#0072B2", linewidth=1.2, marker="o", markersize=4, label="model (marker size ∝ windows)")
     sizes = 20.0
     if counts is not None:
         c = as_1d(counts, "counts")
         same_length(prob_pred=p, counts=c)
         sizes = 15.0 + 150.0 * c / max(float(c.max()), 1.0)
-    ax.scatter(p, o, s=sizes, color="#0072B2", zorder=3, label="model (size ∝ windows)")
+    ax.scatter(p, o, s=sizes, color="#0072B2", zorder=3)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.set_xlabel("Mean predicted risk")
     ax.set_ylabel("Observed preictal fraction")
-    ax.set_title("Reliability diagram")
+    ax.set_title("Reliability diagram (window level)")
     ax.legend(frameon=False, loc="upper left")
     return fig
 
@@ -403,8 +459,13 @@ def plot_loso_bars(
     ax.set_ylabel(metric.upper() if metric == "auroc" else metric.capitalize())
     if metric in ("sensitivity", "auroc"):
         ax.set_ylim(0.0, 1.05)
-    suffix = "" if metric == "auroc" or not targets else f" at FAH {table['fah_target'].iloc[0]:g}/h"
-    ax.set_title(f"LOSO {metric} per subject{suffix}")
+    if metric == "auroc":
+        title = "Window-level AUROC per LOSO test subject"
+    else:
+        suffix = "" if not targets else (f"\nthreshold tuned on validation subjects for FAH ≤ "
+                                         f"{table['fah_target'].iloc[0]:g}/h")
+        title = f"{metric.capitalize()} per LOSO test subject{suffix}"
+    ax.set_title(title)
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
@@ -459,6 +520,7 @@ def plot_sensitivity_tiw(curves: Mapping[str, pd.DataFrame], *, ax: Axes | None 
     ax.set_aspect("equal")
     ax.set_xlabel("Time in warning (fraction of recorded time)")
     ax.set_ylabel("Sensitivity (fraction of lead seizures)")
-    ax.set_title(f"Sensitivity vs time in warning\nmean AUC {mean:.2f} over {len(scored)} subjects{note}")
+    ax.set_title(f"Sensitivity vs time in warning, one curve per test subject\n"
+                 f"mean AUC {mean:.2f} over {len(scored)} subjects{note}")
     ax.legend(frameon=False, loc="lower right")
     return fig

@@ -66,11 +66,24 @@ def _results_figures(run_dir: Path, out: Path) -> list[Path]:
     return written
 
 
-def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
-    """Per test subject, the run's threshold for ``fah_target`` (the run's own alarm policy applies).
+def tuned_thresholds(run_dir: str | Path, fah_target: float = 0.5) -> pd.DataFrame:
+    """Per test subject, the threshold its LOSO fold tuned for ``fah_target`` (the run's own alarm policy applies).
 
-    Empty unless the run folder has ``loso_results.csv`` and a manifest with the alarm settings.
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run folder with ``loso_results.csv`` (``test_subject``, ``fah_target``, ``threshold``) and a
+        ``manifest.json`` whose config holds the ``alarms`` section the thresholds were tuned with.
+    fah_target : float, default 0.5
+        False alarms per hour the thresholds were tuned for on the validation subjects.
+
+    Returns
+    -------
+    DataFrame
+        Column ``threshold`` indexed by ``test_subject``; empty when the run folder lacks the results,
+        the manifest or its alarm settings, or has no finite threshold for ``fah_target``.
     """
+    run_dir = Path(run_dir)
     results, manifest = run_dir / "loso_results.csv", run_dir / "manifest.json"
     if not (results.is_file() and manifest.is_file()):
         return pd.DataFrame(columns=["threshold"])
@@ -83,18 +96,38 @@ def _operating_points(run_dir: Path, fah_target: float = 0.5) -> pd.DataFrame:
     return table.groupby("test_subject")[["threshold"]].first()
 
 
+_operating_points = tuned_thresholds  # former private name, used by tests
+
+
+def _scope(run_dir: Path) -> str:
+    """What the windows of a run's predictions file pool, for figure titles."""
+    if (run_dir / "loso_results.csv").is_file():
+        return "all LOSO test folds"
+    if (run_dir / "within_results.csv").is_file():
+        return "all within-subject test splits"
+    return "all windows of the predictions file"
+
+
+def _policy_text(policy: AlarmPolicy) -> str:
+    """The alarm rule in a few words, for figure titles."""
+    smoothing = {"ema": f"EMA α {policy.alpha:g}", "ma": f"moving average of {policy.n}"}.get(
+        policy.smoothing or "", "no smoothing")
+    return f"{smoothing}, persistence {policy.persistence}"
+
+
 def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Path]:
     from sklearn_eeg.evaluation.alarm_scoring import alarm_metrics_over_thresholds
     from sklearn_eeg.evaluation.alarms import raise_alarms
     from sklearn_eeg.evaluation.metrics import reliability_curve
 
     pred = read_predictions(find_predictions(run_dir))
-    operating = _operating_points(run_dir)
-    policy = _run_alarm_policy(run_dir)
+    operating = tuned_thresholds(run_dir)
+    policy = run_alarm_policy(run_dir)
+    scope = _scope(run_dir)
     written = []
     for subject in sorted(pred["subject"].unique())[:max_subjects]:
         rows = pred[pred["subject"] == subject].reset_index(drop=True)
-        extra, title = {}, f"{subject}: risk and seizure onsets"
+        extra, title = {}, f"{subject} (test subject): risk forecast and seizure onsets"
         if subject in operating.index:  # the run's own alarm rule at its FAH-0.5 threshold
             threshold = operating.loc[subject, "threshold"]
             extra = {
@@ -103,15 +136,19 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
                 "alarm_times": raise_alarms(rows["risk"].to_numpy(), rows, threshold=threshold,
                                             policy=policy)["t_alarm"].to_numpy(),
             }
-            title = f"{subject}: risk, alarms at the threshold tuned for FAH ≤ 0.5/h on validation subjects"
+            title = (f"{subject} (test subject): risk and alarms at the threshold tuned for FAH ≤ 0.5/h "
+                     f"on validation subjects\n({_policy_text(policy)})")
         fig = plot_risk_timeline(rows["t_abs"].to_numpy(), rows["risk"].to_numpy(), onsets=infer_onsets(rows),
                                  title=title, **extra)
         written.append(save_figure(fig, out / f"risk_timeline_{subject}.png"))
     scored = pred[pred["label"].isin([0, 1])]
     rel = reliability_curve(scored["label"].to_numpy(), scored["risk"].to_numpy()).query("count > 0")
     fig = plot_reliability(rel["mean_risk"], rel["frac_pos"], counts=rel["count"])
+    fig.axes[0].set_title(f"Reliability of the raw risk (window level)\npooled over {scope}, "
+                          "interictal and preictal windows")
     written.append(save_figure(fig, out / "reliability.png"))
-    fig = plot_confusion_matrix(scored["label"].to_numpy(), (scored["risk"].to_numpy() >= 0.5).astype(int))
+    fig = plot_confusion_matrix(scored["label"].to_numpy(), (scored["risk"].to_numpy() >= 0.5).astype(int),
+                                threshold=0.5, pooled_over=scope)
     written.append(save_figure(fig, out / "confusion_matrix_t0.5.png"))
     if scored["tte"].isna().all():
         print("skipped threshold/FAH/warning-time figures: predictions carry no tte (seizure information)")
@@ -125,28 +162,38 @@ def _prediction_figures(run_dir: Path, out: Path, max_subjects: int) -> list[Pat
         n_pred=("n_predicted", "sum"), n_sz=("n_seizures", "sum")).reset_index()
     fah = pooled["n_false"] / pooled["hours"]
     sens = pooled["n_pred"] / pooled["n_sz"].replace(0, np.nan)
-    written.append(save_figure(plot_threshold_vs_fah(pooled["threshold"], fah), out / "threshold_vs_fah.png"))
-    written.append(save_figure(plot_threshold_vs_sensitivity(pooled["threshold"], sens),
-                               out / "threshold_vs_sensitivity.png"))
-    written.append(save_figure(plot_fah_sensitivity_tradeoff(fah, sens), out / "fah_sensitivity_tradeoff.png"))
+    pooled_text = f"pooled over {scope}, same threshold for every subject\nalarm rule: {_policy_text(policy)}"
+    fig = plot_threshold_vs_fah(pooled["threshold"], fah)
+    fig.axes[0].set_title(f"False alarms per hour vs alarm threshold\n{pooled_text}")
+    written.append(save_figure(fig, out / "threshold_vs_fah.png"))
+    fig = plot_threshold_vs_sensitivity(pooled["threshold"], sens)
+    fig.axes[0].set_title(f"Seizure sensitivity vs alarm threshold\n{pooled_text}")
+    written.append(save_figure(fig, out / "threshold_vs_sensitivity.png"))
+    fig = plot_fah_sensitivity_tradeoff(fah, sens, sop_s=policy.sop)
+    fig.axes[0].set_title(f"Sensitivity vs false alarms per hour (monotone operating curve)\n{pooled_text}")
+    written.append(save_figure(fig, out / "fah_sensitivity_tradeoff.png"))
     best = float(pooled["threshold"].iloc[int(np.argmin(np.abs(fah.fillna(np.inf) - 0.2)))])
     warn = np.concatenate([np.asarray(w, dtype=float) for w in sweep.loc[sweep["threshold"] == best, "warning_times"]])
-    fig = plot_warning_times(warn)
-    fig.axes[0].set_title(f"Warning times at threshold {best:.2f} (pooled FAH closest to 0.2/h)")
+    fig = plot_warning_times(warn, sop_s=policy.sop, sph_s=policy.sph)
+    fig.axes[0].set_title(f"Warning times of predicted seizures at threshold {best:.2f} "
+                          f"(pooled FAH closest to 0.2/h)\n{pooled_text}")
     written.append(save_figure(fig, out / "warning_times.png"))
     return written
 
 
-def _run_alarm_policy(run_dir: Path) -> AlarmPolicy:
+def run_alarm_policy(run_dir: str | Path) -> AlarmPolicy:
     """The run's alarm policy (its config's ``alarms`` section, SOP and SPH from its ``labeling``),
     read from its manifest; the default :class:`~sklearn_eeg.evaluation.alarms.AlarmPolicy` without one."""
-    manifest = run_dir / "manifest.json"
+    manifest = Path(run_dir) / "manifest.json"
     config = (json.loads(manifest.read_text()).get("config") or {}) if manifest.is_file() else {}
     alarms, labeling = config.get("alarms") or {}, config.get("labeling") or {}
     fields = {f.name for f in dataclasses.fields(AlarmPolicy)}
     rule = {k: v for k, v in alarms.items() if k in fields}
     rule.update({k: labeling[k] for k in ("sop", "sph") if labeling.get(k) is not None})
     return AlarmPolicy(**rule)
+
+
+_run_alarm_policy = run_alarm_policy  # former private name, used by tests
 
 
 def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
@@ -158,14 +205,18 @@ def _forecast_figures(run_dir: Path, out: Path) -> list[Path]:
     if pred["tte"].isna().all():
         print("skipped sensitivity/time-in-warning curves: predictions carry no tte (seizure information)")
         return []
-    policy = _run_alarm_policy(run_dir)
+    policy = run_alarm_policy(run_dir)
     curves = {str(subject): sensitivity_tiw_curve(rows["risk"].to_numpy(), rows.reset_index(drop=True), policy=policy)
               for subject, rows in pred.groupby("subject")}
-    written = [save_figure(plot_sensitivity_tiw(curves), out / "sensitivity_tiw_curves.png")]
+    fig = plot_sensitivity_tiw(curves)
+    auc_line = fig.axes[0].get_title().split("\n", 1)[-1]  # "mean AUC ... over n subjects"
+    fig.axes[0].set_title(f"Sensitivity vs time in warning per LOSO test subject\n{auc_line} ({_policy_text(policy)})")
+    written = [save_figure(fig, out / "sensitivity_tiw_curves.png")]
     target = forecast_target(pred, sop=policy.sop, sph=policy.sph)
     rel = reliability_on_timeline(np.clip(pred["risk"].to_numpy(), 0.0, 1.0), target).query("count > 0")
     fig = plot_reliability(rel["mean_risk"], rel["frac_pos"], counts=rel["count"])
-    fig.axes[0].set_title("Reliability on the full timeline\n(event: a lead-seizure onset SPH to SPH + SOP ahead)")
+    fig.axes[0].set_title(f"Reliability of the risk on the full timeline, pooled over {_scope(run_dir)}\n"
+                          "(event: a lead-seizure onset SPH to SPH + SOP ahead)")
     fig.axes[0].set_ylabel("Observed fraction of windows with the event")
     written.append(save_figure(fig, out / "reliability_timeline.png"))
     return written
@@ -182,7 +233,7 @@ def _history_figures(run_dir: Path, out: Path) -> list[Path]:
     for path in _history_files(run_dir):
         fig = plot_training_curves(json.loads(path.read_text()))
         if path.parent.name == "histories":
-            fig.suptitle(f"training curves — {path.stem}")
+            fig.suptitle(f"Training curves of the {path.stem.replace('_', ' ')} model")
             written.append(save_figure(fig, out / f"training_curves_{path.stem}.png"))
         else:
             written.append(save_figure(fig, out / "training_curves.png"))
@@ -204,11 +255,17 @@ def _data_figures(data_root: Path, out: Path) -> list[Path]:
     span = segment[:, start - lo:start - lo + n]
     clean = filter_signal(segment, rec.sfreq)[:, start - lo:start - lo + n]
     t0 = start / rec.sfreq
+    where = f"{first['recording']}, {t0:.0f}–{t0 + 20:.0f} s from file start"
+    psd = plot_psd_comparison(span, clean, rec.sfreq, fmax=80.0)
+    psd.axes[0].set_title(f"Power spectral density (mean over channels) before and after filtering\n{where}")
     written = [
-        save_figure(plot_raw_vs_preprocessed(span, clean, rec.sfreq, ch_names=rec.ch_names, t0=t0),
+        save_figure(plot_raw_vs_preprocessed(span, clean, rec.sfreq, ch_names=rec.ch_names, t0=t0,
+                                             title=f"EEG of {where}: raw vs preprocessed (band-pass + notch)"),
                     out / "eeg_raw_vs_preprocessed.png"),
-        save_figure(plot_psd_comparison(span, clean, rec.sfreq, fmax=80.0), out / "psd_before_after.png"),
-        save_figure(plot_spectrogram(clean[0], rec.sfreq, t0=t0, channel=rec.ch_names[0]), out / "spectrogram.png"),
+        save_figure(psd, out / "psd_before_after.png"),
+        save_figure(plot_spectrogram(clean[0], rec.sfreq, t0=t0, channel=rec.ch_names[0],
+                                     title=f"Spectrogram of {rec.ch_names[0]} (preprocessed), {where}"),
+                    out / "spectrogram.png"),
     ]
     windows = label_windows(recordings, seizures)
     subject = str(first["subject"])

@@ -109,6 +109,7 @@ def plot_raw_vs_preprocessed(
     ch_names: Sequence[str] | None = None,
     n_channels: int = 6,
     t0: float = 0.0,
+    title: str = "EEG before and after preprocessing (same span)",
     axes: Sequence[Axes] | None = None,
 ) -> Figure:
     """Raw and preprocessed EEG of the same time span, side by side, each panel with its own µV scale bar.
@@ -125,6 +126,8 @@ def plot_raw_vs_preprocessed(
         Channels drawn.
     t0 : float, default 0.0
         Time of the first sample in s.
+    title : str
+        Figure title (suptitle) above both panels; "" for none.
     axes : pair of Axes, optional
         Where to draw; a new two-panel figure is created when omitted.
 
@@ -141,9 +144,12 @@ def plot_raw_vs_preprocessed(
         axes = list(grid.ravel())
     if len(axes) != 2:
         raise ValueError(f"axes must hold 2 Axes, got {len(axes)}")
-    for arr, ax, title in zip((raw_arr, pre_arr), axes, ("Raw", "Preprocessed")):
-        plot_eeg_snippet(arr, sfreq, ch_names=ch_names, n_channels=n_channels, t0=t0, title=title, ax=ax)
-    return axes[0].figure
+    for arr, ax, panel in zip((raw_arr, pre_arr), axes, ("Raw", "Preprocessed")):
+        plot_eeg_snippet(arr, sfreq, ch_names=ch_names, n_channels=n_channels, t0=t0, title=panel, ax=ax)
+    fig = axes[0].figure
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def plot_psd_comparison(
@@ -182,7 +188,7 @@ def plot_psd_comparison(
     ax.set_xlim(0, fmax if fmax is not None else sfreq / 2)
     ax.set_xlabel("Frequency (Hz)")
     ax.set_ylabel("Power (dB re 1 µV²/Hz)")
-    ax.set_title("Power spectral density before and after filtering")
+    ax.set_title("Power spectral density (mean over channels) before and after filtering")
     ax.legend(frameon=False)
     return fig
 
@@ -195,6 +201,7 @@ def plot_spectrogram(
     fmax: float = 45.0,
     nperseg: int | None = None,
     channel: str = "",
+    title: str | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Log-power spectrogram (time in s × frequency in Hz) of one channel, with a colorbar.
@@ -213,6 +220,8 @@ def plot_spectrogram(
         STFT segment length (default 2 s).
     channel : str, default ""
         Channel name for the title.
+    title : str, optional
+        Axes title; default "Spectrogram of <channel>".
     ax : Axes, optional
         Axes to draw in.
 
@@ -234,5 +243,5 @@ def plot_spectrogram(
     fig.colorbar(mesh, ax=ax, label="Power (dB re 1 µV²/Hz)")
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Frequency (Hz)")
-    ax.set_title(f"Spectrogram {channel}".strip())
+    ax.set_title(title if title is not None else f"Spectrogram of {channel}" if channel else "Spectrogram")
     return fig

@@ -1,4 +1,4 @@
-"""Result tables: benchmark summaries (mean ± std over subjects) and the final summary report."""
+"""Result tables: benchmark summaries (the printed benchmark table, mean ± std over folds) and the final summary report."""
 
 from __future__ import annotations
 
@@ -9,29 +9,16 @@ import numpy as np
 import pandas as pd
 
 from sklearn_eeg.atomic_files import atomic_write_text
-from sklearn_eeg.evaluation.benchmark_summary import significance_table, summarize_results
+from sklearn_eeg.evaluation.benchmark_summary import (
+    STD_DEFINITION,
+    format_mean_std,
+    format_target,
+    identical_targets_notes,
+    summarize_results,
+    summary_table,
+)
 from sklearn_eeg.evaluation.forecast_scores import bootstrap_ci
 from ._checks import check_columns
-
-#: FAH targets (per hour) reported as operating points in the final summary.
-SUMMARY_FAH_TARGETS: tuple[float, ...] = (0.1, 0.2, 0.5)
-
-#: Optional per-subject result columns summarised when present, with their display names.
-_OPERATING_COLUMNS: dict[str, str] = {
-    "sensitivity": "sensitivity",
-    "fah": "achieved FAH (/h non-ictal)",
-    "warning_time_mean": "warning time (min)",
-    "ioc": "IoC",
-    "chance_p": "chance p",
-}
-
-
-def _mean_std(values: pd.Series, scale: float = 1.0) -> str:
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) / scale
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return "n/a"
-    return f"{v.mean():.2f} ± {v.std():.2f}"
 
 
 def _subject_column(results: pd.DataFrame, name: str) -> str:
@@ -44,69 +31,54 @@ def _subject_column(results: pd.DataFrame, name: str) -> str:
 def summarize_benchmark(
     results: pd.DataFrame,
     *,
-    fah_targets: Sequence[float] = SUMMARY_FAH_TARGETS,
+    fah_targets: Sequence[float] | None = None,
     name: str = "results",
 ) -> tuple[str, pd.DataFrame]:
-    """Mean ± std over subjects of a per-subject benchmark table, at each FAH target.
+    """The benchmark table of a fold-result table: the one the benchmark commands print.
+
+    Built by :func:`~sklearn_eeg.evaluation.benchmark_summary.summary_table` from
+    :func:`~sklearn_eeg.evaluation.benchmark_summary.summarize_results`, so ``final_summary``, the
+    console and ``loso_summary.csv`` show the same numbers: ``mean ± std`` over folds with ddof=1
+    (LOSO: one fold per test subject), the same rounding, every FAH target.
 
     Parameters
     ----------
     results : DataFrame
-        One row per (subject, FAH target): ``test_subject`` (or ``subject``), ``fah_target``, ``auroc``
-        and any of ``sensitivity``, ``fah`` (achieved on test), ``warning_time_mean`` (mean time to warning, s),
-        ``ioc``, ``chance_p``.
-    fah_targets : sequence of float
-        Operating points listed; targets absent from ``results`` are shown as "not run".
+        One row per (fold, FAH target): ``test_subject`` (or ``subject``), ``fah_target``, ``auroc``
+        and any of ``sensitivity``, ``fah`` (achieved on test), ``warning_time_mean`` (mean time to
+        warning, s), ``time_in_warning``, ``ioc`` and the seizure counts of
+        :func:`sklearn_eeg.experiments.benchmark.run_loso` (``n_seizures``, ``n_predicted``...).
+    fah_targets : sequence of float, optional
+        Operating points listed (default: every target of ``results``); targets absent from
+        ``results`` are shown as "not run".
     name : str
         Name used in error messages.
 
     Returns
     -------
     auroc : str
-        AUROC mean ± std over subjects.
+        Window AUROC, ``mean ± std`` over folds (as in the table's AUROC column).
     table : DataFrame
-        One row per FAH target with formatted mean ± std columns and the number of subjects.
+        One row per FAH target (``FAH target (/h)``, ``folds``, the metrics as ``mean ± std`` and
+        the pooled seizure-level columns when ``results`` counts seizures).
     """
     check_columns(results, ("fah_target", "auroc"), name)
-    subject_col = _subject_column(results, name)
-    auroc = _mean_std(results.drop_duplicates(subject_col)["auroc"])
+    _subject_column(results, name)
+    summary = summarize_results(results)
+    table = summary_table(summary)
+    auroc = format_mean_std(summary["auroc_mean"].iloc[0], summary["auroc_std"].iloc[0])
+    if fah_targets is None:
+        return auroc, table
+    present = dict(zip(summary["fah_target"].to_numpy(dtype=float), range(len(table))))
     rows = []
     for target in fah_targets:
-        part = results[np.isclose(pd.to_numeric(results["fah_target"], errors="coerce"), target)]
-        row: dict[str, object] = {"FAH target (/h)": f"{target:g}", "subjects": int(part[subject_col].nunique())}
-        for col, label in _OPERATING_COLUMNS.items():
-            if part.empty:
-                row[label] = "not run"
-            elif col in part.columns:
-                row[label] = _mean_std(part[col], 60.0 if col == "warning_time_mean" else 1.0)
-            else:
-                row[label] = "n/a"
-        rows.append(row)
-    return auroc, pd.DataFrame(rows)
-
-
-def seizure_significance(results: pd.DataFrame) -> pd.DataFrame | None:
-    """Pooled seizure-level significance per FAH target, formatted (None for tables without it).
-
-    Parameters
-    ----------
-    results : DataFrame
-        Benchmark results with ``fah_target``, ``n_seizures``, ``n_predicted``, ``chance_p`` and the
-        surrogate columns (``surrogate_hist``...) of :func:`sklearn_eeg.experiments.benchmark.run_loso`.
-
-    Returns
-    -------
-    table : DataFrame or None
-        ``FAH target (/h)``, ``predicted``, ``not scorable``, ``binomial p``, ``surrogate p``,
-        ``patients > chance``.
-    """
-    needed = ("fah_target", "n_seizures", "n_predicted", "chance_p", "time_in_warning", "surrogate_hist")
-    if any(c not in results.columns for c in needed):
-        return None
-    summary = summarize_results(results)
-    table = significance_table(summary)
-    table.insert(0, "FAH target (/h)", summary["fah_target"].map(lambda t: f"{t:g}").to_numpy())
-    return table
+        match = [i for t, i in present.items() if np.isclose(t, target)]
+        if match:
+            rows.append(table.iloc[match[0]])
+        else:
+            missing = {col: "not run" for col in table.columns}
+            rows.append(pd.Series({**missing, "FAH target (/h)": format_target(target), "folds": 0}))
+    return auroc, pd.DataFrame(rows).reset_index(drop=True)
 
 
 def _mean_ci(per_subject: pd.Series, digits: int) -> str:
@@ -214,6 +186,7 @@ def write_final_summary(
     totals = pd.DataFrame({"quantity": list(dataset_totals), "value": [str(v) for v in dataset_totals.values()]})
     md = ["# Final summary", "", "## Dataset", "", _markdown_table(totals), ""]
     txt = ["FINAL SUMMARY", "", "Dataset", totals.to_string(index=False), ""]
+    targets = sorted({float(t) for r in (loso, within) if r is not None and not r.empty for t in r["fah_target"]})
     for title, results in (("Leave-one-subject-out (LOSO)", loso), ("Patient-specific (within subject)", within)):
         md += [f"## {title}", ""]
         txt += [title]
@@ -221,19 +194,18 @@ def write_final_summary(
             md += ["Not run.", ""]
             txt += ["  not run", ""]
             continue
-        auroc, table = summarize_benchmark(results, name=title)
+        auroc, table = summarize_benchmark(results, fah_targets=targets, name=title)
         n = results[_subject_column(results, title)].nunique()
-        md += [f"Subjects: {n}. Window AUROC (mean ± std over subjects): {auroc}.", "",
-               "Operating points (thresholds tuned without the test subject, mean ± std over subjects):", "",
-               _markdown_table(table), ""]
-        txt += [f"  subjects: {n}", f"  window AUROC: {auroc}", table.to_string(index=False), ""]
-        pooled = seizure_significance(results)
-        if pooled is not None:
-            md += ["Seizure-level significance, pooled over test subjects (lead seizures predicted of those "
-                   "scorable, seizures not scorable, binomial p with each seizure's chance floored at the time "
-                   "in warning, seizure-time surrogate p, patients whose own surrogate p < 0.05):", "",
-                   _markdown_table(pooled), ""]
-            txt += ["  Seizure-level significance (pooled)", pooled.to_string(index=False), ""]
+        notes = identical_targets_notes(table, results)
+        md += [f"Subjects: {n}. Window AUROC: {auroc} ({STD_DEFINITION}).", "",
+               "Operating points (thresholds tuned without the test data; the table the benchmark command "
+               f"prints, {STD_DEFINITION}) and seizure-level significance pooled over test subjects (lead "
+               "seizures predicted of those scorable, seizures not scorable, binomial p with each seizure's "
+               "chance floored at the time in warning, seizure-time surrogate p, patients whose own surrogate "
+               "p < 0.05):", "", _markdown_table(table), ""]
+        md += [line for note in notes for line in (note, "")]
+        txt += [f"  subjects: {n}", f"  window AUROC: {auroc}", table.to_string(index=False), f"  ({STD_DEFINITION})",
+                *[f"  {note}" for note in notes], ""]
         scores = _probabilistic_scores(results, name=title)
         if scores is not None:
             md += ["### Probabilistic scores", "",

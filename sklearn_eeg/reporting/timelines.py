@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ._checks import as_1d, check_columns, same_length
@@ -125,21 +126,22 @@ def plot_label_timeline(
         mid = (max(s, lo) + min(e, hi)) / 2
         if lo <= mid <= hi:
             ax.text(mid / scale, 1.325, str(name), ha="center", va="center", fontsize=8, clip_on=True)
-        ax.axvline(s / scale, color="#555555", linewidth=0.6, linestyle="--")
-    for onset in onsets:
-        ax.axvline(onset / scale, color="#B00000", linewidth=1.5)
-        ax.plot([onset / scale], [1.6], marker="v", color="#B00000", markersize=8, clip_on=False)
+    ax.vlines(starts / scale, 0.0, 1.5, color="#555555", linewidth=0.6, linestyle="--", label="file start")
+    if onsets.size:
+        ax.vlines(onsets / scale, 0.0, 1.6, color="#B00000", linewidth=1.5, label="seizure onset")
+        ax.scatter(onsets / scale, np.full(onsets.size, 1.6), marker="v", color="#B00000", s=64, clip_on=False)
 
     ax.set_xlim(lo / scale, hi / scale)
     ax.set_ylim(0.0, 1.7)
     ax.set_yticks([0.5, 1.325], ["state", "files"])
     ax.set_xlabel(f"Time on subject timeline ({unit})")
-    ax.set_title(f"Labels of {subject}")
+    ax.set_title(f"Window labels of {subject} on its recording timeline (files, gaps, seizure onsets)")
     handles = [Patch(facecolor=STATE_COLORS[s], label=s) for s in ("interictal", "preictal", "ictal",
                                                                      "postictal", "excluded")]
     handles.append(Patch(facecolor="white", edgecolor="#555555", hatch="///", label="gap (unobserved)"))
-    handles.append(Patch(facecolor="#B00000", label="seizure onset"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=7, frameon=False)
+    handles.append(Line2D([], [], color="#B00000", linewidth=1.5, marker="v", label="seizure onset"))
+    handles.append(Line2D([], [], color="#555555", linewidth=0.6, linestyle="--", label="file start"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=8, frameon=False)
     return fig
 
 
@@ -196,10 +198,13 @@ def plot_risk_timeline(
         raise ValueError("t_abs must be increasing (sort the rows of one subject by t_abs)")
     unit, scale = _time_unit(t[-1] - t[0])
     fig, ax = new_axes(ax, figsize=(11.0, 3.8))
-    for i, onset in enumerate(np.asarray(onsets if onsets is not None else [], dtype=float)):
+    onset_s = np.asarray(onsets if onsets is not None else [], dtype=float)
+    for i, onset in enumerate(onset_s):
         ax.axvspan((onset - sop_s) / scale, (onset - sph_s) / scale, color=STATE_COLORS["preictal"], alpha=0.3,
                    linewidth=0, label="preictal span" if i == 0 else None)
-        ax.axvline(onset / scale, color="#B00000", linewidth=1.5, label="seizure onset" if i == 0 else None)
+    if onset_s.size:
+        ax.vlines(onset_s / scale, 0, 1, transform=ax.get_xaxis_transform(), color="#B00000", linewidth=1.5,
+                  label="seizure onset")
     tt, rr = break_gaps(t, r, max_step=max_step)
     ax.plot(tt / scale, rr, color="#999999", linewidth=0.7, label="risk")
     if smoothed is not None:
@@ -209,8 +214,10 @@ def plot_risk_timeline(
         ax.plot(tt / scale, ss, color="#0072B2", linewidth=1.4, label="smoothed risk")
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle="--", linewidth=1.0, label=f"threshold {threshold:.2f}")
-    for i, alarm in enumerate(np.asarray(alarm_times if alarm_times is not None else [], dtype=float)):
-        ax.axvline(alarm / scale, color="#009E73", linestyle=":", linewidth=1.6, label="alarm" if i == 0 else None)
+    alarm_s = np.asarray(alarm_times if alarm_times is not None else [], dtype=float)
+    if alarm_s.size:
+        ax.vlines(alarm_s / scale, 0, 1, transform=ax.get_xaxis_transform(), color="#009E73", linestyle=":",
+                  linewidth=1.6, label=f"alarm ({alarm_s.size})")
     if cursor is not None:
         ax.axvline(cursor / scale, color="black", linewidth=2.0, alpha=0.5, label="current position")
     ax.set_ylim(-0.02, 1.02)

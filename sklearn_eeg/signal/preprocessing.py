@@ -2,10 +2,18 @@
 
 The transformers take and return windows ``(n_windows, n_channels, n_times)`` in µV. They are
 stateless (``fit`` only validates), so they cannot leak information between windows or folds.
+
+They also take ``mne.Epochs`` / ``mne.EpochsArray`` (any ``mne.BaseEpochs``), converted to float32
+µV windows by :func:`~sklearn_eeg.data.mne_input.epochs_to_windows` (each channel's unit from
+``info``, EEG-type channels only); the output is an array, never Epochs. The sampling rate of
+Epochs is ``info["sfreq"]``: a transformer with ``sfreq=None`` uses it, one whose ``sfreq`` is set
+(the default 256.0 included) raises a ``ValueError`` naming both rates when they differ. With
+``sfreq=None`` an array input is refused (its rate is unknown). MNE is never imported for arrays.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from fractions import Fraction
 
@@ -80,6 +88,36 @@ def _check_windows(X) -> np.ndarray:
     return X
 
 
+def _windows_of(X) -> tuple[np.ndarray, float | None, list[str] | None]:
+    """``(windows, sfreq, ch_names)``: Epochs converted to µV with their rate and names; arrays checked, Nones."""
+    if not isinstance(X, np.ndarray) and "mne" in sys.modules:  # an Epochs object implies a loaded mne
+        from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs  # not at import: import time
+
+        if is_mne_epochs(X):
+            X, sfreq, ch_names = epochs_to_windows(X)
+            return _check_windows(X), sfreq, ch_names
+    return _check_windows(X), None, None
+
+
+def _resolve_sfreq(estimator, epochs_sfreq: float | None) -> float:
+    """``estimator.sfreq`` checked against the Epochs' rate, or the Epochs' rate when ``sfreq`` is None."""
+    name = type(estimator).__name__
+    if estimator.sfreq is None:
+        if epochs_sfreq is None:
+            raise ValueError(
+                f"{name}: sfreq=None takes the sampling rate from mne.Epochs input (info['sfreq']); "
+                "pass sfreq (Hz) for array input"
+            )
+        return float(epochs_sfreq)
+    sfreq = _check_positive("sfreq", estimator.sfreq)
+    if epochs_sfreq is not None and not np.isclose(sfreq, epochs_sfreq):
+        raise ValueError(
+            f"{name}: sfreq={sfreq:g} Hz but the Epochs were sampled at info['sfreq']={epochs_sfreq:g} Hz; "
+            f"pass sfreq=None to take the Epochs' rate (or sfreq={epochs_sfreq:g})"
+        )
+    return sfreq
+
+
 def _check_positive(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -92,27 +130,40 @@ class _StatelessWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_out
     In a Pipeline, channel names pass through :meth:`get_feature_names_out` and
     :meth:`set_output` is a no-op (3-D output has no table form), so a later feature step can
     still emit a pandas DataFrame.
+
+    Subclasses with an ``sfreq`` parameter get the resolved rate in :meth:`_check_params` and
+    :meth:`_transform` (None for the others).
     """
+
+    def _input_sfreq(self, epochs_sfreq: float | None) -> float | None:
+        return _resolve_sfreq(self, epochs_sfreq) if hasattr(self, "sfreq") else None
 
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; nothing is learned.
 
         Parameters
         ----------
-        X : ndarray of shape (n_windows, n_channels, n_times)
+        X : ndarray of shape (n_windows, n_channels, n_times), or mne.BaseEpochs
+            Windows in µV; Epochs are converted (see the module docstring).
         y : ignored
 
         Returns
         -------
         self
-            With ``n_features_in_`` (the number of channels), used only for names.
+            With ``n_features_in_`` (the number of channels) and, for Epochs, ``ch_names_``
+            (their channel names), used only for names.
         """
-        self._check_params()
-        self.n_features_in_ = _check_windows(X).shape[1]
+        X, epochs_sfreq, ch_names = _windows_of(X)
+        self._check_params(self._input_sfreq(epochs_sfreq))
+        self.n_features_in_ = X.shape[1]
+        if ch_names is not None:
+            self.ch_names_ = ch_names
+        elif hasattr(self, "ch_names_"):
+            del self.ch_names_
         return self
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Channel names, unchanged: ``input_features`` or ``ch0``, ``ch1``... after ``fit``.
+        """Channel names, unchanged: ``input_features``, else the Epochs' names or ``ch0``, ``ch1``... after ``fit``.
 
         Returns
         -------
@@ -122,28 +173,36 @@ class _StatelessWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_out
             return np.asarray(input_features, dtype=object)
         if not hasattr(self, "n_features_in_"):
             raise ValueError(f"{type(self).__name__}: call fit (or pass input_features) to get channel names")
+        if hasattr(self, "ch_names_"):
+            return np.asarray(self.ch_names_, dtype=object)
         return np.asarray([f"ch{i}" for i in range(self.n_features_in_)], dtype=object)
 
     def set_output(self, *, transform=None):
         """No-op: the output is 3-D, which has no DataFrame form. Returns ``self``."""
         return self
 
-    def _check_params(self) -> None:
-        """Raise ValueError naming the offending parameter."""
+    def _check_params(self, sfreq: float | None) -> None:
+        """Raise ValueError naming the offending parameter; ``sfreq`` is the resolved rate."""
+
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
+        raise NotImplementedError
 
     def transform(self, X) -> np.ndarray:
         """Transform windows.
 
         Parameters
         ----------
-        X : ndarray of shape (n_windows, n_channels, n_times)
+        X : ndarray of shape (n_windows, n_channels, n_times), or mne.BaseEpochs
+            Windows in µV; Epochs are converted (see the module docstring).
 
         Returns
         -------
         X_out : ndarray of shape (n_windows, n_channels, n_times_out)
         """
-        self._check_params()
-        return self._transform(_check_windows(X))
+        X, epochs_sfreq, _ = _windows_of(X)
+        sfreq = self._input_sfreq(epochs_sfreq)
+        self._check_params(sfreq)
+        return self._transform(X, sfreq)
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
@@ -167,8 +226,8 @@ class BandpassFilter(_StatelessWindowTransformer):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
-        Sampling frequency in Hz.
+    sfreq : float or None, default=256.0
+        Sampling frequency in Hz; None: the ``info["sfreq"]`` of ``mne.Epochs`` input.
     l_freq : float or None, default=0.5
         High-pass edge in Hz (``None``: low-pass only).
     h_freq : float or None, default=45.0
@@ -187,8 +246,7 @@ class BandpassFilter(_StatelessWindowTransformer):
         self.l_freq = l_freq
         self.h_freq = h_freq
 
-    def _check_params(self) -> None:
-        sfreq = _check_positive("sfreq", self.sfreq)
+    def _check_params(self, sfreq: float | None) -> None:
         if self.l_freq is None and self.h_freq is None:
             raise ValueError("l_freq and h_freq cannot both be None")
         if self.l_freq is not None and _check_positive("l_freq", self.l_freq) >= sfreq / 2:
@@ -198,8 +256,8 @@ class BandpassFilter(_StatelessWindowTransformer):
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             raise ValueError(f"l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})")
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        return filter_signal(X, self.sfreq, l_freq=self.l_freq, h_freq=self.h_freq, notch=None)
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
+        return filter_signal(X, sfreq, l_freq=self.l_freq, h_freq=self.h_freq, notch=None)
 
 
 class NotchFilter(_StatelessWindowTransformer):
@@ -209,8 +267,8 @@ class NotchFilter(_StatelessWindowTransformer):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
-        Sampling frequency in Hz.
+    sfreq : float or None, default=256.0
+        Sampling frequency in Hz; None: the ``info["sfreq"]`` of ``mne.Epochs`` input.
     freq : float, default=60.0
         Line frequency in Hz (below Nyquist).
     """
@@ -219,13 +277,12 @@ class NotchFilter(_StatelessWindowTransformer):
         self.sfreq = sfreq
         self.freq = freq
 
-    def _check_params(self) -> None:
-        sfreq = _check_positive("sfreq", self.sfreq)
+    def _check_params(self, sfreq: float | None) -> None:
         if _check_positive("freq", self.freq) >= sfreq / 2:
             raise ValueError(f"freq must be below Nyquist ({sfreq / 2} Hz), got {self.freq!r}")
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        return filter_signal(X, self.sfreq, l_freq=None, h_freq=None, notch=self.freq)
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
+        return filter_signal(X, sfreq, l_freq=None, h_freq=None, notch=self.freq)
 
 
 class Rereference(_StatelessWindowTransformer):
@@ -241,11 +298,11 @@ class Rereference(_StatelessWindowTransformer):
     def __init__(self, *, method: str = "average"):
         self.method = method
 
-    def _check_params(self) -> None:
+    def _check_params(self, sfreq: float | None) -> None:
         if self.method not in ("average", "keep"):
             raise ValueError(f"method must be 'average' or 'keep', got {self.method!r}")
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
         if self.method == "keep":
             return X
         return X - X.mean(axis=1, keepdims=True)
@@ -264,8 +321,8 @@ class Resampler(_StatelessWindowTransformer):
 
     Parameters
     ----------
-    sfreq : float, default=256.0
-        Input sampling frequency in Hz.
+    sfreq : float or None, default=256.0
+        Input sampling frequency in Hz; None: the ``info["sfreq"]`` of ``mne.Epochs`` input.
     new_sfreq : float, default=128.0
         Output sampling frequency in Hz.
     """
@@ -274,12 +331,11 @@ class Resampler(_StatelessWindowTransformer):
         self.sfreq = sfreq
         self.new_sfreq = new_sfreq
 
-    def _check_params(self) -> None:
-        _check_positive("sfreq", self.sfreq)
+    def _check_params(self, sfreq: float | None) -> None:
         _check_positive("new_sfreq", self.new_sfreq)
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        ratio = Fraction(float(self.new_sfreq) / float(self.sfreq)).limit_denominator(1000)
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
+        ratio = Fraction(float(self.new_sfreq) / sfreq).limit_denominator(1000)
         if ratio == 1:
             return X
         out = signal.resample_poly(X, ratio.numerator, ratio.denominator, axis=-1)
@@ -326,7 +382,7 @@ class ArtifactRejector(_StatelessWindowTransformer):
         self.threshold = threshold
         self.mode = mode
 
-    def _check_params(self) -> None:
+    def _check_params(self, sfreq: float | None) -> None:
         _check_positive("threshold", self.threshold)
         if self.mode not in ("flag", "reject"):
             raise ValueError(f"mode must be 'flag' or 'reject', got {self.mode!r}")
@@ -336,17 +392,18 @@ class ArtifactRejector(_StatelessWindowTransformer):
 
         Parameters
         ----------
-        X : ndarray of shape (n_windows, n_channels, n_times)
+        X : ndarray of shape (n_windows, n_channels, n_times), or mne.BaseEpochs
+            Windows in µV (Epochs are converted to µV).
 
         Returns
         -------
         bad : ndarray of shape (n_windows,), bool
         """
-        self._check_params()
-        X = _check_windows(X)
+        self._check_params(None)
+        X, _, _ = _windows_of(X)
         return np.ptp(X, axis=-1).max(axis=-1, initial=0.0) > self.threshold
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
+    def _transform(self, X: np.ndarray, sfreq: float | None) -> np.ndarray:
         if self.mode == "flag":
             return X
         bad = self.flag(X)

@@ -44,6 +44,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sklearn_eeg.atomic_files import atomic_write, writer_gone
+from sklearn_eeg.cache_location import cache_location
 from sklearn_eeg.data import CANONICAL_CHANNELS, EEGDataError, load_index, read_edf
 from sklearn_eeg.data.labeling import LABELING_DEFAULTS, STATES, label_windows
 from sklearn_eeg.signal.preprocessing import filter_signal
@@ -624,7 +625,7 @@ def build_window_store(
     data_root: str | Path,
     subjects: Sequence[str] | None = None,
     *,
-    cache_dir: str | Path = "cache",
+    cache_dir: str | Path | None = None,
     window: float = 10.0,
     stride: float = 5.0,
     l_freq: float | None = 0.5,
@@ -648,8 +649,9 @@ def build_window_store(
         Dataset root (``chbNN/chbNN-summary.txt`` and EDF files).
     subjects : sequence of str, optional
         Subjects to store; all with a summary when None.
-    cache_dir : str or Path
-        The store goes to ``<cache_dir>/windows/<params-hash>/``.
+    cache_dir : str or Path, optional
+        The store goes to ``<cache_dir>/windows/<params-hash>/``; None: the default cache folder
+        (:func:`sklearn_eeg.cache_location.cache_location`).
     window, stride : float
         Window length and step in seconds.
     l_freq, h_freq, notch : float or None
@@ -680,7 +682,7 @@ def build_window_store(
     label_params = _split_labeling(labeling)
     digest, params = store_params(window=window, stride=stride, l_freq=l_freq, h_freq=h_freq, notch=notch,
                                   dtype=dtype, missing=missing)
-    root = Path(cache_dir) / "windows" / digest
+    root = cache_location(cache_dir).path / "windows" / digest
     root.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(root)
     _write_if_changed(root / "params.json", json.dumps(params, indent=1).encode())
@@ -725,12 +727,14 @@ def load_window_store(
     data_root: str | Path,
     subjects: Sequence[str] | None = None,
     *,
-    cache_dir: str | Path = "cache",
-    states: Sequence[str] = ("preictal", "interictal"),
+    cache_dir: str | Path | None = None,
+    states: Sequence[str] = STATES,
     progress: bool = True,
     **params,
 ) -> WindowStore:
     """The window store of a dataset (built on first use), restricted to windows of ``states``.
+
+    By default every state: the full timeline, which alarm scoring needs (see :func:`load_windows`).
 
     Nothing is loaded: windows stay on disk until asked for (:meth:`WindowStore.get`,
     :meth:`WindowStore.take`, :class:`WindowArray`). Parameters as in :func:`load_windows`.
@@ -746,8 +750,8 @@ def load_windows(
     data_root: str | Path,
     subjects: Sequence[str] | None = None,
     *,
-    cache_dir: str | Path = "cache",
-    states: Sequence[str] = ("preictal", "interictal"),
+    cache_dir: str | Path | None = None,
+    states: Sequence[str] = STATES,
     progress: bool = True,
     **params,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
@@ -759,10 +763,14 @@ def load_windows(
         Dataset root.
     subjects : sequence of str, optional
         Subjects to load (all when None).
-    cache_dir : str or Path
-        Cache folder of the window store.
-    states : sequence of str
-        Window states to keep (see :data:`sklearn_eeg.data.labeling.STATES`).
+    cache_dir : str or Path, optional
+        Cache folder of the window store (None: the default cache folder).
+    states : sequence of str, default=STATES
+        Window states to keep (see :data:`sklearn_eeg.data.labeling.STATES`). The default keeps
+        every state: the full timeline, so alarms and their scoring see no gaps where excluded
+        windows were dropped (a gap would tell them where the seizures are). Train on the labeled
+        windows only with ``sample_weight = (y >= 0)`` or rows ``y >= 0``; pass
+        ``states=("preictal", "interictal")`` for a window-level study without alarms.
     progress : bool
         Show progress bars.
     **params
@@ -784,7 +792,7 @@ def load_windows(
     return X, meta["label"].to_numpy(dtype=np.int64), meta["subject"].to_numpy(dtype=str), meta
 
 
-def cache_summary(cache_dir: str | Path = "cache") -> pd.DataFrame:
+def cache_summary(cache_dir: str | Path | None = None) -> pd.DataFrame:
     """One row per (store, subject): windows by state, positive rate, disk and RAM size.
 
     Returns
@@ -795,7 +803,7 @@ def cache_summary(cache_dir: str | Path = "cache") -> pd.DataFrame:
         (float32 X of the preictal + interictal windows).
     """
     rows = []
-    for root in sorted((Path(cache_dir) / "windows").glob("*/params.json")):
+    for root in sorted((cache_location(cache_dir).path / "windows").glob("*/params.json")):
         store = WindowStore.open(root.parent)
         for subject, t in store.table.groupby("subject"):
             kept = store.select((store.table["subject"] == subject)

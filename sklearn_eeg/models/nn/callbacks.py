@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 from skorch import NeuralNetBinaryClassifier
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 
 from .targets import dataset_labels
 
-__all__ = ["TimelineScoring", "ValidScoring", "WarmupCosineLR", "warmup_cosine"]
+__all__ = ["TimelineScoring", "ValidScoring", "warmup_cosine", "warmup_cosine_scheduler"]
 
 
 def warmup_cosine(epoch: int, *, warmup_epochs: int, max_epochs: int, min_factor: float = 0.01) -> float:
@@ -35,29 +37,25 @@ def warmup_cosine(epoch: int, *, warmup_epochs: int, max_epochs: int, min_factor
     return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-class WarmupCosineLR(Callback):
-    """Set the learning rate at the start of every epoch to ``lr * warmup_cosine(epoch, ...)``.
+def warmup_cosine_scheduler(warmup_epochs: int, max_epochs: int) -> LRScheduler:
+    """skorch ``LRScheduler`` of a ``LambdaLR`` policy: ``lr * warmup_cosine(epoch, ...)`` at every epoch.
 
-    Stateless (the factor depends on the epoch number only, read from the history), so a fit resumed
-    from a checkpoint continues the schedule exactly where it stopped. Records ``event_lr``.
+    skorch starts the policy at the epoch count of the history (``last_epoch``), so a fit resumed from a
+    checkpoint continues the schedule where it stopped. Records ``event_lr``.
 
     Parameters
     ----------
     warmup_epochs, max_epochs : int
         As in :func:`warmup_cosine`.
+
+    Returns
+    -------
+    skorch.callbacks.LRScheduler
     """
-
-    def __init__(self, warmup_epochs: int, max_epochs: int) -> None:
-        self.warmup_epochs = warmup_epochs
-        self.max_epochs = max_epochs
-
-    def on_epoch_begin(self, net: NeuralNetBinaryClassifier, **kwargs: Any) -> None:
-        epoch = len(net.history) - 1  # the row of this epoch is already open
-        lr = net.lr * warmup_cosine(epoch, warmup_epochs=self.warmup_epochs, max_epochs=self.max_epochs)
-        for name in net._optimizers:
-            for group in getattr(net, name + "_").param_groups:
-                group["lr"] = lr
-        net.history.record("event_lr", lr)
+    return LRScheduler(
+        policy=LambdaLR, lr_lambda=partial(warmup_cosine, warmup_epochs=warmup_epochs, max_epochs=max_epochs),
+        step_every="epoch",
+    )
 
 
 def _selection_key(row: Mapping[str, Any], name: str, lower_is_better: bool, tie_breaker: str | None) -> tuple[float, ...]:

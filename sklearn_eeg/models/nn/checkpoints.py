@@ -6,6 +6,11 @@ and renamed over its target (:func:`sklearn_eeg.atomic_files.atomic_write`). The
 of four files that must come from the same epoch: it is written into a temporary folder that is
 renamed ``last-<epoch>`` in one step once complete, and the folder of the epoch before is kept, so
 :func:`last_checkpoint` finds a complete set, or none when the fit died in its first epoch.
+
+Why not skorch's ``Checkpoint`` and ``LoadInitState``: they write the files of a checkpoint in place,
+one after the other (a kill leaves a truncated file or a set mixing two epochs) and load exactly one
+set; they keep one "best" per callback. This module adds what they cannot: atomic files, complete
+per-epoch sets with a fallback, and the best epoch of every validation criterion from one callback.
 """
 
 from __future__ import annotations
