@@ -271,3 +271,21 @@ def test_plain_arrays_need_no_mne(tmp_path):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["after"] == out["before"], "the array path imported MNE modules"
     assert out["shape"] == [2, 140] and out["rec"] == [18, 512]
+
+
+def test_cnn_takes_epochs_as_microvolt_windows():
+    """SpectrogramCNNClassifier on EpochsArray (volts) fits and predicts exactly as on the same µV array."""
+    from sklearn_eeg.models.estimators import SpectrogramCNNClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 20, (32, 2, 512)).astype(np.float32)
+    y = np.tile([0, 1], 16)
+    X[y == 1] += 30 * np.sin(2 * np.pi * 10 * np.arange(512) / 256).astype(np.float32)
+    info = mne.create_info(["FP1-F7", "F7-T7"], 256.0, ch_types="eeg")
+    epochs = mne.EpochsArray(X.astype(np.float64) * 1e-6, info, verbose="error")
+    params = {"module__n_filters": (4, 8), "module__embedding_dim": 16, "batch_size": 16, "lr": 1e-2,
+              "max_epochs": 2, "train_split": None, "random_state": 0}
+    on_array = SpectrogramCNNClassifier(**params).fit(X, y)
+    on_epochs = SpectrogramCNNClassifier(**params).fit(epochs, y)
+    np.testing.assert_allclose(on_epochs.predict_proba(epochs), on_array.predict_proba(X), rtol=1e-5, atol=1e-6)
+    assert on_epochs.n_channels_ == 2 and on_epochs.n_times_ == 512

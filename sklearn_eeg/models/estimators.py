@@ -49,6 +49,7 @@ from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import is_dataset, to_tensor
 from torch.utils.data import Dataset, WeightedRandomSampler
 
+from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs
 from sklearn_eeg.models.chance import ConstantRiskClassifier, RandomWalkRiskClassifier
 from sklearn_eeg.models.nn.callbacks import TimelineScoring, ValidScoring, warmup_cosine, warmup_cosine_scheduler
 from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index, last_checkpoint
@@ -311,6 +312,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         -------
         self
         """
+        X = _mne_as_windows(X)
         target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
         try:
             with torch.random.fork_rng(devices=self._rng_devices(), enabled=self.random_state is not None):
@@ -367,6 +369,7 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         directory = Path(folder)
         if self.train_split is None or self.checkpoint_dir is None:
             raise ValueError("resume needs a validation split and checkpoint_dir (where the last checkpoint is written)")
+        X = _mne_as_windows(X)
         last = last_checkpoint(directory)
         if last is None:
             logger.warning("%s: no complete checkpoint to resume from; fitting from scratch", directory)
@@ -483,6 +486,10 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
             fit_params = {**fit_params, "groups": groups}
         return self.train_split(dataset, y, **fit_params)
 
+    def get_dataset(self, dataset: Any, y: Any = None) -> Dataset:
+        """skorch's dataset of ``dataset``, with ``mne.Epochs`` first converted to µV windows (predict paths)."""
+        return super().get_dataset(_mne_as_windows(dataset), y)
+
     def get_iterator(self, dataset: Dataset, training: bool = False) -> torch.utils.data.DataLoader:
         kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
         kwargs.setdefault("batch_size", self.batch_size)
@@ -561,6 +568,11 @@ def _dataset_first_x(X: Dataset) -> Any:
     if len(X) == 0:
         raise ValueError("the dataset is empty")
     return unpack_data(X[0])[0]
+
+
+def _mne_as_windows(X: Any) -> Any:
+    """``mne.Epochs`` as a float32 µV window array (units from ``info``, EEG channels); anything else unchanged."""
+    return epochs_to_windows(X)[0] if is_mne_epochs(X) else X
 
 
 def _signal_shape(signal: Any, what: str = "X") -> tuple[int, int, int]:
