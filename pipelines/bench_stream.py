@@ -1,0 +1,99 @@
+"""Benchmark: the online forecaster on a random EEG stream -- latency per chunk, real-time factor, memory.
+
+Streams random data (--n_channels channels at 256 Hz, in chunks of --chunk seconds) through an
+OnlineForecaster with the classical pipeline (logistic regression on basic_plus features, fitted on a
+few random windows), once per --hours value. Prints one row per stream length: median and 99th
+percentile latency per chunk, the real-time factor (seconds of signal per second of compute) and memory:
+the peak of Python allocations during the stream (tracemalloc) and the process's peak RSS
+(resource.getrusage, which never goes down: read it across rows as "did not grow"). Memory must not grow
+with stream length: the forecaster keeps one window of samples, whatever the length.
+
+Example:
+  python pipelines/bench_stream.py --hours 1 4
+  python pipelines/bench_stream.py --hours 0.1 --n_channels 2 --out_file bench_stream.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from sklearn_eeg.atomic_files import atomic_write_text
+from sklearn_eeg.commands.options import add_option, command_parser
+from sklearn_eeg.features.extractor import FeatureExtractor
+from sklearn_eeg.models.registry import make_model
+from sklearn_eeg.online import OnlineForecaster
+
+SFREQ = 256.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = command_parser(__doc__)
+    parser.add_argument("--hours", type=float, nargs="+", default=[1.0, 4.0], help="stream lengths (default 1 4)")
+    add_option(parser, "--n_channels", type=int, default=18, help="channels (default 18)")
+    parser.add_argument("--chunk", type=float, default=1.0, help="seconds per chunk (default 1)")
+    parser.add_argument("--feature_set", default="basic_plus", help="feature set (default basic_plus)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_option(parser, "--out_file", default=None, help="JSON file for the rows")
+    return parser.parse_args(argv)
+
+
+def fitted_model(n_channels: int, feature_set: str, rng: np.random.Generator):
+    """Logistic regression fitted on the features of a few random windows (its values do not matter here)."""
+    windows = rng.normal(0.0, 20.0, (16, n_channels, int(10 * SFREQ))).astype(np.float32)
+    X = FeatureExtractor(sfreq=SFREQ, feature_set=feature_set).fit_transform(windows)
+    return make_model("logreg", precomputed_features=True, feature_set=feature_set).fit(X, [0, 1] * 8)
+
+
+def stream_once(model, hours: float, args: argparse.Namespace, rng: np.random.Generator) -> dict:
+    """Stream ``hours`` of random data chunk by chunk; time every chunk and trace memory."""
+    forecaster = OnlineForecaster(model, threshold=0.5, feature_set=args.feature_set)
+    size = int(round(args.chunk * SFREQ))
+    n_chunks = int(hours * 3600 / args.chunk)
+    latencies = np.empty(n_chunks)
+    tracemalloc.start()
+    for k in range(n_chunks):
+        chunk = rng.normal(0.0, 20.0, (args.n_channels, size)).astype(np.float32)  # a fresh chunk: no stored stream
+        start = time.perf_counter()
+        forecaster.update(chunk)
+        latencies[k] = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "hours": hours,
+        "chunks": n_chunks,
+        "windows": forecaster.n_windows,
+        "latency_median_ms": float(np.median(latencies) * 1e3),
+        "latency_p99_ms": float(np.quantile(latencies, 0.99) * 1e3),
+        "real_time_factor": float(hours * 3600 / latencies.sum()),
+        "traced_peak_mib": peak / 2**20,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    model = fitted_model(args.n_channels, args.feature_set, rng)
+    rows = [stream_once(model, hours, args, rng) for hours in args.hours]
+    print(f"online forecaster, logreg on {args.feature_set}, {args.n_channels} channels at {SFREQ:g} Hz, "
+          f"{args.chunk:g}-s chunks")
+    print(f"{'hours':>6} {'windows':>8} {'median ms':>10} {'p99 ms':>8} {'real-time factor':>17} "
+          f"{'traced peak MiB':>16} {'peak RSS MiB':>13}")
+    for r in rows:
+        print(f"{r['hours']:>6g} {r['windows']:>8d} {r['latency_median_ms']:>10.2f} {r['latency_p99_ms']:>8.2f} "
+              f"{r['real_time_factor']:>17.0f} {r['traced_peak_mib']:>16.2f} {r['peak_rss_mib']:>13.1f}")
+    if args.out_file:
+        atomic_write_text(args.out_file, json.dumps(rows, indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

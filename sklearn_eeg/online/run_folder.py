@@ -1,0 +1,140 @@
+"""What a run folder gives the online forecaster: the fitted model, its tuned threshold and its alarm rule.
+
+Two kinds of run folder are read:
+
+* a LOSO run (``pipelines/loso.py``): ``models/fold_<subject>.joblib``, one model per test subject, and
+  ``loso_results.csv`` with the threshold each fold tuned on its validation subjects per FAH target;
+* a train run (``pipelines/train_baseline.py``): ``model.joblib`` and ``results.csv``.
+
+The window length and stride come from the manifest's ``labeling`` section, the feature set from its
+``features`` section, and the alarm rule from its ``alarms`` and ``labeling`` sections
+(:func:`sklearn_eeg.reporting.run_figures.run_alarm_policy`). Only feature-matrix models (classical and
+chance baselines) are supported: deep models read filtered windows with their own preprocessing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from sklearn_eeg.evaluation.alarms import AlarmPolicy
+from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS
+
+__all__ = ["PREFERRED_FAH_TARGET", "RunModel", "load_run_model"]
+
+PREFERRED_FAH_TARGET = 0.5
+"""False alarms per hour whose tuned threshold is used when none is asked for (if the run tuned one)."""
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """A fitted model of a run folder with everything needed to stream it.
+
+    Attributes
+    ----------
+    model : estimator
+        Fitted classifier with ``predict_proba`` on the feature matrix.
+    threshold : float
+        The alarm threshold tuned for ``fah_target``.
+    fah_target : float
+        False alarms per hour the threshold was tuned for.
+    policy : AlarmPolicy
+        The run's alarm rule.
+    window, stride : float
+        Window length and step in seconds.
+    feature_set : str
+        Feature set the model was trained on.
+    source : dict
+        ``run_dir``, ``subject`` and ``fah_target``: how to load the same model again (saved states
+        reference the model by this, never by pickling it).
+    """
+
+    model: Any
+    threshold: float
+    fah_target: float
+    policy: AlarmPolicy
+    window: float
+    stride: float
+    feature_set: str
+    source: dict
+
+
+def _model_and_results(run_dir: Path, subject: str | None) -> tuple[Path, pd.DataFrame, str | None]:
+    """The model file, its rows of the results table, and the subject it was tested on."""
+    folds = sorted((run_dir / "models").glob("fold_*.joblib"))
+    if folds:
+        subjects = [p.stem.removeprefix("fold_") for p in folds]
+        if subject is None and len(subjects) > 1:
+            raise ValueError(f"{run_dir} holds one model per test subject; pass subject= (one of {subjects})")
+        subject = subjects[0] if subject is None else str(subject)
+        if subject not in subjects:
+            raise ValueError(f"{run_dir} has no model for subject {subject!r}; it has {subjects}")
+        results = pd.read_csv(run_dir / "loso_results.csv")
+        return run_dir / "models" / f"fold_{subject}.joblib", results[results["test_subject"].astype(str) == subject], subject
+    if (run_dir / "model.joblib").is_file():
+        return run_dir / "model.joblib", pd.read_csv(run_dir / "results.csv"), subject
+    raise ValueError(f"{run_dir} is not a LOSO or train run folder: no models/fold_*.joblib and no model.joblib")
+
+
+def load_run_model(run_dir: str | Path, subject: str | None = None, *, fah_target: float | None = None) -> RunModel:
+    """Load a run folder's fitted model with its tuned threshold and alarm rule.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A LOSO or train run folder (``manifest.json`` and the model files).
+    subject : str, optional
+        Test subject whose fold model to use (LOSO runs with several folds need it).
+    fah_target : float, optional
+        FAH target whose tuned threshold to use; default :data:`PREFERRED_FAH_TARGET` when the run
+        tuned it, else the run's smallest target.
+
+    Returns
+    -------
+    RunModel
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or one of its files is missing.
+    ValueError
+        If the folder is not a run folder, the subject or FAH target is not in it, or its model is not
+        a feature-matrix model.
+    """
+    from sklearn_eeg.reporting.run_figures import run_alarm_policy  # imports matplotlib: only when used
+
+    run_dir = Path(run_dir)
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest} not found: not a run folder")
+    config = json.loads(manifest.read_text()).get("config") or {}
+    name = (config.get("model") or {}).get("name", "logreg")
+    if name not in FEATURE_MATRIX_MODELS:
+        raise ValueError(f"model {name!r} of {run_dir} is not supported online yet; use one of {FEATURE_MATRIX_MODELS}")
+    model_file, results, subject = _model_and_results(run_dir, subject)
+    results = results[np.isfinite(results["threshold"].astype(float))]
+    targets = sorted(results["fah_target"].astype(float).unique())
+    if not targets:
+        raise ValueError(f"{run_dir} has no tuned threshold" + (f" for subject {subject}" if subject else ""))
+    if fah_target is None:
+        fah_target = next((t for t in targets if np.isclose(t, PREFERRED_FAH_TARGET)), targets[0])
+    chosen = results[np.isclose(results["fah_target"].astype(float), fah_target)]
+    if chosen.empty:
+        raise ValueError(f"{run_dir} tuned no threshold for FAH target {fah_target}; it has {targets}")
+    labeling = config.get("labeling") or {}
+    return RunModel(
+        model=joblib.load(model_file),
+        threshold=float(chosen["threshold"].iloc[0]),
+        fah_target=float(fah_target),
+        policy=run_alarm_policy(run_dir),
+        window=float(labeling.get("window", 10.0)),
+        stride=float(labeling.get("stride", 5.0)),
+        feature_set=str((config.get("features") or {}).get("feature_set", "basic_plus")),
+        source={"run_dir": str(run_dir.resolve()), "subject": subject, "fah_target": float(fah_target)},
+    )
