@@ -170,8 +170,8 @@ def test_timeline_scoring_falls_back_to_the_tie_breaker_when_always_nan(data, tm
     assert clf.history[:, "valid_sens_best"] == [True, True, False]
 
 
-@pytest.mark.parametrize("at", [2, 4])
-def test_resume_after_interrupt_equals_an_uninterrupted_fit(data, tmp_path, at) -> None:
+@pytest.mark.parametrize(("at", "given"), [(2, "fit folder"), (4, "fit folder"), (4, "last set")])
+def test_resume_after_interrupt_equals_an_uninterrupted_fit(data, tmp_path, at, given) -> None:
     X, y, groups = data
     params = {**TINY, "lr": 5e-2, "max_epochs": 5, "patience": None, "checkpoint_dir": tmp_path}
     reference = SpectrogramCNNClassifier(**params).fit(X, y, groups=groups)
@@ -179,7 +179,9 @@ def test_resume_after_interrupt_equals_an_uninterrupted_fit(data, tmp_path, at) 
     interrupted = SpectrogramCNNClassifier(callbacks=[("stop", Interrupt(at))], **params).fit(X, y, groups=groups)
     saved = json.loads((last_checkpoint(interrupted.checkpoint_dir_) / "history.json").read_text())
     assert len(saved) == at - 1  # the epoch in progress is lost, nothing more
-    resumed = SpectrogramCNNClassifier(**params).resume(X, y, groups=groups, checkpoint=interrupted.checkpoint_dir_)
+    # the fit folder, or the complete last set that last_checkpoint found in it (as run_deep passes it)
+    checkpoint = interrupted.checkpoint_dir_ if given == "fit folder" else last_checkpoint(interrupted.checkpoint_dir_)
+    resumed = SpectrogramCNNClassifier(**params).resume(X, y, groups=groups, checkpoint=checkpoint)
     assert len(resumed.history) == 5 and resumed.history[:, "epoch"] == [1, 2, 3, 4, 5]
     assert resumed.checkpoint_dir_ == interrupted.checkpoint_dir_  # new checkpoints in the same folder
     # same seed, RNG states restored: every epoch of the resumed part matches the uninterrupted run
@@ -415,7 +417,7 @@ def test_empty_files_of_the_old_layout_fit_from_scratch_with_a_warning(data, ref
     _assert_resumed_like(resumed, reference)
 
 
-def test_latest_fit_dir_skips_fit_folders_without_a_complete_checkpoint(data, tmp_path, caplog) -> None:
+def test_latest_last_set_skips_fit_folders_without_a_complete_checkpoint(data, tmp_path, caplog) -> None:
     X, y, groups = data
     complete = SpectrogramCNNClassifier(checkpoint_dir=tmp_path, max_epochs=2, **TINY).fit(X, y, groups=groups).checkpoint_dir_
     damaged = tmp_path / "fit-newer"
@@ -423,12 +425,12 @@ def test_latest_fit_dir_skips_fit_folders_without_a_complete_checkpoint(data, tm
     for name in ("module.pt", "optimizer.pt", "history.json", "state.pt"):
         (damaged / "last-0005" / name).touch()
     os.utime(complete, (1, 1))  # the damaged folder is the newer one
-    assert deep_training._latest_fit_dir(tmp_path) == complete
+    assert deep_training._latest_last_set(tmp_path) == complete / "last-0002"
     for path in complete.glob("last-*/state.pt"):
         path.write_bytes(b"")
-    assert deep_training._latest_fit_dir(tmp_path) is None
+    assert deep_training._latest_last_set(tmp_path) is None
     assert "no complete checkpoint to resume from; training from scratch" in caplog.text
-    assert deep_training._latest_fit_dir(tmp_path / "not-yet") is None
+    assert deep_training._latest_last_set(tmp_path / "not-yet") is None
 
 
 @pytest.mark.parametrize("text", ["", '{"args_hash": "ab', "[]", "\udcff"])

@@ -285,3 +285,25 @@ def test_a_header_that_disagrees_with_the_data_is_refused(synthetic_edf, tmp_pat
     problems = verify_dataset(tmp_path).problems
     assert any(bad.name in p and field in p for p in problems), problems
     assert read_edf(synthetic_edf).data.shape[0] == 18
+
+
+def test_the_generators_writer_equals_edfio_on_the_data_and_writes_the_chbmit_header(tmp_path, chb_crop):
+    """``write_edf`` is kept beside edfio for what edfio's public API cannot write: the plain-EDF
+    identification fields of CHB-MIT files (edfio writes EDF+ ``Startdate ...`` subfields). Its data
+    records equal edfio's byte for byte (float64 input, clipped to the physical range)."""
+    from sklearn_eeg.data.edf_writer import write_edf
+
+    rng = np.random.default_rng(7)
+    data = np.clip(rng.normal(0, 300, (3, 4 * 256)), -800, 800)
+    labels = ["FP1-F7", "T8-P8", "T8-P8"]  # duplicate labels, as in CHB-MIT
+    ours = write_edf(tmp_path / "ours.edf", data, 256.0, labels, recording_id="01")
+    theirs = tmp_path / "edfio.edf"
+    edfio.Edf([edfio.EdfSignal(row, 256, label=label, physical_dimension="uV", physical_range=(-800, 800),
+                               digital_range=(-2048, 2047)) for row, label in zip(data, labels)]).write(theirs)
+    header = 256 * (len(labels) + 1)
+    assert ours.read_bytes()[header:] == theirs.read_bytes()[header:]
+    real, written = chb_crop.read_bytes()[:256], ours.read_bytes()[:256]
+    assert written[8:168] == real[8:168]  # "Surrogate Name", then the plain recording field "01"
+    assert theirs.read_bytes()[88:98] == b"Startdate "  # edfio: EDF+ subfields
+    np.testing.assert_array_equal(read_edf(ours, channels=["FP1-F7", "T8-P8"]).data,
+                                  read_edf(theirs, channels=["FP1-F7", "T8-P8"]).data)

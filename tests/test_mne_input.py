@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn_eeg.data import CANONICAL_CHANNELS, make_chbmit_like
 from sklearn_eeg.data.edf import MissingChannelsError, read_edf
 from sklearn_eeg.data.edf_writer import write_edf
-from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs, is_mne_raw, raw_to_recording
+from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs, is_mne_raw, raw_to_array, raw_to_recording
 from sklearn_eeg.features.extractor import BandPowers, FeatureExtractor
 from sklearn_eeg.signal.preprocessing import ArtifactRejector, BandpassFilter, Rereference, Resampler
 
@@ -289,3 +289,67 @@ def test_cnn_takes_epochs_as_microvolt_windows():
     on_epochs = SpectrogramCNNClassifier(**params).fit(epochs, y)
     np.testing.assert_allclose(on_epochs.predict_proba(epochs), on_array.predict_proba(X), rtol=1e-5, atol=1e-6)
     assert on_epochs.n_channels_ == 2 and on_epochs.n_times_ == 512
+
+
+def test_fusion_takes_epochs_as_the_signal_of_its_mapping():
+    """FusionClassifier on {"signal": Epochs in volts, "features": F} = on the same µV array; rate kept.
+
+    A plain dict: skorch's SliceDict needs arrays (it reads ``.shape``)."""
+    from skorch.helper import SliceDict
+
+    from sklearn_eeg.models.estimators import FusionClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(0, 20, (32, 2, 512)).astype(np.float32)
+    y = np.tile([0, 1], 16)
+    F = rng.normal(size=(32, 3)).astype(np.float32) + y[:, None]
+    epochs = _epochs(X, SFREQ)
+    params = {"module__n_filters": (4, 8), "batch_size": 16, "lr": 1e-2, "max_epochs": 2, "train_split": None,
+              "random_state": 0}
+    on_array = FusionClassifier(**params).fit(SliceDict(signal=X, features=F), y)
+    on_epochs = FusionClassifier(**params).fit({"signal": epochs, "features": F}, y)
+    np.testing.assert_allclose(on_epochs.predict_proba({"signal": epochs, "features": F}),
+                               on_array.predict_proba(SliceDict(signal=X, features=F)), rtol=1e-5, atol=1e-6)
+    assert (on_epochs.n_channels_, on_epochs.n_times_, on_epochs.n_features_) == (2, 512, 3)
+    assert on_epochs.sfreq_ == SFREQ and on_array.sfreq_ is None
+
+
+def test_a_cnn_fitted_on_epochs_refuses_epochs_at_another_rate():
+    from sklearn_eeg.models.estimators import SpectrogramCNNClassifier
+
+    X = np.random.default_rng(2).normal(0, 20, (8, 2, 512)).astype(np.float32)
+    clf = SpectrogramCNNClassifier(module__n_filters=(4, 8), max_epochs=1, train_split=None, random_state=0)
+    clf.fit(_epochs(X, SFREQ), np.tile([0, 1], 4))
+    with pytest.raises(ValueError, match="at 128 Hz but the model was fitted on Epochs at 256 Hz"):
+        clf.predict_proba(_epochs(X, 128.0))
+    assert clf.predict_proba(X).shape == (8, 2)  # arrays carry no rate: the caller's responsibility
+
+
+def test_segment_windows_takes_a_raw_in_microvolts_at_its_own_rate():
+    from sklearn_eeg.signal.windows import segment_windows
+
+    data_uv = np.random.default_rng(3).normal(0, 30, (2, 1000))
+    info = mne.create_info(["FP1-F7", "F7-T7", "STI"], 100.0, ch_types=["eeg", "eeg", "stim"])
+    raw = mne.io.RawArray(np.vstack([data_uv * 1e-6, np.zeros((1, 1000))]), info, verbose="error")
+    windows = segment_windows(raw, None, window=4.0, stride=2.0)
+    expected = segment_windows(data_uv.astype(np.float32), 100.0, window=4.0, stride=2.0)
+    assert windows.shape == (4, 2, 400)  # the stimulus channel is not EEG
+    np.testing.assert_allclose(windows, expected, rtol=1e-6)
+    np.testing.assert_array_equal(segment_windows(raw, 100.0, 4.0, 2.0), windows)
+    with pytest.raises(ValueError, match=r"sfreq=256.0 Hz differs from the Raw's info\['sfreq'\] = 100.0 Hz"):
+        segment_windows(raw, 256.0, 4.0, 2.0)
+    with pytest.raises(ValueError, match="sfreq is required for an array"):
+        segment_windows(data_uv, None, 4.0, 2.0)
+
+
+def test_raw_to_array_units_rate_names_and_no_eeg_refused():
+    info = mne.create_info(["FP1-F7", "ECG"], 200.0, ch_types=["eeg", "ecg"])
+    raw = mne.io.RawArray(np.full((2, 50), 7e-6), info, verbose="error")
+    data, sfreq, names = raw_to_array(raw)
+    assert data.dtype == np.float32 and data.shape == (1, 50) and np.allclose(data, 7.0)
+    assert sfreq == 200.0 and names == ["FP1-F7"]
+    only_ecg = mne.io.RawArray(np.zeros((1, 50)), mne.create_info(["ECG"], 200.0, ch_types="ecg"), verbose="error")
+    with pytest.raises(ValueError, match="the Raw has no EEG channel"):
+        raw_to_array(only_ecg)
+    with pytest.raises(TypeError, match="raw must be an mne.io.BaseRaw"):
+        raw_to_array(data)

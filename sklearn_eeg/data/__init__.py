@@ -12,7 +12,7 @@ from .edf import (
     read_edf,
     read_edf_header,
 )
-from .mne_input import epochs_to_windows, raw_to_recording
+from .mne_input import epochs_to_windows, raw_to_array, raw_to_recording
 from .synthetic import CHBMIT_CHANNELS, describe_dataset, embedded_dataset, make_chbmit_like
 from .verify import verify_dataset
 
@@ -32,6 +32,7 @@ __all__ = [
     "load_index",
     "make_chbmit_like",
     "parse_summary",
+    "raw_to_array",
     "raw_to_recording",
     "read_edf",
     "read_edf_header",

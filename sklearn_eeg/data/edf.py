@@ -321,10 +321,7 @@ def read_edf(
     for name, idx in chosen.items():
         signal = _decode_signal(head, records[:, starts[idx] : starts[idx + 1]], idx, path)
         rate = n_samples[idx] / head["record_duration"]
-        if not np.isclose(rate, sfreq):
-            logger.info("%s: resampling %s from %g Hz to %g Hz", path, labels[idx], rate, sfreq)
-            signal = resample_signal(signal, rate, sfreq)
-        rows[name] = signal
+        rows[name] = resample_signal(signal, rate, sfreq, name=labels[idx], source=path)
     return assemble_recording(
         rows,
         channels,

@@ -6,6 +6,14 @@ data records. Every data record holds ``record_duration`` seconds of every signa
 int16 samples; digital values map linearly onto the physical range
 ``[physical_min, physical_max]``. The defaults reproduce the CHB-MIT files: µV, ±800 µV physical
 range, 12-bit digital range (-2048..2047), 1-s data records.
+
+Why not edfio (which the tests use to write third-party-style files): this writer produces the
+plain-EDF identification fields of the CHB-MIT files (local patient ``Surrogate Name``, a free
+local recording field such as ``01``), where edfio's public API writes EDF+ subfields
+(``Startdate dd-MMM-yyyy ...``); and it scales float32 signals in float32, without a float64 copy
+of an hour-long file, which keeps the synthetic datasets (and every number measured on them)
+bit-identical. Its data records equal edfio's byte for byte for float64 input
+(``tests/test_edf.py``).
 """
 
 from __future__ import annotations

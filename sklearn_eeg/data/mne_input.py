@@ -14,7 +14,8 @@ channel's own unit (volts x 1e6; a channel in any other unit, e.g. an untyped ``
   as in ``read_edf``.
 * :func:`epochs_to_windows` returns ``(X, sfreq, ch_names)`` with ``X`` float32 µV of shape
   ``(n_windows, n_channels, n_times)``, the layout every window transformer takes (the EEG-type
-  channels only, in the Epochs' order: no canonical montage is imposed on windows).
+  channels only, in the Epochs' order: no canonical montage is imposed on windows);
+  :func:`raw_to_array` is the same for a continuous Raw (``(n_channels, n_times)``).
 
 Nothing here imports MNE at import time: :func:`is_mne_raw` and :func:`is_mne_epochs` inspect the
 object's class hierarchy by name, so a plain array never triggers an MNE import.
@@ -41,7 +42,7 @@ from .recording import (
 if TYPE_CHECKING:
     import mne
 
-__all__ = ["epochs_to_windows", "is_mne_epochs", "is_mne_raw", "raw_to_recording"]
+__all__ = ["epochs_to_windows", "is_mne_epochs", "is_mne_raw", "raw_to_array", "raw_to_recording"]
 
 logger = logging.getLogger(__name__)
 
@@ -191,10 +192,7 @@ def raw_to_recording(
         data = raw.get_data(picks=picks)
         for (name, idx), row, factor in zip(chosen.items(), data, factors):
             signal = (row * factor).astype(np.float32)
-            if not np.isclose(raw_sfreq, sfreq):
-                logger.info("%s: resampling %s from %g Hz to %g Hz", source, raw.ch_names[idx], raw_sfreq, sfreq)
-                signal = resample_signal(signal, raw_sfreq, sfreq)
-            rows[name] = signal
+            rows[name] = resample_signal(signal, raw_sfreq, sfreq, name=raw.ch_names[idx], source=source)
     return assemble_recording(
         rows,
         channels,
@@ -244,17 +242,65 @@ def epochs_to_windows(epochs: mne.BaseEpochs) -> tuple[np.ndarray, float, list[s
     """
     if not is_mne_epochs(epochs):
         raise TypeError(f"epochs must be an mne.BaseEpochs, got {type(epochs).__name__}")
-    from mne import pick_types  # mne is already imported: an Epochs object exists
+    picks, factors = _eeg_picks(epochs, "Epochs")
+    X = (epochs.get_data(picks=picks) * factors[None, :, None]).astype(np.float32)
+    return X, float(epochs.info["sfreq"]), [epochs.ch_names[idx] for idx in picks]
 
-    source = _describe(epochs)
-    picks = pick_types(epochs.info, meg=False, eeg=True, seeg=True, ecog=True, dbs=True, exclude=())
+
+def raw_to_array(raw: mne.io.BaseRaw) -> tuple[np.ndarray, float, list[str]]:
+    """Convert an ``mne.io.Raw`` to a continuous µV array, with its sampling rate and channel names.
+
+    The channels are chosen as in :func:`epochs_to_windows` (the EEG-type channels, in the Raw's
+    order, bad ones included): the array :func:`~sklearn_eeg.signal.windows.segment_windows` cuts
+    into windows. :func:`raw_to_recording` is the reader's counterpart (canonical montage).
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        Loaded if not preloaded.
+
+    Returns
+    -------
+    data : ndarray of shape (n_channels, n_times), float32
+        In µV (volts x 1e6, from each channel's unit in ``raw.info``).
+    sfreq : float
+        ``raw.info["sfreq"]``.
+    ch_names : list of str
+        The channel names of the rows of ``data``.
+
+    Raises
+    ------
+    TypeError
+        If ``raw`` is not an MNE Raw object.
+    ValueError
+        If the Raw holds no EEG, sEEG, ECoG or DBS channel.
+
+    Examples
+    --------
+    >>> import mne, numpy as np
+    >>> info = mne.create_info(["Fp1-F7", "STI"], 100.0, ch_types=["eeg", "stim"])
+    >>> raw = mne.io.RawArray(np.full((2, 300), 5e-6), info, verbose="error")
+    >>> data, sfreq, names = raw_to_array(raw)
+    >>> data.shape, float(data[0, 0]), sfreq, names
+    ((1, 300), 5.0, 100.0, ['Fp1-F7'])
+    """
+    if not is_mne_raw(raw):
+        raise TypeError(f"raw must be an mne.io.BaseRaw, got {type(raw).__name__}")
+    picks, factors = _eeg_picks(raw, "Raw")
+    data = (raw.get_data(picks=picks) * factors[:, None]).astype(np.float32)
+    return data, float(raw.info["sfreq"]), [raw.ch_names[idx] for idx in picks]
+
+
+def _eeg_picks(inst: mne.io.BaseRaw | mne.BaseEpochs, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the electrical-potential channels of a Raw/Epochs and their factors to µV."""
+    from mne import pick_types  # mne is already imported: an MNE object exists
+
+    source = _describe(inst)
+    picks = pick_types(inst.info, meg=False, eeg=True, seeg=True, ecog=True, dbs=True, exclude=())
     if len(picks) == 0:
-        types = sorted(set(epochs.get_channel_types()))
+        types = sorted(set(inst.get_channel_types()))
         raise ValueError(
-            f"{source}: the Epochs hold no EEG channel (channel types {types}); set the EEG "
+            f"{source}: the {what} has no EEG channel (channel types {types}); set the EEG "
             "channels' type, e.g. mne.create_info(ch_names, sfreq, ch_types='eeg')"
         )
-    factors = _uv_factors(epochs.info, picks, source)
-    data = epochs.get_data(picks=picks)
-    X = (data * factors[None, :, None]).astype(np.float32)
-    return X, float(epochs.info["sfreq"]), [epochs.ch_names[idx] for idx in picks]
+    return picks, _uv_factors(inst.info, picks, source)

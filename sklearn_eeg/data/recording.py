@@ -125,7 +125,15 @@ def first_indices(labels: Sequence[str]) -> dict[str, int]:
     return first
 
 
-def resample_signal(signal: np.ndarray, rate: float, sfreq: float) -> np.ndarray:
+def resample_signal(signal: np.ndarray, rate: float, sfreq: float, *, name: str, source: object) -> np.ndarray:
+    """One channel's ``signal`` at ``rate`` Hz brought to ``sfreq`` Hz (as is when the rates agree).
+
+    Resampling uses :func:`scipy.signal.resample_poly` and is logged naming ``source`` and the
+    channel ``name``, so every reader (EDF, MNE Raw) resamples and reports it the same way.
+    """
+    if np.isclose(rate, sfreq):
+        return signal
+    logger.info("%s: resampling %s from %g Hz to %g Hz", source, name, rate, sfreq)
     ratio = Fraction(sfreq / rate).limit_denominator(1000)
     return resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
 

@@ -51,7 +51,7 @@ from sklearn_eeg.models import registry as models
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
 from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS, as_estimator
 from sklearn_eeg.experiments.parallel import parallel_backend, worker_count
-from sklearn_eeg.experiments.run_data import compute_features, dataset_root, load_dataset
+from sklearn_eeg.experiments.run_data import compute_features, load_dataset
 from sklearn_eeg.experiments.run_outputs import (
     append_rows,
     dataset_counts,
@@ -507,7 +507,7 @@ def loso_from_config(
         model_name=cfg.model.name,
         progress=progress,
     )
-    results.attrs["data_root"] = str(dataset_root(cfg, progress))
+    results.attrs["data_root"] = meta.attrs["data_root"]
     return results, summarize_results(results)
 
 

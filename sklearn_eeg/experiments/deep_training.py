@@ -66,7 +66,7 @@ from sklearn_eeg.models.estimators import (
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.metrics import window_metrics
 from sklearn_eeg.models.registry import DEEP_MODELS, make_model
-from sklearn_eeg.experiments.run_data import dataset_root, run_window_store, store_features
+from sklearn_eeg.experiments.run_data import run_window_store, store_features
 from sklearn_eeg.experiments.run_outputs import append_rows, new_run_dir, write_csv, write_lead_seizures, write_manifest
 from sklearn_eeg.evaluation.scoring import tune_threshold
 from sklearn_eeg.signal.windows import WindowArray
@@ -349,15 +349,15 @@ def _make_estimator(
     })
 
 
-def _latest_fit_dir(root: Path) -> Path | None:
-    """The newest ``fit-*`` folder under ``root`` that holds a complete last checkpoint (None if none).
+def _latest_last_set(root: Path) -> Path | None:
+    """The complete last checkpoint set (``fit-*/last-<epoch>``) of the newest resumable fit under ``root``.
 
-    Folders are tried newest first (modification time); one without a complete, readable checkpoint
-    (:func:`~sklearn_eeg.models.estimators.last_checkpoint`) is skipped. When fit folders exist but
-    none can be resumed, a warning says that the model is trained from scratch.
+    Fit folders are tried newest first (modification time); one without a complete, readable
+    checkpoint (:func:`~sklearn_eeg.models.estimators.last_checkpoint`) is skipped. When fit folders
+    exist but none can be resumed, a warning says that the model is trained from scratch (None).
     """
     fits = sorted(root.glob("fit-*"), key=lambda d: d.stat().st_mtime, reverse=True)
-    latest = next((d for d in fits if last_checkpoint(d) is not None), None)
+    latest = next((last for last in map(last_checkpoint, fits) if last is not None), None)
     if fits and latest is None:
         logger.warning("%s: no complete checkpoint to resume from; training from scratch", root)
     return latest
@@ -429,7 +429,7 @@ def _fit_one(
         tie_breaker="valid_auroc",
     )
     est = _make_estimator(model, params, valid_fraction, seed, verbose, [(SENSITIVITY_KEY, sensitivity)], checkpoint_dir)
-    resume_from = _latest_fit_dir(checkpoint_dir) if resume else None
+    resume_from = _latest_last_set(checkpoint_dir) if resume else None
     selection: dict = {}
 
     def fit(estimator, X_fit, y_fit, **fit_params):
@@ -589,7 +589,6 @@ def run_deep(
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
     out_dir = check_output_dir(cfg.output_dir if out_dir is None else out_dir)
-    data_root = dataset_root(cfg, progress)
     store = run_window_store(cfg, progress)  # every state: alarms run on the whole timeline, models fit on labeled rows
     X, meta = WindowArray(store), store.table
     features = None
@@ -695,7 +694,7 @@ def run_deep(
     write_manifest(run_dir, meta, config=cfg, extra={
         **run_identity,
         "status": "done",
-        "data_root": str(data_root),
+        "data_root": meta.attrs["data_root"],
         "split": split_table.to_dict("records"),
         "thresholds": threshold_df.to_dict("records"),
         "threshold_tuning": f"validation tail ({valid_fraction:g} of each subject's training windows per class)",

@@ -145,7 +145,8 @@ def run_window_store(cfg: RunConfig, progress: bool = True) -> WindowStore:
     store : WindowStore
         Every state's windows (excluded windows get a risk, never a training label);
         ``store.table.attrs["skipped_files"]`` maps each unreadable recording to the reason (a run's
-        manifest records it).
+        manifest records it); ``store.table.attrs["data_root"]`` names the dataset folder it was read
+        from (the embedded preset's generated folder when no ``data_root`` is configured).
 
     Raises
     ------
@@ -159,6 +160,7 @@ def run_window_store(cfg: RunConfig, progress: bool = True) -> WindowStore:
     )
     _check_windows(store, data_root, cfg)
     store.table.attrs["skipped_files"] = dict(store.errors)
+    store.table.attrs["data_root"] = str(data_root)
     return store
 
 

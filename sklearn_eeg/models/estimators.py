@@ -52,7 +52,13 @@ from torch.utils.data import Dataset, WeightedRandomSampler
 from sklearn_eeg.data.mne_input import epochs_to_windows, is_mne_epochs
 from sklearn_eeg.models.chance import ConstantRiskClassifier, RandomWalkRiskClassifier
 from sklearn_eeg.models.nn.callbacks import TimelineScoring, ValidScoring, warmup_cosine, warmup_cosine_scheduler
-from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, ResumableEarlyStopping, checkpoint_index, last_checkpoint
+from sklearn_eeg.models.nn.checkpoints import (
+    FitCheckpoint,
+    ResumableEarlyStopping,
+    checkpoint_index,
+    is_last_set,
+    last_checkpoint,
+)
 from sklearn_eeg.models.nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
 from sklearn_eeg.models.nn.fusion import FusionNet
 from sklearn_eeg.models.nn.losses import MultiTaskLoss
@@ -312,8 +318,10 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         -------
         self
         """
+        sfreq = _epochs_sfreq(X)
         X = _mne_as_windows(X)
         target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
+        self.sfreq_ = sfreq
         try:
             with torch.random.fork_rng(devices=self._rng_devices(), enabled=self.random_state is not None):
                 if self.random_state is not None:
@@ -352,7 +360,9 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
             As in :meth:`fit`.
         checkpoint : str or Path, default=None
             The fit's checkpoint folder (``checkpoint_dir_`` of the interrupted estimator, a
-            ``fit-*`` folder under ``checkpoint_dir``); None = this estimator's ``checkpoint_dir_``.
+            ``fit-*`` folder under ``checkpoint_dir``), or one ``last-<epoch>`` set inside it that
+            :func:`last_checkpoint` already found complete (it is then not read twice); None = this
+            estimator's ``checkpoint_dir_``.
 
         Returns
         -------
@@ -369,12 +379,17 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         directory = Path(folder)
         if self.train_split is None or self.checkpoint_dir is None:
             raise ValueError("resume needs a validation split and checkpoint_dir (where the last checkpoint is written)")
-        X = _mne_as_windows(X)
-        last = last_checkpoint(directory)
+        if is_last_set(directory):
+            directory, last = directory.parent, directory
+        else:
+            last = last_checkpoint(directory)
         if last is None:
             logger.warning("%s: no complete checkpoint to resume from; fitting from scratch", directory)
             return self.fit(X, y, y_soft=y_soft, sample_weight=sample_weight, groups=groups)
+        sfreq = _epochs_sfreq(X)
+        X = _mne_as_windows(X)
         target = self._prepare_fit(X, y, y_soft, sample_weight, groups)
+        self.sfreq_ = sfreq
         try:
             with torch.random.fork_rng(devices=self._rng_devices()):
                 self.initialize()
@@ -487,7 +502,14 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
         return self.train_split(dataset, y, **fit_params)
 
     def get_dataset(self, dataset: Any, y: Any = None) -> Dataset:
-        """skorch's dataset of ``dataset``, with ``mne.Epochs`` first converted to µV windows (predict paths)."""
+        """skorch's dataset of ``dataset``, with ``mne.Epochs`` first converted to µV windows (predict paths).
+
+        Epochs at another rate than the Epochs the model was fitted on (``sfreq_``) are refused.
+        """
+        sfreq, fitted = _epochs_sfreq(dataset), getattr(self, "sfreq_", None)
+        if sfreq is not None and fitted is not None and not np.isclose(sfreq, fitted):
+            raise ValueError(f"the Epochs are at {sfreq:g} Hz but the model was fitted on Epochs at {fitted:g} Hz; "
+                             "resample them first (epochs.resample)")
         return super().get_dataset(_mne_as_windows(dataset), y)
 
     def get_iterator(self, dataset: Dataset, training: bool = False) -> torch.utils.data.DataLoader:
@@ -571,8 +593,19 @@ def _dataset_first_x(X: Dataset) -> Any:
 
 
 def _mne_as_windows(X: Any) -> Any:
-    """``mne.Epochs`` as a float32 µV window array (units from ``info``, EEG channels); anything else unchanged."""
-    return epochs_to_windows(X)[0] if is_mne_epochs(X) else X
+    """``mne.Epochs`` (alone, or as the ``"signal"`` of a dict) as float32 µV windows (units from
+    ``info``, EEG channels); anything else unchanged."""
+    if is_mne_epochs(X):
+        return epochs_to_windows(X)[0]
+    if isinstance(X, Mapping) and is_mne_epochs(X.get("signal")):
+        return type(X)(**{**X, "signal": epochs_to_windows(X["signal"])[0]})
+    return X
+
+
+def _epochs_sfreq(X: Any) -> float | None:
+    """The sampling rate of ``mne.Epochs`` input (alone or as a mapping's ``"signal"``); None otherwise."""
+    signal = X.get("signal") if isinstance(X, Mapping) else X
+    return float(signal.info["sfreq"]) if is_mne_epochs(signal) else None
 
 
 def _signal_shape(signal: Any, what: str = "X") -> tuple[int, int, int]:
@@ -647,6 +680,9 @@ class SpectrogramCNNClassifier(_EEGNetClassifier):
     ----------
     n_channels_, n_times_ : int
         Input shape read from ``X``.
+    sfreq_ : float or None
+        Sampling rate of ``mne.Epochs`` fitted on (``info["sfreq"]``; Epochs at another rate are
+        refused at predict time); None when fitted on arrays, which carry no rate.
     pos_weight_ : float or None
         Positive-class weight used by the loss in the last fit.
     amp_dtype_ : torch.dtype or None
@@ -690,7 +726,8 @@ class FusionClassifier(_EEGNetClassifier):
 
     ``X`` is a mapping ``{"signal": (n, n_channels, n_times), "features": (n, n_features)}``; use
     :class:`skorch.helper.SliceDict` instead of a plain dict for ``cross_validate``/``Pipeline`` (it
-    can be indexed by rows). A plain 3-D array means no feature branch. With ``risk_weight > 0`` pass
+    can be indexed by rows). The signal may be ``mne.Epochs`` (µV and rate from ``info``, as for
+    :class:`SpectrogramCNNClassifier`) in a plain dict (a ``SliceDict`` holds arrays only). A plain 3-D array means no feature branch. With ``risk_weight > 0`` pass
     ``y_soft`` to :meth:`fit`; the loss is then ``classification + risk_weight * MSE(risk, y_soft)``.
     ``predict_proba`` returns the classification probability; the soft risk is available through
     :meth:`predict_risk`.
@@ -706,7 +743,7 @@ class FusionClassifier(_EEGNetClassifier):
     ----------
     n_channels_, n_times_, n_features_ : int
         Input shapes read from ``X`` (``n_features_ = 0`` without features).
-    pos_weight_, amp_dtype_, module_, history_
+    sfreq_, pos_weight_, amp_dtype_, module_, history_
         As in :class:`SpectrogramCNNClassifier`.
 
     Examples

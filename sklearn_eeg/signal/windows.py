@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,11 @@ from sklearn_eeg.atomic_files import atomic_write, writer_gone
 from sklearn_eeg.cache_location import cache_location
 from sklearn_eeg.data import CANONICAL_CHANNELS, EEGDataError, load_index, read_edf
 from sklearn_eeg.data.labeling import LABELING_DEFAULTS, STATES, label_windows
+from sklearn_eeg.data.mne_input import is_mne_raw, raw_to_array
 from sklearn_eeg.signal.preprocessing import filter_signal
+
+if TYPE_CHECKING:
+    import mne
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +65,18 @@ _TABLE_ERRORS = (OSError, ValueError)  # a damaged parquet table
 TABLE_SUFFIX = ".parquet"  # never a pickle: a cache folder holds data, not code
 
 
-def segment_windows(data: np.ndarray, sfreq: float, window: float, stride: float) -> np.ndarray:
+def segment_windows(data: np.ndarray | mne.io.BaseRaw, sfreq: float | None, window: float, stride: float) -> np.ndarray:
     """Cut a continuous signal into overlapping windows without copying.
 
     Parameters
     ----------
-    data : ndarray of shape (n_channels, n_times)
-        Continuous signal (a memory map works and stays on disk).
-    sfreq : float
-        Sampling rate in Hz.
+    data : ndarray of shape (n_channels, n_times) or mne.io.Raw
+        Continuous signal in µV (a memory map works and stays on disk). An ``mne.io.Raw`` is
+        converted with :func:`~sklearn_eeg.data.mne_input.raw_to_array`: its EEG-type channels in
+        µV (MNE stores volts), the rate from ``raw.info``.
+    sfreq : float or None
+        Sampling rate in Hz. None takes it from a Raw's ``info``; a rate that differs from the
+        Raw's is refused (resample the Raw first).
     window, stride : float
         Window length and step in seconds; ``window * sfreq`` and ``stride * sfreq`` must be
         whole numbers of samples.
@@ -77,7 +85,20 @@ def segment_windows(data: np.ndarray, sfreq: float, window: float, stride: float
     -------
     windows : ndarray of shape (n_windows, n_channels, n_window_times)
         Read-only strided view; window ``k`` starts at sample ``k * stride * sfreq``.
+
+    Examples
+    --------
+    >>> segment_windows(np.zeros((2, 1000)), 100.0, window=4.0, stride=2.0).shape
+    (4, 2, 400)
     """
+    if is_mne_raw(data):
+        data, raw_sfreq, _ = raw_to_array(data)
+        if sfreq is not None and not np.isclose(sfreq, raw_sfreq):
+            raise ValueError(f"sfreq={sfreq} Hz differs from the Raw's info['sfreq'] = {raw_sfreq} Hz; "
+                             "resample the Raw (raw.resample) or pass sfreq=None")
+        sfreq = raw_sfreq
+    elif sfreq is None:
+        raise ValueError("sfreq is required for an array (None takes it from an mne.io.Raw's info)")
     n_win, n_step = _samples(window, sfreq, "window"), _samples(stride, sfreq, "stride")
     data = np.asarray(data)  # a memory map stays a view of the file
     if data.ndim != 2:

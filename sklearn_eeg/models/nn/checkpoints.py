@@ -35,7 +35,7 @@ from sklearn_eeg.atomic_files import atomic_write, atomic_write_text
 
 from .persistence import json_safe
 
-__all__ = ["FitCheckpoint", "ResumableEarlyStopping", "checkpoint_index", "last_checkpoint"]
+__all__ = ["FitCheckpoint", "ResumableEarlyStopping", "checkpoint_index", "is_last_set", "last_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +200,11 @@ def last_checkpoint(directory: str | Path) -> Path | None:
             return folder
         logger.warning("%s: %s; trying an earlier checkpoint", folder, problem)
     return None
+
+
+def is_last_set(folder: str | Path) -> bool:
+    """Whether ``folder`` is named like a ``last-<epoch>`` set of a :class:`FitCheckpoint` folder."""
+    return _LAST_NAME.fullmatch(Path(folder).name) is not None
 
 
 def _last_name(epoch: int) -> str:
