@@ -55,6 +55,18 @@ def _bids_name(name: str) -> str:
 # ------------------------------------------------------------------------------------------ generator
 
 
+def test_a_chbmit_folder_holding_a_sub_folder_stays_chbmit(tmp_path):
+    (tmp_path / "chb01").mkdir()
+    (tmp_path / "chb01" / "chb01-summary.txt").write_text("Data Sampling Rate: 256 Hz\n")
+    (tmp_path / "sub-notes").mkdir()  # e.g. a user's own folder next to the subjects
+    assert not is_bids_root(tmp_path)
+    (tmp_path / "chb01" / "chb01-summary.txt").unlink()
+    assert is_bids_root(tmp_path)  # sub-* folders and no summary: BIDS without a description file
+    (tmp_path / "chb01" / "chb01-summary.txt").write_text("")
+    (tmp_path / "dataset_description.json").write_text("{}")
+    assert is_bids_root(tmp_path)  # the description file decides
+
+
 def test_bids_layout_files(roots):
     root = roots["bids"]
     assert is_bids_root(root) and not is_bids_root(roots["chbmit"])

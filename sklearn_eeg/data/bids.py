@@ -95,15 +95,19 @@ def is_bids_root(data_root: str | os.PathLike) -> bool:
     Returns
     -------
     bool
-        True when it holds ``dataset_description.json`` or a ``sub-*`` folder; False otherwise
-        (also when it is not a directory).
+        True when it holds ``dataset_description.json``, or a ``sub-*`` folder and no CHB-MIT
+        summary (``<subject>/<subject>-summary.txt``: a CHB-MIT folder that also holds a
+        ``sub-*`` folder stays a CHB-MIT folder); False otherwise (also when it is not a directory).
     """
     root = Path(data_root)
     if not root.is_dir():
         return False
     if (root / "dataset_description.json").is_file():
         return True
-    return any(d.name.startswith("sub-") and d.is_dir() for d in root.iterdir())
+    folders = [d for d in root.iterdir() if d.is_dir()]
+    if any((d / f"{d.name}-summary.txt").is_file() for d in folders):
+        return False
+    return any(d.name.startswith("sub-") for d in folders)
 
 
 def is_seizure_event(event_type: str) -> bool:
