@@ -19,7 +19,8 @@ from sklearn_eeg.experiments.config import load_config, packaged_configs
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("loso", "within_subject", "train_baseline", "train_deep", "sweep", "ablate", "build_cache",
-            "make_synthetic", "make_figures", "verify_dataset", "download_chbmit", "bench_scale", "cache_report", "stream", "app")
+            "make_synthetic", "make_figures", "verify_dataset", "download_chbmit", "bench_scale", "cache_report", "stream", "app",
+            "ecg_classify")
 CONFIG_COMMANDS = ("loso", "within_subject", "train_baseline", "train_deep", "sweep", "ablate")
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
