@@ -459,6 +459,9 @@ def test_figures_state_what_they_show() -> None:
                                 pooled_over="all LOSO test folds")
     check_readable(fig, "threshold 0.5", "window level", "pooled over all LOSO test folds", "300 windows")
     assert "0.5" in fig.axes[0].get_xlabel()
+    fig = plot_confusion_matrix(y[:40], y[:40], labels=("label 0", "label 1"), threshold=0.2,
+                                pooled_over="8 test patients", unit="record")  # record-level ECG
+    check_readable(fig, "record level", "pooled over 8 test patients, 40 records")
     fig = plot_warning_times(np.array([45.0, 120, 130, 300, 540, 600, np.nan]), sop_s=600, sph_s=30)
     ax = fig.axes[0]
     check_readable(fig, "Warning times")

@@ -57,5 +57,5 @@ def plot_confusion(y: np.ndarray, score: np.ndarray, threshold: float, *, n_pati
     """Confusion matrix of the test records at the threshold chosen on validation."""
     fig = plot_confusion_matrix(np.asarray(y).astype(int), (np.asarray(score) >= threshold).astype(int),
                                 labels=("label 0", "label 1"), threshold=round(threshold, 4),
-                                pooled_over=f"{n_patients} test patients (one window = one record)")
+                                pooled_over=f"{n_patients} test patients", unit="record")
     return fig

@@ -109,9 +109,10 @@ def plot_confusion_matrix(
     labels: tuple[str, str] = ("interictal", "preictal"),
     threshold: float | None = None,
     pooled_over: str | None = None,
+    unit: str = "window",
     ax: Axes | None = None,
 ) -> Figure:
-    """Window-level confusion matrix (counts and % of the true class) with a table of summary metrics beside it.
+    """Confusion matrix (counts and % of the true class) with a table of summary metrics beside it.
 
     Parameters
     ----------
@@ -122,7 +123,9 @@ def plot_confusion_matrix(
     threshold : float, optional
         Risk threshold that made ``y_pred`` (``risk >= threshold``), stated in the title and x label.
     pooled_over : str, optional
-        What the windows pool, stated in the title (e.g. ``"all LOSO test folds"``).
+        What the counted items pool, stated in the title (e.g. ``"all LOSO test folds"``).
+    unit : str, default="window"
+        What one count is (``"record"`` for record-level ECG), stated in the title.
     ax : Axes, optional
         Axes for the matrix; the metrics table is drawn to its right.
 
@@ -143,9 +146,10 @@ def plot_confusion_matrix(
     ax.set_yticks([0, 1], labels)
     ax.set_xlabel("Predicted" if threshold is None else f"Predicted (risk ≥ {threshold:g})")
     ax.set_ylabel("True label")
-    title = "Confusion matrix" + ("" if threshold is None else f" at risk threshold {threshold:g}") + " (window level)"
+    title = "Confusion matrix" + ("" if threshold is None else f" at risk threshold {threshold:g}") + f" ({unit} level)"
     n = int(cm.sum())
-    ax.set_title(title + (f"\npooled over {pooled_over}, {n} windows" if pooled_over else f"\n{n} windows"))
+    count = f"{n} {unit}s"
+    ax.set_title(title + (f"\npooled over {pooled_over}, {count}" if pooled_over else f"\n{count}"))
     cells = [[name, f"{value:.3f}"] for name, value in summary.items()]
     table = ax.table(cellText=cells, colLabels=["metric", "value"], loc="right", bbox=[1.25, 0.1, 0.9, 0.8])
     table.auto_set_font_size(False)
