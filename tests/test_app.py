@@ -122,6 +122,61 @@ def test_risk_plot_and_threshold_change_fah(demo_data: tuple[Path, Path]) -> Non
     assert not at.exception
 
 
+@pytest.fixture(scope="module")
+def streamable_runs(demo_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder whose run is the demo run plus a fold model for chb01 (logreg on basic_plus)."""
+    import shutil
+
+    import joblib
+
+    from sklearn_eeg.features.extractor import FeatureExtractor
+    from sklearn_eeg.models.registry import make_model
+
+    _, runs = demo_data
+    root = tmp_path_factory.mktemp("live_runs")
+    run = Path(shutil.copytree(runs / RUN, root / RUN))
+    windows = np.random.default_rng(0).normal(0.0, 20.0, (16, 18, 2560)).astype(np.float32)
+    X = FeatureExtractor(feature_set="basic_plus").fit_transform(windows)
+    (run / "models").mkdir()
+    joblib.dump(make_model("logreg", precomputed_features=True).fit(X, [0, 1] * 8), run / "models" / "fold_chb01.joblib")
+    return root
+
+
+def test_live_replay_streams_the_file_like_the_offline_reference(demo_data, streamable_runs) -> None:
+    from sklearn_eeg.commands.app_logic import advance_live_replay, read_eeg_recording, start_live_replay
+    from sklearn_eeg.online import offline_causal_risk
+
+    root, _ = demo_data
+    data, sfreq, _ = read_eeg_recording(sorted(root.rglob("chb01_01.edf"))[0])
+    live = start_live_replay(streamable_runs / RUN, "chb01")
+    for until in (3.5, 30.0, 29.0, 61.0):  # replay ticks (a tick before the last one feeds nothing)
+        advance_live_replay(live, data, sfreq, until)
+    fc = live.forecaster
+    ref = offline_causal_risk(data[:, : int(61 * sfreq)], fc.model, threshold=fc.threshold, policy=fc.policy)
+    assert live.times == ref.times.tolist() and len(live.times) == 11
+    np.testing.assert_array_equal(live.risks, ref.risks)
+    assert live.alarm_times == ref.alarm_times.tolist()
+    with pytest.raises(ValueError, match="Hz"):
+        advance_live_replay(live, data, 2 * sfreq, 70.0)
+
+
+def test_live_forecast_mode_of_the_page(demo_data, streamable_runs) -> None:
+    root, runs = demo_data
+    at = _app(str(root), str(streamable_runs))
+    assert not at.exception and not at.warning
+    at.toggle(key="live").set_value(True).run()
+    assert not at.exception and not at.warning
+    assert _metric(at, "Live risk") != "n/a"
+    assert any(c.value.startswith("Live forecast: 1 windows streamed up to 10 s of chb01_01") for c in at.caption)
+    at.slider(key="position").set_value(20.0).run()
+    assert any(c.value.startswith("Live forecast: 5 windows streamed up to 30 s") for c in at.caption)
+    at = _app(str(root), str(runs))  # the demo run: predictions only, no model to stream
+    at.toggle(key="live").set_value(True).run()
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("Live forecast unavailable") and "not a LOSO or train run folder" in warning
+    assert not at.exception and _metric(at, "Sensitivity") != "n/a"  # the rest of the page is unchanged
+
+
 def test_alarm_view_validates_input(demo_data: tuple[Path, Path]) -> None:
     _, runs = demo_data
     pred = validate_predictions(pd.read_csv(next(runs.iterdir()) / "predictions.csv"))

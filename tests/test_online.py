@@ -3,7 +3,9 @@
 The reference (:func:`offline_causal_risk`) filters a whole recording causally in one call, windows it
 like the store and raises alarms with the offline rule; any chunking of the same data, and a stream
 stopped, saved, loaded and continued, must give the same risks and alarm times. Chance baselines go
-through the same path (project rule: what scores alarms keeps chance baselines in its tests).
+through the same path (project rule: what scores alarms keeps chance baselines in its tests): the
+constant and per-call random classifiers, and the stream baselines that keep their state across windows
+(a random walk, periodic spikes), which also score at chance on every preset (slow test).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import test_chance_levels
 from scipy import signal
 
 from sklearn_eeg.evaluation.alarms import AlarmPolicy, raise_alarms
@@ -25,6 +28,8 @@ from sklearn_eeg.online import (
     AlarmState,
     CausalFilter,
     OnlineForecaster,
+    PeriodicStream,
+    RandomWalkStream,
     array_chunks,
     causal_filter,
     offline_causal_risk,
@@ -34,6 +39,7 @@ from sklearn_eeg.signal.preprocessing import design_filter_sos
 REPO = Path(__file__).resolve().parents[1]
 SFREQ = 256.0
 FEATURES = "basic"
+preset_timeline = test_chance_levels.preset_timeline  # the fixture: every embedded preset's labeled timeline
 POLICY = AlarmPolicy(smoothing="ema", alpha=0.5, persistence=2, refractory=20.0)
 
 
@@ -247,6 +253,78 @@ def test_chance_baselines_online_equal_offline(data, chance, feature_set):
         assert alarms.size >= 1
 
 
+def stream_chance(kind: str, seed: int = 0):
+    """A fresh stream chance baseline: the walk continues across windows, the spikes come every 9 windows."""
+    return RandomWalkStream(0.3, step=0.3, reversion=0.05, seed=seed) if kind == "walk" else PeriodicStream(9, phase=4)
+
+
+@pytest.mark.parametrize("kind", ["walk", "periodic"])
+def test_stream_chance_baselines_online_equal_offline_and_resume(data, tmp_path, kind):
+    if kind == "periodic":  # every spike alarms (no smoothing, no persistence)
+        params = dict(threshold=0.5, policy=AlarmPolicy(smoothing=None, persistence=1, refractory=0.0))
+    else:
+        params = dict(threshold=reference_threshold(stream_chance(kind), data, None), policy=POLICY.replace(refractory=0.0))
+    params["feature_set"] = None
+    ref = offline_causal_risk(data, stream_chance(kind), **params)
+    chunks = list(array_chunks(data, chunkings(data.shape[1])["random_mix_1"]))
+    whole = run_stream(OnlineForecaster(stream_chance(kind), **params), chunks)
+    for a, r in zip(whole, ref):
+        np.testing.assert_array_equal(a, r)
+    assert ref.alarm_times.size >= 1
+    if kind == "periodic":  # a spike every 9 windows, from the 5th
+        spikes = np.arange(ref.risks.size) % 9 == 4
+        np.testing.assert_array_equal(ref.risks, spikes.astype(float))
+        np.testing.assert_array_equal(ref.alarm_times, ref.times[spikes])
+    first = OnlineForecaster(stream_chance(kind), **params)
+    before = run_stream(first, chunks[:17])
+    first.save(tmp_path / "state.npz")
+    resumed = OnlineForecaster.load(tmp_path / "state.npz", model=stream_chance(kind))  # a fresh model, state restored
+    after = run_stream(resumed, chunks[17:])
+    for a, b, w in zip(before, after, whole):
+        np.testing.assert_array_equal(np.concatenate([a, b]), w)
+
+
+def test_random_walk_stream_walks_where_the_per_call_classifier_does_not(data):
+    """RandomWalkRiskClassifier draws a fresh walk per predict_proba call: online (one window per call) its
+    risks are independent draws. RandomWalkStream continues one walk across calls."""
+    per_call = make_chance("random", random_state=0).fit(np.zeros((10, 1, 2560)), [0] * 7 + [1] * 3)
+    walks = {"per_call": per_call, "stream": RandomWalkStream(0.3, seed=0)}
+    long = stream_data(1800.0, n_channels=1, seed=4)
+    lag1 = {}
+    for name, model in walks.items():
+        risk = offline_causal_risk(long, model, feature_set=None).risks
+        lag1[name] = np.corrcoef(risk[:-1], risk[1:])[0, 1]
+    assert lag1["stream"] > 0.95 and abs(lag1["per_call"]) < 0.3, lag1
+
+
+@pytest.mark.slow  # 100 seeds x every preset's timeline, one predict_proba call per window: about a minute
+@pytest.mark.parametrize("kind", ["constant", "walk", "periodic_warning"])
+def test_online_chance_risks_are_at_chance(preset_timeline, kind):
+    """The risks the online path gives a chance baseline (one predict_proba call per window, in time order,
+    one stream per subject) score at chance on every preset (Snyder and surrogate p-values, IoC), by the
+    alarm rule AlarmState reproduces exactly (test_alarm_state_equals_raise_alarms)."""
+    from test_chance_levels import SOP, SPH, STRIDE, assert_at_chance
+
+    period = int(round((SOP + SPH) / STRIDE))  # one spike per warning period, as test_chance_levels' periodic
+    constant = make_chance("constant").fit(np.zeros((2, 1)), [0, 1])
+    memo: dict[str, np.ndarray] = {}  # the constant's risks do not depend on the seed: score them once
+
+    def make_risk(meta: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        if kind == "constant" and "constant" in memo:
+            return memo["constant"]
+        risk = np.empty(len(meta))
+        for _, rows in meta.groupby("subject", sort=False).indices.items():
+            rows = rows[np.argsort(meta["t_abs"].to_numpy()[rows], kind="stable")]
+            model = {"constant": lambda: constant,
+                     "walk": lambda: RandomWalkStream(0.5, step=0.1, seed=int(rng.integers(2**31))),
+                     "periodic_warning": lambda: PeriodicStream(period, phase=int(rng.integers(period)))}[kind]()
+            risk[rows] = [model.predict_proba(np.zeros((1, 1)))[0, 1] for _ in rows]
+        memo[kind] = risk
+        return risk
+
+    assert_at_chance(preset_timeline, make_risk)
+
+
 # ------------------------------------------------------------------------------------------------
 # command line
 
@@ -304,5 +382,6 @@ def test_bench_stream_runs_small(capsys):
     main = runpy.run_path(str(REPO / "pipelines" / "bench_stream.py"))["main"]
     rows = main(["--hours", "0.02", "0.04", "--n_channels", "2"])
     out = capsys.readouterr().out
-    assert "real-time factor" in out and len(rows) == 2
-    assert all(r["real_time_factor"] > 1 for r in rows)
+    assert "real-time factor" in out and [(r["model"], r["hours"]) for r in rows] == [
+        ("logreg", 0.02), ("logreg", 0.04), ("cnn", 0.02), ("cnn", 0.04)]
+    assert all(r["real_time_factor"] > 1 and r["windows"] > 0 for r in rows)

@@ -4,7 +4,8 @@ The demo reads a data root (CHB-MIT-like folder) for the EEG replay and a run fo
 predictions file (see :mod:`sklearn_eeg.reporting.predictions`) for the risk timeline. It opens at
 the run's own operating point (:func:`run_operating_point`: the threshold the shown subject's fold
 tuned, the run's smoothing and persistence). The alarm and metric modules are imported lazily so
-that the demo still starts while they are unavailable.
+that the demo still starts while they are unavailable. The live-replay mode (:class:`LiveReplay`)
+streams the replayed file through the run's online forecaster.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sklearn_eeg.reporting.predictions import find_predictions
 
 if TYPE_CHECKING:
     from sklearn_eeg.evaluation.alarms import AlarmPolicy
+    from sklearn_eeg.online import OnlineForecaster
 
 #: Embedded synthetic datasets tried, in order, as the default data root.
 DEFAULT_DATA_ROOTS: tuple[str, ...] = ("cache/synthetic/default", "cache/synthetic/tiny")  # make run builds default
@@ -352,3 +354,77 @@ def train_quick_baseline(data_root: str | Path, out_dir: str | Path = "reports",
     cfg = load_config(config, data__data_root=str(data_root), output_dir=str(out_dir))
     loso_from_config(cfg, progress=False)
     return Path(out_dir) / "runs"
+
+
+@dataclass
+class LiveReplay:
+    """The live-replay mode's stream: the run's online forecaster fed one recording up to the replay time.
+
+    Attributes
+    ----------
+    forecaster : OnlineForecaster
+        Causal filter, window buffer and alarm detector of the stream, with the run's model, tuned
+        threshold and alarm rule (:meth:`~sklearn_eeg.online.OnlineForecaster.from_run`).
+    times, risks, alarm_times : list of float
+        Window end times (s from the file start), their risks, and the alarms raised so far.
+    """
+
+    forecaster: OnlineForecaster
+    times: list[float] = field(default_factory=list)
+    risks: list[float] = field(default_factory=list)
+    alarm_times: list[float] = field(default_factory=list)
+
+
+def start_live_replay(run_dir: str | Path, subject: str) -> LiveReplay:
+    """A live replay with the online forecaster of ``subject``'s model in ``run_dir``.
+
+    Raises
+    ------
+    OSError, ValueError
+        If the run folder holds no model that can stream (e.g. a predictions-only or fusion run); the
+        message names the file or field.
+    """
+    from sklearn_eeg.online import OnlineForecaster
+
+    return LiveReplay(OnlineForecaster.from_run(run_dir, subject))
+
+
+def advance_live_replay(live: LiveReplay, data: np.ndarray, sfreq: float, until: float, *,
+                        chunk: float = 1.0) -> LiveReplay:
+    """Feed ``data`` (one recording, µV) to the stream in ``chunk``-s chunks up to ``until`` s from its start.
+
+    Samples already fed are skipped, so calling it at every replay tick streams the recording once, as
+    an amplifier would deliver it; the risks and alarms equal those of the causal offline reference
+    (:func:`sklearn_eeg.online.offline_causal_risk`) for the same samples.
+
+    Parameters
+    ----------
+    live : LiveReplay
+        Updated in place.
+    data : ndarray of shape (n_channels, n_times)
+        The recording (canonical channels, as :func:`read_eeg_recording` returns them).
+    sfreq : float
+        Its sampling frequency; must be the forecaster's.
+    until : float
+        Replay time in seconds from the recording's start.
+    chunk : float, default=1.0
+        Seconds per chunk.
+
+    Returns
+    -------
+    LiveReplay
+        ``live``.
+    """
+    from sklearn_eeg.online import array_chunks
+
+    forecaster = live.forecaster
+    if not np.isclose(sfreq, forecaster.sfreq):
+        raise ValueError(f"the recording is sampled at {sfreq:g} Hz, the forecaster streams {forecaster.sfreq:g} Hz")
+    stop = min(int(round(until * sfreq)), data.shape[1])
+    if stop > forecaster.n_samples:
+        for piece in array_chunks(data[:, forecaster.n_samples : stop], max(1, int(round(chunk * sfreq)))):
+            out = forecaster.update(piece)
+            live.times += out.times.tolist()
+            live.risks += out.risks.tolist()
+            live.alarm_times += out.alarm_times.tolist()
+    return live

@@ -1,5 +1,9 @@
 """The Streamlit page of the demo: rolling seizure-risk forecast, alarms, FAH/sensitivity and EEG replay.
 
+With "Live forecast" on, the replayed file is also streamed through the run's model by the online
+forecaster (:mod:`sklearn_eeg.online`) up to the end of the replay window: the latest risk and the alarms
+raised so far, as a bedside device would have shown them (causal, chunk by chunk).
+
 A Streamlit script: ``sklearn-eeg-app`` (:mod:`sklearn_eeg.commands.app`, whose ``--help`` lists the
 options) runs it with ``streamlit run``, as ``streamlit run pipelines/app.py -- --data_root DIR`` does
 in a checkout.
@@ -28,7 +32,9 @@ from sklearn_eeg.commands.app_logic import (
     list_runs,
     load_recordings,
     read_eeg_recording,
+    advance_live_replay,
     run_operating_point,
+    start_live_replay,
     train_quick_baseline,
 )
 from sklearn_eeg.commands.app import parse_args
@@ -134,6 +140,7 @@ class _Replay:
     last: float
     play: bool
     speed: int
+    live: bool
 
 
 def _replay_controls(data_root: Path, recording: str) -> _Replay | None:
@@ -153,14 +160,41 @@ def _replay_controls(data_root: Path, recording: str) -> _Replay | None:
     position = st.sidebar.slider("Replay start (s from file start)", 0.0, last, step=float(span), key="position")
     play = st.sidebar.toggle("Play", key="play")
     speed = st.sidebar.slider("Replay speed (windows per second)", 1, 10, 1, key="speed")
+    live = st.sidebar.toggle("Live forecast (the run's model, online)", key="live",
+                             help="Stream the file through the run's model as an amplifier would deliver it: "
+                                  "causal filter, risk and alarms up to the replay time.")
     if not play:
         st.session_state["replay_t"] = position
     return _Replay(Path(row["path"].iloc[0]), recording, float(row["t_file_start"].iloc[0]), position,
-                   float(span), last, play, speed)
+                   float(span), last, play, speed, live)
 
 
-def _eeg_panel(replay: _Replay) -> None:
-    """EEG at the replay time; while playing, a fragment redraws it every second one step further."""
+def _live_panel(replay: _Replay, run: Path, subject: str, until: float) -> None:
+    """The run's online forecast of the replayed file up to ``until`` (s from the file start)."""
+    data, sfreq, _ = _eeg_recording(str(replay.path))
+    key = (str(run), subject, replay.recording)
+    live = st.session_state.get("live_replay")
+    if live is None or st.session_state.get("live_key") != key or live.forecaster.n_samples > until * sfreq:
+        try:  # a new stream (another run, file, or the replay moved back)
+            live = start_live_replay(run, subject)
+        except (OSError, ValueError) as exc:
+            st.warning(f"Live forecast unavailable: {exc}")
+            return
+        st.session_state["live_replay"], st.session_state["live_key"] = live, key
+    try:
+        advance_live_replay(live, data, sfreq, until)
+    except ValueError as exc:
+        st.warning(f"Live forecast unavailable: {exc}")
+        return
+    st.metric("Live risk (online, causal)", f"{live.risks[-1]:.3f}" if live.risks else "n/a")
+    alarms = ", ".join(f"{t:.0f} s" for t in live.alarm_times) or "none"
+    st.caption(f"Live forecast: {len(live.times)} windows streamed up to {until:.0f} s of {replay.recording}; "
+               f"threshold {live.forecaster.threshold:.4g}; alarms at {alarms}")
+
+
+def _eeg_panel(replay: _Replay, run: Path, subject: str) -> None:
+    """EEG at the replay time (and the live forecast up to its end); while playing, a fragment redraws it
+    every second one step further."""
 
     def panel() -> None:
         t = float(st.session_state.get("replay_t", replay.position))
@@ -174,6 +208,8 @@ def _eeg_panel(replay: _Replay) -> None:
                                t0=t, title=f"EEG {replay.recording} (time from file start)")
         _show_figure(fig)
         st.caption(f"Replay at {t:.0f} s of {replay.recording}" + (" (playing)" if replay.play else ""))
+        if replay.live:
+            _live_panel(replay, run, subject, t + replay.span)
         if replay.play:
             st.session_state["replay_t"] = min(t + replay.speed * replay.span, replay.last)
 
@@ -232,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
                "green dotted = alarms, black = replay position.")
     if replay is not None:
         st.subheader("EEG replay")
-        _eeg_panel(replay)
+        _eeg_panel(replay, run, str(subject))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Replay an EDF recording through a run's model as a live stream: alarms as they happen, a risk timeline.
 
 The recording is fed in chunks to an online forecaster (causal filter, 10-s windows every 5 s, the
-run's model, tuned threshold and alarm rule; see sklearn_eeg.online). Each alarm is printed when it is
-raised, as one line: the window end time (s from the file start) and its risk.
+run's model, tuned threshold and alarm rule; see sklearn_eeg.online). The run may be a LOSO or train run
+of a classical or chance model, or a deep run of the spectrogram CNN (train_deep.py --model cnn; a
+fusion model cannot stream). Each alarm is printed when it is raised, as one line: the window end time
+(s from the file start) and its risk.
 Times are those of the recording's own clock, starting at 0; the risk timeline is written to
 --out_file (CSV: t, risk, alarm; one row per window) when given.
 
@@ -39,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chunk", type=float, default=1.0, help="seconds of signal per chunk (default 1)")
     add_option(parser, "--out_file", default=None, help="CSV file for the risk timeline (written atomically)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line, not each alarm")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of a CNN run (default 1: one window at a time gains little from more)")
     return parser.parse_args(argv)
 
 
@@ -50,7 +54,13 @@ def replay(args: argparse.Namespace) -> pd.DataFrame:
         raise ValueError(f"--speed must be >= 0, got {args.speed}")
     if not Path(args.edf).is_file():
         raise FileNotFoundError(f"--edf {args.edf}: no such file")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     forecaster = OnlineForecaster.from_run(args.run, args.subject, fah_target=args.fah_target)
+    if forecaster.feature_set is None:  # the run's CNN reads the windows
+        import torch
+
+        torch.set_num_threads(args.threads)
     started = time.perf_counter()
     times, risks, alarmed = [], [], []
     for chunk in recording_chunks(args.edf, chunk=args.chunk, sfreq=forecaster.sfreq):

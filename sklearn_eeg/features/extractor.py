@@ -173,12 +173,13 @@ class _WindowFeatures(TransformerMixin, BaseEstimator):
         sfreq = self._sfreq()
         starts = range(0, X.shape[0], ff.CHUNK_SIZE)
         chunks = (X[s : s + ff.CHUNK_SIZE] for s in starts)
-        progress = tqdm(chunks, total=len(starts), desc="features", disable=not getattr(self, "verbose", False))
+        if getattr(self, "verbose", False):  # even disabled, tqdm locks and scans its instances (per streamed window)
+            chunks = tqdm(chunks, total=len(starts), desc="features")
         n_jobs = getattr(self, "n_jobs", None)
         if n_jobs in (None, 1):
-            results = [ff.compute_features(c, sfreq, **params) for c in progress]
+            results = [ff.compute_features(c, sfreq, **params) for c in chunks]
         else:
-            results = Parallel(n_jobs=n_jobs)(delayed(ff.compute_features)(c, sfreq, **params) for c in progress)
+            results = Parallel(n_jobs=n_jobs)(delayed(ff.compute_features)(c, sfreq, **params) for c in chunks)
         if not results:
             return np.zeros((0, self._n_out))
         return np.concatenate(results, axis=0)

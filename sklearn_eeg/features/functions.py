@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -176,15 +176,26 @@ def welch_spectrum(data: np.ndarray, sfreq: float, *, nperseg: int = 256, keep_s
     nperseg = max(1, min(int(nperseg), n_times))
     n_seg = n_times // nperseg
     segs = x[..., : n_seg * nperseg].astype(dtype, copy=False).reshape(*x.shape[:-1], n_seg, nperseg)
-    window = signal.get_window("hamming", nperseg).astype(dtype)
+    window, window_power = _hamming(nperseg, dtype)
     # explicit constant detrend (not by linearity of the FFT): a flat segment gives exactly 0
     spec = sp_fft.rfft((segs - segs.mean(axis=-1, keepdims=True)) * window, axis=-1)
     power = (spec.real**2 + spec.imag**2).mean(axis=-2, dtype=np.float64)
-    power /= sfreq * float(np.sum(window.astype(np.float64) ** 2))
+    power /= sfreq * window_power
     last = -1 if nperseg % 2 == 0 else None
     power[..., 1:last] *= 2.0
     freqs = sp_fft.rfftfreq(nperseg, d=1.0 / sfreq)
     return Spectrum(freqs, power, spec if keep_segments else None)
+
+
+@lru_cache(maxsize=8)
+def _hamming(nperseg: int, dtype: type) -> tuple[np.ndarray, float]:
+    """The periodic Hamming window in ``dtype`` (read-only) and its sum of squares in float64.
+
+    Cached: an online stream featurizes one window per call and would design the same window every time.
+    """
+    window = signal.get_window("hamming", nperseg).astype(dtype)
+    window.setflags(write=False)
+    return window, float(np.sum(window.astype(np.float64) ** 2))
 
 
 def _spectrum(data: np.ndarray, sfreq: float, spectrum: Spectrum | None) -> Spectrum:
@@ -230,13 +241,25 @@ def compute_band_powers(
     """
     _check_convention(convention)
     bands = resolve_bands(bands, sfreq)
-    freqs, psd, _ = _spectrum(data, sfreq, spectrum)
-    out = np.stack([psd[..., _band_mask(freqs, lo, hi)].sum(axis=-1) for lo, hi in bands.values()], axis=-1)
+    spectrum = _spectrum(data, sfreq, spectrum)
+    return _band_powers(_band_sums(spectrum, bands), spectrum, sfreq, relative=relative, convention=convention)
+
+
+def _band_sums(spectrum: Spectrum, bands: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """PSD bin sums per band, ``(..., n_channels, n_bands)``: shared by the band groups of one batch."""
+    freqs, psd = spectrum.freqs, spectrum.psd
+    return np.stack([psd[..., _band_mask(freqs, lo, hi)].sum(axis=-1) for lo, hi in bands.values()], axis=-1)
+
+
+def _band_powers(sums: np.ndarray, spectrum: Spectrum, sfreq: float, *, relative: bool,
+                 convention: Convention) -> np.ndarray:
+    """Band powers from :func:`_band_sums` (left unchanged) as :func:`compute_band_powers` defines them."""
     if relative:
-        return _safe_divide(out, psd.sum(axis=-1)[..., None])
+        return _safe_divide(sums, spectrum.psd.sum(axis=-1)[..., None])
     if convention == "standard":
-        out *= freqs[1] - freqs[0] if freqs.size > 1 else sfreq
-    return out
+        freqs = spectrum.freqs
+        return sums * (freqs[1] - freqs[0] if freqs.size > 1 else sfreq)
+    return sums.copy()
 
 
 def compute_band_ratios(
@@ -254,8 +277,12 @@ def compute_band_ratios(
         0 where the denominator power is 0.
     """
     bands = resolve_bands(bands, sfreq)
+    return _band_ratios(compute_band_powers(data, sfreq, bands=bands, spectrum=spectrum), bands)
+
+
+def _band_ratios(powers: np.ndarray, bands: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """:func:`compute_band_ratios` from the (``"standard"``) band powers of ``bands``."""
     names = list(bands)
-    powers = compute_band_powers(data, sfreq, bands=bands, spectrum=spectrum)
     cols = []
     for num, den in _available_ratios(bands).values():
         top = sum(powers[..., names.index(b)] for b in num)
@@ -665,11 +692,22 @@ def compute_features(
     if spectral.intersection(features) or "coherence" in features:
         spectrum = welch_spectrum(X, sfreq, keep_segments="coherence" in features)
     signals = Signals(X)
+    band_groups = {"band_powers", "relative_band_powers", "band_ratios"}.intersection(features)
+    if band_groups:  # one pass over the bins for all band groups (the rest as compute_feature_group does it)
+        _check_convention(convention)
+        resolved = resolve_bands(bands, sfreq)
+        sums = _band_sums(spectrum, resolved)
     blocks = []
     for feature in features:
-        values = compute_feature_group(
-            feature, X, sfreq, bands=bands, convention=convention, pairs=pairs, spectrum=spectrum, signals=signals
-        )
+        if feature in band_groups:
+            values = _band_powers(sums, spectrum, sfreq, relative=feature == "relative_band_powers",
+                                  convention="standard" if feature == "band_ratios" else convention)
+            if feature == "band_ratios":
+                values = _band_ratios(values, resolved)
+        else:
+            values = compute_feature_group(
+                feature, X, sfreq, bands=bands, convention=convention, pairs=pairs, spectrum=spectrum, signals=signals
+            )
         blocks.append(values.reshape(values.shape[0], -1))
         if aggregate:
             blocks += _aggregates(values)

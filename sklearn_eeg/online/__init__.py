@@ -6,6 +6,8 @@ output equals.
 
 from sklearn_eeg.online.alarm_state import AlarmState
 from sklearn_eeg.online.causal import CausalFilter, causal_filter
+from sklearn_eeg.online.chance import PeriodicStream, RandomWalkStream
+from sklearn_eeg.online.deep_run import load_cnn
 from sklearn_eeg.online.forecaster import OnlineForecaster, StreamOutput, offline_causal_risk
 from sklearn_eeg.online.run_folder import RunModel, load_run_model
 from sklearn_eeg.online.sources import array_chunks, recording_chunks
@@ -15,11 +17,14 @@ __all__ = [
     "AlarmState",
     "CausalFilter",
     "OnlineForecaster",
+    "PeriodicStream",
+    "RandomWalkStream",
     "RunModel",
     "StreamOutput",
     "WindowBuffer",
     "array_chunks",
     "causal_filter",
+    "load_cnn",
     "load_run_model",
     "offline_causal_risk",
     "recording_chunks",

@@ -3,11 +3,15 @@
 :class:`OnlineForecaster` takes a multichannel stream in chunks of any length and keeps everything that
 crosses a chunk boundary: the causal filter's state (:class:`~sklearn_eeg.online.causal.CausalFilter`), the
 samples of the next window (:class:`~sklearn_eeg.online.window_buffer.WindowBuffer`) and the alarm detector
-(:class:`~sklearn_eeg.online.alarm_state.AlarmState`). Each window is featurized
+(:class:`~sklearn_eeg.online.alarm_state.AlarmState`). Raw chunks are queued until they complete a window
+and then filtered in one call: the filter is a recurrence, so this gives the samples that filtering every
+chunk would, at one ``sosfilt`` call per window instead of one per chunk. Each window is featurized
 (:class:`~sklearn_eeg.features.extractor.FeatureExtractor`) and scored by the model on its own, one row per
 ``predict_proba`` call: a window's risk never depends on which other windows arrived in the same chunk
 (the random-walk chance baseline, whose output depends on the rows it is given, therefore gives a
-per-window random risk here).
+per-window random risk here). This also keeps a CNN exact: a batch of windows through a convolution
+differs from the same windows one by one in the last float bits (about 1e-7 on the risk), so the online
+path and the offline reference both predict one window per call and agree bit for bit.
 
 The causal offline reference
 ----------------------------
@@ -30,6 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from sklearn_eeg.atomic_files import atomic_write
 from sklearn_eeg.evaluation.alarms import AlarmPolicy, raise_alarms
@@ -45,6 +50,7 @@ __all__ = ["OnlineForecaster", "StreamOutput", "offline_causal_risk"]
 STATE_VERSION = 1
 """Version of the saved state's layout (:meth:`OnlineForecaster.save`)."""
 _WINDOW_BATCH = 256  # windows featurized at once by the offline reference (bounded memory)
+_STATE_PARTS = ("filter", "buffer", "alarms", "model")
 
 
 class StreamOutput(NamedTuple):
@@ -65,23 +71,46 @@ def _samples(seconds: float, sfreq: float, name: str) -> int:
     return int(round(n))
 
 
-class _WindowScorer:
-    """The model's risk of each window on its own (features first unless ``feature_set`` is None)."""
+def _model_state(model: Any) -> dict:
+    """The state of a model that keeps one (the stream chance baselines, :mod:`sklearn_eeg.online.chance`)."""
+    get_state = getattr(model, "get_state", None)
+    return get_state() if callable(get_state) else {}
 
-    def __init__(self, model: Any, sfreq: float, feature_set: str | None):
+
+class _WindowScorer:
+    """The model's risk of each window on its own (features first unless ``feature_set`` is None).
+
+    A model that reads windows and knows their shape (a fitted CNN's ``n_channels_`` and ``n_times_``)
+    is checked against the window length here and against the stream's channels by
+    :meth:`check_channels`, before any window is scored.
+    """
+
+    def __init__(self, model: Any, sfreq: float, feature_set: str | None, size: int):
         self.model, self.sfreq, self.feature_set = model, sfreq, feature_set
         self._extractor: FeatureExtractor | None = None
+        self._channels = getattr(model, "n_channels_", None) if feature_set is None else None
+        n_times = getattr(model, "n_times_", None) if feature_set is None else None
+        if n_times is not None and int(n_times) != size:
+            raise ValueError(f"the model reads windows of {n_times} samples; the stream's windows have {size} "
+                             f"({size / sfreq:g} s at {sfreq:g} Hz)")
+
+    def check_channels(self, n_channels: int) -> None:
+        """Refuse a stream whose channel count the model cannot read."""
+        if self._channels is not None and int(self._channels) != n_channels:
+            raise ValueError(f"the model reads {self._channels} channels; the stream has {n_channels}")
 
     def risks(self, windows: np.ndarray) -> np.ndarray:
-        windows = np.ascontiguousarray(windows, dtype=np.float32)  # a strided store view scores as a copy does
+        windows = np.require(windows, np.float32, ["C", "W"])  # a strided or read-only view scores as a copy does
         if len(windows) == 0:
             return np.empty(0)
         X = windows
-        if self.feature_set is not None:
-            if self._extractor is None:
-                self._extractor = FeatureExtractor(sfreq=self.sfreq, feature_set=self.feature_set).fit(windows[:1])
-            X = self._extractor.transform(windows)
-        return np.array([self.model.predict_proba(X[i : i + 1])[0, 1] for i in range(len(X))], dtype=np.float64)
+        # the stream was checked finite and features of finite windows are finite: skip sklearn's re-checks
+        with sklearn.config_context(assume_finite=True):
+            if self.feature_set is not None:
+                if self._extractor is None:
+                    self._extractor = FeatureExtractor(sfreq=self.sfreq, feature_set=self.feature_set).fit(windows[:1])
+                X = self._extractor.transform(windows)
+            return np.array([self.model.predict_proba(X[i : i + 1])[0, 1] for i in range(len(X))], dtype=np.float64)
 
 
 class OnlineForecaster:
@@ -93,7 +122,9 @@ class OnlineForecaster:
     ----------
     model : classifier
         Fitted, with ``predict_proba``; it receives a feature matrix of shape (1, n_features), or the
-        filtered window of shape (1, n_channels, n_times) when ``feature_set`` is None.
+        filtered window of shape (1, n_channels, n_times) in µV when ``feature_set`` is None (a fitted
+        :class:`~sklearn_eeg.models.estimators.SpectrogramCNNClassifier`, whose ``n_channels_`` and
+        ``n_times_`` must then match the stream and the window, or a chance baseline).
     threshold : float, default=0.5
         Alarm threshold on the (smoothed) risk.
     policy : AlarmPolicy, optional
@@ -160,7 +191,9 @@ class OnlineForecaster:
         self._filter = CausalFilter(self.sfreq, l_freq=l_freq, h_freq=h_freq, notch=notch)
         self._buffer = WindowBuffer(self._size, self._step)
         self._alarms = AlarmState(self.threshold, self.policy)
-        self._scorer = _WindowScorer(model, self.sfreq, feature_set)
+        self._scorer = _WindowScorer(model, self.sfreq, feature_set, self._size)
+        self._raw: list[np.ndarray] = []  # raw samples not filtered yet (fewer than the next window needs)
+        self._n_raw = 0
         self.n_samples = 0
 
     @property
@@ -176,7 +209,7 @@ class OnlineForecaster:
         Parameters
         ----------
         run_dir : str or Path
-            A LOSO or train run folder (see :func:`~sklearn_eeg.online.run_folder.load_run_model`).
+            A LOSO, train or deep (CNN) run folder (see :func:`~sklearn_eeg.online.run_folder.load_run_model`).
         subject : str, optional
             Test subject whose fold model to use (LOSO runs with several folds).
         fah_target : float, optional
@@ -211,11 +244,15 @@ class OnlineForecaster:
             raise ValueError(f"chunk must be 2-D (n_channels, n_samples), got shape {chunk.shape}")
         if not np.all(np.isfinite(chunk)):
             raise ValueError("chunk contains NaN or infinite values")
+        self._scorer.check_channels(chunk.shape[0])
+        channels = self._channels()
+        if channels is not None and chunk.shape[0] != channels:
+            raise ValueError(f"chunk has {chunk.shape[0]} channels, the stream has {channels}")
         times, risks, alarms = [], [], []
         for start in range(0, chunk.shape[1], BLOCK_SAMPLES):  # a long chunk: a few windows in memory at once
             block = chunk[:, start : start + BLOCK_SAMPLES]
             first = self._buffer.n_windows
-            windows = self._buffer.push(self._filter.filter(block))
+            windows = self._push(block)
             self.n_samples += block.shape[1]
             for k, risk in enumerate(self._scorer.risks(windows), start=first):
                 t = self.t0 + (k * self._step + self._size) / self.sfreq
@@ -225,6 +262,32 @@ class OnlineForecaster:
                     alarms.append(t)
         return StreamOutput(np.asarray(times, dtype=float), np.asarray(risks, dtype=float),
                             np.asarray(alarms, dtype=float))
+
+    def _channels(self) -> int | None:
+        """Channels of the stream (None before its first sample)."""
+        if self._raw:
+            return self._raw[0].shape[0]
+        return None if self._filter.zi is None else self._filter.zi.shape[1]
+
+    def _push(self, block: np.ndarray) -> np.ndarray:
+        """Queue raw samples; once they complete a window, filter the queue in one call and cut windows.
+
+        Filtering is a recurrence carried across calls, so the queue filtered in one call gives the very
+        samples that filtering each chunk would: deferring it only saves the per-call overhead of
+        ``sosfilt`` on chunks that complete no window.
+        """
+        if block.shape[1]:
+            self._raw.append(np.array(block, dtype=np.float32))  # a copy: the caller may reuse its buffer
+            self._n_raw += block.shape[1]
+        if not self._raw or self._n_raw < self._buffer.samples_needed:
+            return np.empty((0, block.shape[0], self._size), dtype=np.float32)
+        return self._flush()
+
+    def _flush(self) -> np.ndarray:
+        """Filter the queued raw samples into the window buffer; the windows they complete."""
+        raw = self._raw[0] if len(self._raw) == 1 else np.concatenate(self._raw, axis=1)
+        self._raw, self._n_raw = [], 0
+        return self._buffer.push(self._filter.filter(raw))
 
     # ---------------------------------------------------------------------------------------------
     # save / restore
@@ -237,17 +300,24 @@ class OnlineForecaster:
                 "source": self.source}
 
     def get_state(self) -> dict:
-        """Everything needed to resume the stream, except the model.
+        """Everything needed to resume the stream, except the model itself.
+
+        Raw samples queued for filtering are filtered into the window buffer first (they complete no
+        window, and the output of the stream does not change).
 
         Returns
         -------
         state : dict
             ``params`` (:meth:`params`), ``n_samples``, and the ``filter``, ``buffer`` and ``alarms``
-            states (plain values and numpy arrays).
+            states (plain values and numpy arrays); ``model``: the state of a model that keeps one
+            (``get_state``/``set_state``, the stream chance baselines of :mod:`sklearn_eeg.online.chance`),
+            else empty.
         """
+        if self._raw:
+            self._flush()
         return {"version": STATE_VERSION, "params": self.params(), "n_samples": self.n_samples,
                 "filter": self._filter.get_state(), "buffer": self._buffer.get_state(),
-                "alarms": self._alarms.get_state()}
+                "alarms": self._alarms.get_state(), "model": _model_state(self.model)}
 
     @classmethod
     def from_state(cls, state: dict, model: Any = None) -> OnlineForecaster:
@@ -278,6 +348,8 @@ class OnlineForecaster:
         forecaster._filter.set_state(state["filter"])
         forecaster._buffer.set_state(state["buffer"])
         forecaster._alarms.set_state(state["alarms"])
+        if state.get("model"):
+            model.set_state(state["model"])
         return forecaster
 
     def save(self, path: str | Path) -> Path:
@@ -294,7 +366,7 @@ class OnlineForecaster:
         """
         state = self.get_state()
         arrays, values = {}, {}
-        for part in ("filter", "buffer", "alarms"):
+        for part in _STATE_PARTS:
             for key, value in state[part].items():
                 if isinstance(value, np.ndarray):
                     arrays[f"{part}.{key}"] = value
@@ -327,7 +399,7 @@ class OnlineForecaster:
             header = json.loads(str(npz["header"]))
             arrays = {key: npz[key] for key in npz.files if key != "header"}
         state = {"version": header["version"], "params": header["params"], "n_samples": header["n_samples"]}
-        for part in ("filter", "buffer", "alarms"):
+        for part in _STATE_PARTS:
             state[part] = {key.split(".", 1)[1]: value for key, value in {**header["values"], **arrays}.items()
                            if key.startswith(part + ".")}
         return cls.from_state(state, model)
@@ -370,10 +442,11 @@ def offline_causal_risk(
     policy = AlarmPolicy() if policy is None else policy
     filtered = causal_filter(data, sfreq, l_freq=l_freq, h_freq=h_freq, notch=notch)
     windows = segment_windows(filtered, sfreq, window, stride)
-    scorer = _WindowScorer(model, float(sfreq), feature_set)
+    step, size = _samples(stride, sfreq, "stride"), _samples(window, sfreq, "window")
+    scorer = _WindowScorer(model, float(sfreq), feature_set, size)
+    scorer.check_channels(data.shape[0])
     risks = np.concatenate([np.empty(0)] + [scorer.risks(windows[s : s + _WINDOW_BATCH])
                                             for s in range(0, len(windows), _WINDOW_BATCH)])
-    step, size = _samples(stride, sfreq, "stride"), _samples(window, sfreq, "window")
     times = t0 + (np.arange(len(risks)) * step + size) / sfreq
     if not len(risks):
         return StreamOutput(times, risks, np.empty(0))

@@ -32,9 +32,11 @@ class WindowBuffer:
     Examples
     --------
     >>> buf = WindowBuffer(4, 2)
-    >>> buf.push(np.arange(5.0)[None]).shape, buf.push(np.arange(5.0, 8.0)[None])[:, 0]
-    ((1, 1, 4), array([[2., 3., 4., 5.],
-           [4., 5., 6., 7.]]))
+    >>> buf.push(np.arange(5.0)[None]).shape, buf.samples_needed
+    ((1, 1, 4), 1)
+    >>> buf.push(np.arange(5.0, 8.0)[None])[:, 0]
+    array([[2., 3., 4., 5.],
+           [4., 5., 6., 7.]])
     """
 
     def __init__(self, size: int, step: int):
@@ -45,6 +47,11 @@ class WindowBuffer:
         self._data: np.ndarray | None = None  # (n_channels, size), the first ``_fill`` columns in use
         self._fill = 0
         self._skip = 0  # samples still to drop before the next window starts (step > size)
+
+    @property
+    def samples_needed(self) -> int:
+        """Samples still to push before the next window is complete."""
+        return self._skip + self.size - self._fill
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         """Add the next samples; return the windows they complete.

@@ -1,0 +1,88 @@
+"""A saved deep model (``save_run`` folder) rebuilt for streaming, without the code that trained it.
+
+:func:`sklearn_eeg.models.nn.persistence.save_run` writes ``model.pt`` (the module's weights) and a
+``manifest.json`` with the estimator's class, its parameters as JSON and the input shape. Its
+counterpart :func:`~sklearn_eeg.models.nn.persistence.load_run` needs an estimator built with the same
+module parameters; :func:`load_cnn` builds it from the manifest: the module class (a class of
+:mod:`sklearn_eeg.models.nn`, imported by name, never unpickled) and its ``module__*`` arguments. Training
+settings (optimizer, callbacks, early stopping) are not needed to predict and are left at their defaults.
+
+Only :class:`~sklearn_eeg.models.estimators.SpectrogramCNNClassifier` models stream: they read the filtered
+window alone. A :class:`~sklearn_eeg.models.estimators.FusionClassifier` also reads the run's cached,
+standardised features of the window, which the online path does not compute.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["STREAMABLE_ESTIMATOR", "load_cnn"]
+
+STREAMABLE_ESTIMATOR = "sklearn_eeg.models.estimators.SpectrogramCNNClassifier"
+"""The deep estimator class (as ``save_run`` names it) that :func:`load_cnn` rebuilds."""
+_MODULE_PACKAGE = "sklearn_eeg.models.nn."
+
+
+def _module_class(path: str, manifest: Path) -> type:
+    """The module class named ``path``, which must live in :mod:`sklearn_eeg.models.nn`."""
+    import torch
+
+    name, _, attr = str(path).rpartition(".")
+    if not name.startswith(_MODULE_PACKAGE):
+        raise ValueError(f"{manifest}: params.module {path!r} is not a module class of {_MODULE_PACKAGE.rstrip('.')}")
+    try:
+        cls = getattr(importlib.import_module(name), attr, None)
+    except ImportError as err:
+        raise ValueError(f"{manifest}: params.module {path!r} cannot be imported ({err})") from err
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise ValueError(f"{manifest}: params.module {path!r} is not a torch module class")
+    return cls
+
+
+def load_cnn(model_dir: str | Path, *, device: str = "cpu") -> Any:
+    """Rebuild the fitted spectrogram CNN of a ``save_run`` folder, ready for ``predict_proba``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        Folder with ``model.pt`` and ``manifest.json`` (``models/<subject>/`` of a deep run).
+    device : str, default="cpu"
+        Torch device of the rebuilt estimator (a stream scores one window at a time: the CPU is the
+        usual choice, and predictions on one device are reproducible).
+
+    Returns
+    -------
+    SpectrogramCNNClassifier
+        Initialized with the saved weights; ``n_channels_`` and ``n_times_`` give its input shape.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``model.pt`` or ``manifest.json`` is missing.
+    ValueError
+        If the manifest is not valid JSON, names another estimator (e.g. a fusion model) or a module
+        class outside :mod:`sklearn_eeg.models.nn`.
+    """
+    from sklearn_eeg.models.estimators import SpectrogramCNNClassifier, load_run
+
+    model_dir = Path(model_dir)
+    manifest = model_dir / "manifest.json"
+    for path in (manifest, model_dir / "model.pt"):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: not a saved deep model")
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise ValueError(f"{manifest}: not valid JSON ({err})") from err
+    estimator = record.get("estimator") if isinstance(record, dict) else None
+    if estimator != STREAMABLE_ESTIMATOR:
+        raise ValueError(f"{manifest}: estimator {estimator!r} cannot stream; only {STREAMABLE_ESTIMATOR} "
+                         "(a fusion model also needs the run's cached features)")
+    params = record.get("params") or {}
+    module = _module_class(params.get("module", ""), manifest)
+    module_args = {k: v for k, v in params.items() if k.startswith("module__")}
+    net = SpectrogramCNNClassifier(module, device=device, amp=False, train_split=None, **module_args)
+    return load_run(net, model_dir)
