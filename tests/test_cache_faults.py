@@ -53,14 +53,15 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
-def _store_root(cache_dir: Path) -> Path:
-    return cache_dir / "windows" / W.store_params()[0]
+def _store_root(cache_dir: Path, dataset: Path) -> Path:
+    return cache_dir / "windows" / W.store_params(dataset)[0]
 
 
 def _copy_store(reference: Path, cache_dir: Path) -> Path:
     """A copy of the reference window store (file times kept), as a cache of its own."""
     shutil.copytree(reference / "windows", cache_dir / "windows")
-    return _store_root(cache_dir)
+    (root,) = (p for p in (cache_dir / "windows").iterdir() if p.is_dir())
+    return root
 
 
 def _dead_pid() -> int:
@@ -85,7 +86,7 @@ def test_concurrent_builds_equal_a_single_build(dataset, reference, tmp_path):
     """
     cache_dir = tmp_path / "cache"
     first = load_index(dataset)[0].iloc[0]
-    lock = _store_root(cache_dir) / first["subject"] / f"{first['recording']}.lock"
+    lock = _store_root(cache_dir, dataset) / first["subject"] / f"{first['recording']}.lock"
     lock.parent.mkdir(parents=True)
     command = [sys.executable, "-m", "sklearn_eeg.commands.build_cache", "--data_root", str(dataset),
                "--cache_dir", str(cache_dir), "--features", "basic", "--quiet"]
@@ -260,10 +261,10 @@ def test_failed_atomic_write_leaves_the_old_file_and_no_temp(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
-def test_corrupt_feature_entry_is_recomputed_and_rewritten(damage, reference, tmp_path, caplog):
+def test_corrupt_feature_entry_is_recomputed_and_rewritten(damage, dataset, reference, tmp_path, caplog):
     """joblib cannot load a damaged ``output.pkl``: it logs a warning, recomputes and rewrites the entry
     (no error reaches the caller); the next call loads it again silently."""
-    signal = _store_root(reference) / "chb01" / "chb01_01.npy"
+    signal = _store_root(reference, dataset) / "chb01" / "chb01_01.npy"
     memory = tmp_path / "joblib"
     kwargs = dict(sfreq=256.0, window=10.0, stride=5.0, feature_set="basic", memory=memory)
     F = feature_cache.signal_features(signal, **kwargs)

@@ -89,6 +89,22 @@ def test_second_build_does_no_work(store, dataset, monkeypatch):
     assert {p: p.stat().st_mtime_ns for p in store.root.glob("*/*.npy")} == mtimes
 
 
+def test_two_datasets_with_the_same_recording_names_never_share_a_store(store, dataset, tmp_path, monkeypatch):
+    """Each dataset folder has its own store: building another dataset whose recordings have the same
+    names (as the synthetic presets do) leaves this store's files untouched, so a run reading it
+    lazily never gets the other dataset's windows."""
+    cache_dir = store.root.parents[1]
+    other = make_chbmit_like(tmp_path / "other", n_subjects=1, hours=0.5, file_hours=0.5, seizures=0, seed=9,
+                             progress=False)
+    files = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in store.root.rglob("*") if p.is_file()}
+    built = W.build_window_store(other, cache_dir=cache_dir, progress=False)
+    assert built.root != store.root and built.table["recording"].isin(store.table["recording"]).all()
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in store.root.rglob("*") if p.is_file()} == files
+    assert json.loads((built.root / "params.json").read_text())["data_root"] == str(other.resolve())
+    monkeypatch.setattr(W, "_build_recording", lambda *a, **k: pytest.fail("a finished recording was rebuilt"))
+    assert len(W.build_window_store(dataset, cache_dir=cache_dir, progress=False)) == len(store)
+
+
 def test_half_written_recording_is_redone(dataset, tmp_path):
     first = W.build_window_store(dataset, ["chb01"], cache_dir=tmp_path, progress=False)
     folder = first.root / "chb01"

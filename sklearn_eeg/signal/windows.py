@@ -1,8 +1,8 @@
 """Sliding windows and a resumable on-disk window store.
 
-Layout under ``<cache_dir>/windows/<params-hash>/``::
+Layout under ``<cache_dir>/windows/<params-hash>/`` (one store per dataset folder and parameters)::
 
-    params.json                      parameters that produced the store (the hash covers them)
+    params.json                      parameters that produced the store, dataset folder included (the hash covers them)
     <subject>/<recording>.npy        filtered continuous signal, (n_channels, n_times), float32/16
     <subject>/<recording>.windows.<parquet|pkl>   per-window table of the recording (t_start, bad)
     <subject>/<recording>.json       completion marker, written last (source size/mtime, shape, file sizes)
@@ -149,6 +149,7 @@ def bad_windows(
 
 
 def store_params(
+    data_root: str | Path,
     *,
     window: float = 10.0,
     stride: float = 5.0,
@@ -160,12 +161,17 @@ def store_params(
     channels: Sequence[str] = CANONICAL_CHANNELS,
     missing: str = "skip",
 ) -> tuple[str, dict]:
-    """Parameters that determine the stored arrays, and their hash (the store folder name)."""
+    """Parameters that determine the stored arrays, and their hash (the store folder name).
+
+    The dataset's resolved folder is one of them: two datasets with the same recording names (the
+    synthetic presets all have ``chb01_01``...) get separate stores, so building one never rewrites
+    the files another run is reading.
+    """
     if np.dtype(dtype) not in (np.float32, np.float16):
         raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
-    params = dict(cache_version=CACHE_VERSION, window=float(window), stride=float(stride), l_freq=l_freq,
-                  h_freq=h_freq, notch=notch, dtype=np.dtype(dtype).name, sfreq=float(sfreq),
-                  channels=list(channels), missing=missing)
+    params = dict(cache_version=CACHE_VERSION, data_root=str(Path(data_root).resolve()), window=float(window),
+                  stride=float(stride), l_freq=l_freq, h_freq=h_freq, notch=notch, dtype=np.dtype(dtype).name,
+                  sfreq=float(sfreq), channels=list(channels), missing=missing)
     digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
     return digest, params
 
@@ -701,8 +707,8 @@ def build_window_store(
     line naming the file; stale temporary files of dead writers are removed.
     """
     label_params = _split_labeling(labeling)
-    digest, params = store_params(window=window, stride=stride, l_freq=l_freq, h_freq=h_freq, notch=notch,
-                                  dtype=dtype, missing=missing)
+    digest, params = store_params(data_root, window=window, stride=stride, l_freq=l_freq, h_freq=h_freq,
+                                  notch=notch, dtype=dtype, missing=missing)
     root = cache_location(cache_dir).path / "windows" / digest
     root.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(root)
