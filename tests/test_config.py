@@ -51,7 +51,7 @@ def test_shipped_configs_load(name):
 
 
 def test_packaged_configs_are_found_by_name_and_a_file_comes_first(tmp_path, monkeypatch):
-    assert packaged_configs() == ["cnn", "default", "small_run"]
+    assert packaged_configs() == ["cnn", "default", "multiphase", "small_run"]
     assert find_config("cnn").read_text() == find_config("cnn.yaml").read_text()
     assert load_config("cnn").model.name == "cnn"
     monkeypatch.chdir(tmp_path)
@@ -59,7 +59,7 @@ def test_packaged_configs_are_found_by_name_and_a_file_comes_first(tmp_path, mon
     assert find_config("cnn.yaml") == Path("cnn.yaml") and load_config("cnn.yaml").seed == 5
     assert load_config("cnn").model.name == "cnn"
     for missing in ("cnnn", "configs/cnn.yaml", tmp_path / "missing.yaml"):
-        with pytest.raises(FileNotFoundError, match="packaged configs: cnn, default, small_run") as err:
+        with pytest.raises(FileNotFoundError, match="packaged configs: cnn, default, multiphase, small_run") as err:
             load_config(missing)
         assert str(missing) in str(err.value)
 

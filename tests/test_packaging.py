@@ -80,7 +80,7 @@ def test_installed_package_finds_its_configs_and_commands_outside_the_repository
     assert out.returncode == 0, out.stderr
     found = json.loads(out.stdout)
     assert Path(found["package"]).is_relative_to(site)
-    assert found["configs"] == ["cnn", "default", "small_run"]
+    assert found["configs"] == ["cnn", "default", "multiphase", "small_run"]
     assert found["mains"] == {f"sklearn-eeg-{name.replace('_', '-')}": f"sklearn_eeg.commands.{name}" for name in COMMANDS}
     assert found["default"] == json.loads(json.dumps(load_config("default").to_dict()))
     assert found["cnn"]["model"]["name"] == "cnn"
@@ -88,7 +88,7 @@ def test_installed_package_finds_its_configs_and_commands_outside_the_repository
     help_ = _run(site, tmp_path, sys.executable, "-m", "sklearn_eeg.commands.loso", "--help")
     assert help_.returncode == 0, help_.stderr
     text = " ".join(help_.stdout.split())  # argparse wraps the option help
-    assert "Leave-one-subject-out" in text and "packaged config (cnn, default, small_run)" in text
+    assert "Leave-one-subject-out" in text and "packaged config (cnn, default, multiphase, small_run)" in text
     script = _run(site, tmp_path, str(site / "bin" / "sklearn-eeg-train-deep"), "--help")
     assert script.returncode == 0, script.stderr
     assert "--resume" in script.stdout and "Patient-specific" in script.stdout
@@ -98,7 +98,7 @@ def test_unknown_config_is_one_line_and_exit_status_2(site: Path, tmp_path: Path
     out = _run(site, tmp_path, sys.executable, "-m", "sklearn_eeg.commands.loso", "--config", "configs/cnn.yaml")
     assert out.returncode == 2 and out.stdout == ""
     (line,) = out.stderr.strip().splitlines()
-    assert "'configs/cnn.yaml' not found" in line and "packaged configs: cnn, default, small_run" in line
+    assert "'configs/cnn.yaml' not found" in line and "packaged configs: cnn, default, multiphase, small_run" in line
     for name in CONFIG_COMMANDS:
         main = importlib.import_module(f"sklearn_eeg.commands.{name}").main
         assert main(["--config", "nosuch"]) == 2, name

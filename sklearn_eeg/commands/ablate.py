@@ -1,4 +1,5 @@
-"""Ablations: alarm post-processing and risk calibration (classical LOSO), BCE vs focal loss (deep).
+"""Ablations: alarm post-processing and risk calibration (classical LOSO), BCE vs focal loss and
+multi-phase training (deep).
 
 --ablation classical (default) fits every leave-one-subject-out fold once (classical model, or the
 chance baseline constant / random, on precomputed features), then, on the same validation/test risk:
@@ -23,11 +24,18 @@ differences focal - bce, Wilcoxon signed-rank; descriptive with few subjects); r
 <out_dir>/runs/. Estimator parameters: the config's model.params when its model name matches
 --model, plus the options below.
 
+--ablation multiphase (model multiphase, e.g. --config configs/multiphase.yaml) fits every
+leave-one-subject-out fold once per phase sequence -- supervised only, pretrain -> fine-tune,
+pretrain -> contrastive -> fine-tune -- with the config's parameters, seed and alarm rule, every
+phase on the fold's training subjects only, thresholds tuned per variant on the validation subjects.
+Tables: multiphase_comparison.csv (variant x fold x FAH target), multiphase_comparison_summary.csv.
+
 Examples
 --------
     sklearn-eeg-ablate
     sklearn-eeg-ablate --ablation loss --max_epochs 5 --out_dir reports/loss
     sklearn-eeg-ablate --ablation loss --preset tiny --mode loso-fold --test_subjects chb01 chb02
+    sklearn-eeg-ablate --config configs/multiphase.yaml --ablation multiphase
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import time
 from pathlib import Path
 
 from sklearn_eeg.atomic_files import check_output_dir
-from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, run_ablations
+from sklearn_eeg.experiments.ablations import LOSSES, loss_comparison, multiphase_comparison, run_ablations
 from sklearn_eeg.commands.options import (
     RUN_ERRORS,
     add_option,
@@ -61,8 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--subjects", nargs="+", help="'all' or subject ids (chb01 chb02 ...)")
     parser.add_argument("--n_val_subjects", type=int, help="rotating validation subjects per fold")
     parser.add_argument("--n_jobs", type=int, help="folds fitted in parallel")
-    parser.add_argument("--ablation", choices=("classical", "loss"), default="classical",
-                        help="classical: alarm + calibration ablations; loss: BCE vs focal (deep model, default cnn)")
+    parser.add_argument("--ablation", choices=("classical", "loss", "multiphase"), default="classical",
+                        help="classical: alarm + calibration ablations; loss: BCE vs focal (deep model, default cnn); "
+                             "multiphase: supervised vs pretrain -> fine-tune vs pretrain -> contrastive -> fine-tune")
     deep = parser.add_argument_group("loss comparison (--ablation loss)")
     deep.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES), help="losses (first = reference)")
     deep.add_argument("--mode", choices=MODES, default="patient", help="split (default: %(default)s)")
@@ -120,6 +129,28 @@ def run_loss_comparison(cfg: RunConfig, args: argparse.Namespace) -> None:
     print(f"tables: {Path(cfg.output_dir) / 'tables'}; {time.perf_counter() - start:.1f} s")
 
 
+def run_multiphase_comparison(cfg: RunConfig, args: argparse.Namespace) -> None:
+    """Run :func:`sklearn_eeg.experiments.ablations.multiphase_comparison` and print its summary."""
+    if cfg.model.name != "multiphase":
+        raise ValueError(f"--ablation multiphase needs model multiphase (--config configs/multiphase.yaml); "
+                         f"got {cfg.model.name!r}")
+    start = time.perf_counter()
+    model = cfg.estimator()
+    X, y, groups, meta = load_dataset(cfg, features=False, progress=not args.quiet)
+    tables = multiphase_comparison(
+        X, y, groups, meta, model=model, n_val_subjects=cfg.split.n_val_subjects, fah_targets=cfg.alarms.fah_targets,
+        policy=cfg.alarm_policy(), out_dir=cfg.output_dir, n_jobs=cfg.n_jobs, random_state=cfg.seed,
+        progress=not args.quiet,
+    )
+    results = tables["multiphase_comparison"]
+    print(f"\nMulti-phase training, {results['fold'].nunique()} LOSO folds, thresholds tuned per variant on "
+          f"validation subjects (mean over folds; pooled over seizures):")
+    columns = ["variant", "fah_target", "n_folds", "auroc_mean", "auroc_std", "sensitivity_mean", "fah_mean",
+               "time_in_warning_mean", "pooled_sensitivity", "pooled_p_value", "pooled_p_surrogate"]
+    print(tables["multiphase_comparison_summary"][columns].to_string(index=False, float_format="%.3f"))
+    print(f"\ntables: {Path(cfg.output_dir) / 'tables'}; {time.perf_counter() - start:.1f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
@@ -134,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         check_output_dir(cfg.output_dir)
         if args.ablation == "loss":
             run_loss_comparison(deep_config(cfg, args), args)
+            return 0
+        if args.ablation == "multiphase":
+            run_multiphase_comparison(cfg, args)
             return 0
         if cfg.model.name not in FEATURE_MATRIX_MODELS:
             raise ValueError(f"--ablation classical runs the models on precomputed features only "

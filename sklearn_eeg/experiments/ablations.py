@@ -27,6 +27,12 @@ same data, split, seed and hyper-parameters) once per loss -- BCE with ``pos_wei
 loss -- and compares the test metrics per subject: mean ± std per loss
 (``loss_comparison_summary.csv``) and the paired per-subject differences to the first loss
 (``loss_comparison_paired.csv``, :func:`paired_loss_differences`).
+
+:func:`multiphase_comparison` fits the LOSO folds once per phase sequence of a
+:class:`~sklearn_eeg.models.multiphase.MultiPhaseCNNClassifier` -- supervised only, pretrain → fine-tune,
+pretrain → contrastive → fine-tune (:data:`~sklearn_eeg.models.multiphase.VARIANTS`) -- on the same
+folds, seed and alarm rule, and scores each with thresholds tuned on the validation subjects
+(``multiphase_comparison.csv``, ``multiphase_comparison_summary.csv``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
@@ -64,6 +71,7 @@ __all__ = [
     "fit_loso_folds",
     "fit_sigmoid_calibrator",
     "loss_comparison",
+    "multiphase_comparison",
     "paired_loss_differences",
     "run_ablations",
     "summarize_ablation",
@@ -132,7 +140,8 @@ class FoldRisk:
 
 def _fit_fold(estimator, X, y, meta, groups, train, val, test, fold) -> FoldRisk:
     assert_disjoint_subjects(groups, train, val, test)
-    result = evaluate_fold(estimator, X, y, meta, FoldSplit(train, val, test))  # fit and predict; scored later
+    # fit and predict (scored later); an estimator whose fit takes groups gets them, as in run_loso
+    result = evaluate_fold(estimator, X, y, meta, FoldSplit(train, val, test), groups=groups)
     val_risk, test_risk = result.val_risk, result.test_risk
     return FoldRisk(
         fold=fold,
@@ -161,8 +170,9 @@ def fit_loso_folds(
     """Fit every LOSO fold once and keep its validation and test risk.
 
     The folds are those of :func:`sklearn_eeg.experiments.benchmark.run_loso` (same splitter and seed): the
-    model is fitted on the training subjects' labeled windows; the validation and test subjects
-    get a risk for every window of their timeline.
+    model is fitted on the training subjects' labeled windows (an estimator whose ``fit`` takes
+    ``groups`` gets their subjects, as in ``run_loso``); the validation and test subjects get a risk
+    for every window of their timeline.
 
     Parameters
     ----------
@@ -778,4 +788,87 @@ def loss_comparison(
         "loss_comparison_paired": paired_loss_differences(results),
     }
     _write_tables(tables, out_dir)
+    return tables
+
+
+# ----------------------------------------------------------------------------------------------
+# multi-phase training (deep)
+
+
+def multiphase_comparison(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    model,
+    variants: Mapping[str, Sequence[str]] | None = None,
+    n_val_subjects: int = 1,
+    test_subjects: Sequence[str] | None = None,
+    fah_targets: Sequence[float] = FAH_TARGETS,
+    policy: AlarmPolicy | None = None,
+    out_dir: str | Path | None = "reports",
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Supervised-only vs pretrain → fine-tune vs pretrain → contrastive → fine-tune on the same LOSO folds.
+
+    Each variant is ``model`` with its ``phases`` replaced, fitted on every fold by
+    :func:`fit_loso_folds` (same splits and seed: the training subjects' windows are the only data of
+    every phase, pretraining included); thresholds are tuned per variant and FAH target on the
+    validation subjects' risk and applied unchanged to the test subject (``policy`` for all).
+    With ``model.checkpoint_dir`` set, variants that share their first phases with the same
+    parameters share those phases' checkpoints (see :class:`~sklearn_eeg.models.nn.phase_tracker.PhaseTracker`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_windows, n_channels, n_times)
+        Raw windows, one per row of ``meta``.
+    y, groups, meta, n_val_subjects, test_subjects, n_jobs, random_state, progress :
+        As in :func:`fit_loso_folds`.
+    model : MultiPhaseCNNClassifier
+        Unfitted; its ``phases`` parameter is set per variant.
+    variants : mapping of str to sequence of str, optional
+        Variant name to phase sequence; default :data:`sklearn_eeg.models.multiphase.VARIANTS`.
+    fah_targets : sequence of float, default=(0.1, 0.2, 0.5, 1.0)
+    policy : AlarmPolicy, optional
+        The alarm rule (default :class:`~sklearn_eeg.evaluation.alarms.AlarmPolicy` ()).
+    out_dir : str or Path or None, default="reports"
+        Tables go to ``out_dir/tables/``: ``multiphase_comparison.csv`` and
+        ``multiphase_comparison_summary.csv``. ``None`` writes nothing.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        ``multiphase_comparison``: one row per variant x fold x FAH target: ``variant``, ``phases``,
+        the fold columns, the test window metrics ``auroc``, ``auprc`` and the operating point
+        columns of :func:`alarm_ablation` (``sensitivity``, ``fah``, ``time_in_warning``,
+        ``p_value``, ``p_surrogate``...). ``multiphase_comparison_summary``: :func:`summarize_ablation`
+        by ``variant``.
+    """
+    if variants is None:
+        from sklearn_eeg.models.multiphase import VARIANTS  # loads torch
+
+        variants = VARIANTS
+    if "phases" not in model.get_params():
+        raise ValueError(f"model must be a MultiPhaseCNNClassifier (a 'phases' parameter); got {type(model).__name__}")
+    policy = AlarmPolicy() if policy is None else policy
+    labels = meta["label"].to_numpy()
+    rows = []
+    for name, phases in variants.items():
+        folds = fit_loso_folds(
+            X, y, groups, meta, model=clone(model).set_params(phases=tuple(phases)), n_val_subjects=n_val_subjects,
+            test_subjects=test_subjects, n_jobs=n_jobs, random_state=random_state, progress=progress,
+        )
+        for fold in folds:
+            window = _window_scores(labels[fold.test_index], fold.test_risk)
+            for point in _operating_points(fold, fold.val_risk, fold.test_risk, meta, fah_targets, policy):
+                rows.append({"variant": name, "phases": ">".join(phases), **point, **fold.info(),
+                             "auroc": window["auroc"], "auprc": window["auprc"]})
+    columns = ["variant", "phases", "fah_target", *_FOLD_COLUMNS, *_OPERATING_COLUMNS, "auroc", "auprc"]
+    results = pd.DataFrame(rows, columns=columns)
+    tables = {"multiphase_comparison": results, "multiphase_comparison_summary": summarize_ablation(results, "variant")}
+    if out_dir is not None:
+        _write_tables(tables, out_dir)
     return tables

@@ -9,7 +9,8 @@ Generated synthetic data, the window store and the feature cache live in one cac
 :func:`cache_location` says which one applies and why.
 
 Configs ship with the package (``sklearn_eeg/configs/*.yaml``: ``default``, ``small_run``, ``cnn``,
-see :func:`packaged_configs`); :func:`load_config` takes a YAML file or one of these names.
+``multiphase``, see :func:`packaged_configs`; ``configs/multiphase.yaml`` at the repository root is
+a copy of the last); :func:`load_config` takes a YAML file or one of these names.
 
 A config file has the sections below; every key is optional and takes the default shown. An
 unknown key or a value of the wrong type raises :class:`ConfigError`, naming the key, the file and
@@ -34,7 +35,7 @@ the valid keys.
     features:
       feature_set: basic_plus
     model:
-      name: logreg           # logreg | hgb | mlp | constant | random | cnn | fusion
+      name: logreg           # logreg | hgb | mlp | constant | random | cnn | fusion | multiphase
       sampler: null          # null | undersample
       params: {}             # passed to the classifier
     alarms:                  # sklearn_eeg.evaluation.metrics.alarm_metrics parameters
@@ -308,7 +309,7 @@ def packaged_configs() -> list[str]:
     Examples
     --------
     >>> packaged_configs()
-    ['cnn', 'default', 'small_run']
+    ['cnn', 'default', 'multiphase', 'small_run']
     """
     return sorted(item.name.removesuffix(".yaml") for item in _packaged_dir().iterdir() if item.name.endswith(".yaml"))
 

@@ -1,16 +1,17 @@
 """The model registry: every estimator a run can name, and the one factory that builds it.
 
-========= ============================== ===================== ==========================================
-name      family                         input                 built by
-========= ============================== ===================== ==========================================
-logreg    classical baseline             feature matrix        :func:`sklearn_eeg.models.baselines.make_baseline`
-hgb       classical baseline             feature matrix        (features -> scaler -> classifier)
-mlp       classical baseline             feature matrix
-constant  chance baseline                either (reads rows)   :func:`sklearn_eeg.models.chance.make_chance`
-random    chance baseline                either (reads rows)
-cnn       deep (skorch)                  raw windows           :class:`~sklearn_eeg.models.estimators.SpectrogramCNNClassifier`
-fusion    deep (skorch)                  raw windows+features  :class:`~sklearn_eeg.models.estimators.FusionClassifier`
-========= ============================== ===================== ==========================================
+========== ============================== ===================== ==========================================
+name       family                         input                 built by
+========== ============================== ===================== ==========================================
+logreg     classical baseline             feature matrix        :func:`sklearn_eeg.models.baselines.make_baseline`
+hgb        classical baseline             feature matrix        (features -> scaler -> classifier)
+mlp        classical baseline             feature matrix
+constant   chance baseline                either (reads rows)   :func:`sklearn_eeg.models.chance.make_chance`
+random     chance baseline                either (reads rows)
+cnn        deep (skorch)                  raw windows           :class:`~sklearn_eeg.models.estimators.SpectrogramCNNClassifier`
+fusion     deep (skorch)                  raw windows+features  :class:`~sklearn_eeg.models.estimators.FusionClassifier`
+multiphase deep, in phases                raw windows           :class:`~sklearn_eeg.models.multiphase.MultiPhaseCNNClassifier`
+========== ============================== ===================== ==========================================
 
 Run scripts, benchmarks, sweeps, ablations and deep runs all build their estimators with
 :func:`make_model`; torch is imported only when a deep model is asked for.
@@ -32,6 +33,7 @@ __all__ = [
     "DEEP_MODELS",
     "FEATURE_MATRIX_MODELS",
     "MODEL_NAMES",
+    "MULTIPHASE_MODELS",
     "as_estimator",
     "make_model",
     "model_name",
@@ -39,7 +41,10 @@ __all__ = [
 
 DEEP_MODELS = {"cnn": "SpectrogramCNNClassifier", "fusion": "FusionClassifier"}
 """Deep model names and their estimator classes in :mod:`sklearn_eeg.models.estimators`."""
-MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS)
+MULTIPHASE_MODELS = ("multiphase",)
+"""Deep models trained in phases (:class:`~sklearn_eeg.models.multiphase.MultiPhaseCNNClassifier`); not
+in :data:`DEEP_MODELS`, whose single-phase estimators the deep runs (``train_deep``) resume and checkpoint."""
+MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS, *MULTIPHASE_MODELS)
 """Every model name :func:`make_model` knows."""
 FEATURE_MATRIX_MODELS = (*BASELINE_MODELS, *CHANCE_MODELS)
 """Models that config-driven runs fit on the cached feature matrix instead of raw windows."""
@@ -58,7 +63,7 @@ def make_model(
 
     Parameters
     ----------
-    name : {"logreg", "hgb", "mlp", "constant", "random", "cnn", "fusion"}
+    name : {"logreg", "hgb", "mlp", "constant", "random", "cnn", "fusion", "multiphase"}
         See the module's table.
     precomputed_features : bool
         The data are a feature matrix (classical baselines skip the feature step; deep models refuse).
@@ -89,12 +94,17 @@ def make_model(
         if sampler is not None:
             raise ValueError(f"chance model {name!r} takes no sampler; got sampler={sampler!r}")
         return make_chance(name, random_state=random_state, **params)
-    if name in DEEP_MODELS:
+    if name in DEEP_MODELS or name in MULTIPHASE_MODELS:
         if precomputed_features:
             raise ValueError(f"model {name!r} needs raw windows of shape (n_windows, n_channels, n_times)")
+        params = {"random_state": random_state, **params}
+        if name in MULTIPHASE_MODELS:
+            from sklearn_eeg.models.multiphase import MultiPhaseCNNClassifier  # loads torch and skorch
+
+            return MultiPhaseCNNClassifier(**params)
         from sklearn_eeg.models import estimators  # torch and skorch load only when a deep model is asked for
 
-        return getattr(estimators, DEEP_MODELS[name])(**{"random_state": random_state, **params})
+        return getattr(estimators, DEEP_MODELS[name])(**params)
     raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
 
 
