@@ -59,6 +59,7 @@ from sklearn_eeg.models.nn.checkpoints import (
     is_last_set,
     last_checkpoint,
 )
+from sklearn_eeg.models.nn.amp_steps import AmpTrainingSteps
 from sklearn_eeg.models.nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
 from sklearn_eeg.models.nn.fusion import FusionNet
 from sklearn_eeg.models.nn.losses import MultiTaskLoss
@@ -101,7 +102,7 @@ def _sigmoid_proba(logits: torch.Tensor) -> torch.Tensor:
 # estimators
 
 
-class _EEGNetClassifier(NeuralNetBinaryClassifier):
+class _EEGNetClassifier(AmpTrainingSteps, NeuralNetBinaryClassifier):
     """Shared machinery of the EEG classifiers; see the module docstring and the subclasses."""
 
     def __init__(
@@ -554,31 +555,6 @@ class _EEGNetClassifier(NeuralNetBinaryClassifier):
             y_soft=y_true[:, 1] if cols > 1 else None,
             sample_weight=y_true[:, 2] if cols > 2 else None,
         )
-
-    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        (loss if self.grad_scaler_ is None else self.grad_scaler_.scale(loss)).backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def _step_optimizer(self, step_fn: Callable[[], torch.Tensor]) -> None:
-        # GradScaler cannot take a closure: run the step, unscale, clip, then step (skorch/hf.py pattern)
-        step_fn()
-        for name in self._optimizers:
-            optimizer = getattr(self, name + "_")
-            if self.grad_scaler_ is not None:
-                self.grad_scaler_.unscale_(optimizer)
-            if self.max_norm is not None:
-                params = [p for group in optimizer.param_groups for p in group["params"]]
-                torch.nn.utils.clip_grad_norm_(params, self.max_norm)
-            if self.grad_scaler_ is not None:
-                self.grad_scaler_.step(optimizer)
-            else:
-                optimizer.step()
-        if self.grad_scaler_ is not None:
-            self.grad_scaler_.update()
 
     def _get_predict_nonlinearity(self) -> Callable[[torch.Tensor], torch.Tensor]:
         if self.predict_nonlinearity == "auto":

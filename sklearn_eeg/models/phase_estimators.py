@@ -15,16 +15,16 @@ layer starts fresh. Weights hand over as a :class:`~sklearn_eeg.models.nn.Spectr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.dataset import unpack_data
 
 from sklearn_eeg.models.estimators import SpectrogramCNNClassifier
+from sklearn_eeg.models.nn.amp_steps import AmpTrainingSteps
 from sklearn_eeg.models.nn.devices import move_to_device, resolve_amp
 from sklearn_eeg.models.nn.spectrogram_cnn import SpectrogramCNN
 
@@ -40,7 +40,7 @@ def load_encoder_state(encoder_init: str | Path | Mapping[str, torch.Tensor], de
     return torch.load(encoder_init, weights_only=True, map_location=device)
 
 
-class PretextNet(NeuralNet):
+class PretextNet(AmpTrainingSteps, NeuralNet):
     """Self-supervised training of a pretext module on unlabeled windows (one phase of a multi-phase fit).
 
     Parameters
@@ -172,30 +172,6 @@ class PretextNet(NeuralNet):
     def get_loss(self, y_pred: tuple[torch.Tensor, ...], y_true: Any, X: Any = None, training: bool = False) -> torch.Tensor:
         """``criterion(*y_pred)``; ``y_true`` is skorch's placeholder and is ignored."""
         return self.criterion_(*y_pred)
-
-    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        (loss if self.grad_scaler_ is None else self.grad_scaler_.scale(loss)).backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def _step_optimizer(self, step_fn: Callable[[], torch.Tensor]) -> None:
-        # a GradScaler cannot take a closure: compute the gradients, unscale, clip, step
-        step_fn()
-        for name in self._optimizers:
-            optimizer = getattr(self, name + "_")
-            if self.grad_scaler_ is not None:
-                self.grad_scaler_.unscale_(optimizer)
-            if self.max_norm is not None:
-                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], self.max_norm)
-            if self.grad_scaler_ is not None:
-                self.grad_scaler_.step(optimizer)
-            else:
-                optimizer.step()
-        if self.grad_scaler_ is not None:
-            self.grad_scaler_.update()
 
 
 class PretrainedCNNClassifier(SpectrogramCNNClassifier):
