@@ -353,3 +353,31 @@ def test_raw_to_array_units_rate_names_and_no_eeg_refused():
         raw_to_array(only_ecg)
     with pytest.raises(TypeError, match="raw must be an mne.io.BaseRaw"):
         raw_to_array(data)
+
+
+def test_a_raw_at_the_stream_rate_replays_block_by_block_as_read_edf_reads_the_file(synthetic_edf):
+    """``recording_chunks(raw)`` reads one chunk at a time (an unloaded Raw stays on disk) and gives
+    exactly what ``read_edf(raw)`` converts whole (and the file's data to float32 rounding: MNE scales in
+    float64), dummy and duplicate channels included."""
+    from sklearn_eeg.online import recording_chunks
+
+    raw = mne.io.read_raw_edf(synthetic_edf[256], preload=False, verbose="error")
+    chunks = list(recording_chunks(raw, chunk=37 / 256))  # 37-sample chunks
+    assert not raw.preload and {c.shape[1] for c in chunks[:-1]} == {37}
+    streamed = np.concatenate(chunks, axis=1)
+    np.testing.assert_array_equal(streamed, read_edf(raw).data)
+    np.testing.assert_allclose(streamed, read_edf(synthetic_edf[256]).data, rtol=1e-6, atol=1e-4)
+    raw128 = mne.io.read_raw_edf(synthetic_edf[128], preload=False, verbose="error")  # another rate: whole, resampled
+    np.testing.assert_array_equal(np.concatenate(list(recording_chunks(raw128)), axis=1), read_edf(raw128).data)
+
+
+def test_raw_blocks_follow_the_missing_channel_rules():
+    from sklearn_eeg.data.mne_input import raw_blocks
+
+    raw = mne.io.RawArray(np.full((1, 30), 2e-6), mne.create_info(["FP1-F7"], 10.0, ch_types="eeg"), verbose="error")
+    (block,) = raw_blocks(raw, 100, ["FP1-F7", "F7-T7"], missing="zero")
+    np.testing.assert_array_equal(block, np.vstack([np.full(30, 2.0, np.float32), np.zeros(30, np.float32)]))
+    with pytest.raises(MissingChannelsError):
+        next(raw_blocks(raw, 10, ["FP1-F7", "F7-T7"]))
+    with pytest.raises(ValueError, match="size must be at least one sample"):
+        next(raw_blocks(raw, 0))

@@ -16,6 +16,8 @@ channel's own unit (volts x 1e6; a channel in any other unit, e.g. an untyped ``
   ``(n_windows, n_channels, n_times)``, the layout every window transformer takes (the EEG-type
   channels only, in the Epochs' order: no canonical montage is imposed on windows);
   :func:`raw_to_array` is the same for a continuous Raw (``(n_channels, n_times)``).
+* :func:`raw_blocks` hands out a Raw in blocks as :func:`raw_to_recording` would convert them, one
+  block read at a time (an online replay in constant memory).
 
 Nothing here imports MNE at import time: :func:`is_mne_raw` and :func:`is_mne_epochs` inspect the
 object's class hierarchy by name, so a plain array never triggers an MNE import.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -42,7 +44,7 @@ from .recording import (
 if TYPE_CHECKING:
     import mne
 
-__all__ = ["epochs_to_windows", "is_mne_epochs", "is_mne_raw", "raw_to_array", "raw_to_recording"]
+__all__ = ["epochs_to_windows", "is_mne_epochs", "is_mne_raw", "raw_blocks", "raw_to_array", "raw_to_recording"]
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +203,60 @@ def raw_to_recording(
         dropped=dropped,
         source=source,
     )
+
+
+def raw_blocks(
+    raw: mne.io.BaseRaw,
+    size: int,
+    channels: Sequence[str] | None = CANONICAL_CHANNELS,
+    *,
+    missing: Literal["skip", "zero"] = "skip",
+) -> Iterator[np.ndarray]:
+    """Hand out an ``mne.io.Raw`` at its own rate in blocks of ``size`` samples, read one at a time.
+
+    Each block is what :func:`raw_to_recording` (with ``sfreq=None``) returns for those samples:
+    the same channels in the same order, the same µV values (``missing="zero"`` rows zero). Only one
+    block is read at a time (``raw.get_data(start=..., stop=...)``), so a Raw that is not preloaded
+    stays on disk: a day-long recording replays in constant memory.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+    size : int
+        Samples per block (the last block may be shorter).
+    channels, missing
+        As in :func:`raw_to_recording`.
+
+    Yields
+    ------
+    block : ndarray of shape (n_channels, n_block_samples), float32
+
+    Examples
+    --------
+    >>> import mne, numpy as np
+    >>> info = mne.create_info(["Fp1-F7", "F7-T7"], 100.0, ch_types="eeg")
+    >>> raw = mne.io.RawArray(np.full((2, 250), 3e-6), info, verbose="error")
+    >>> [b.shape for b in raw_blocks(raw, 100, ["FP1-F7"])]
+    [(1, 100), (1, 100), (1, 50)]
+    """
+    if not is_mne_raw(raw):
+        raise TypeError(f"raw must be an mne.io.BaseRaw, got {type(raw).__name__}")
+    if size < 1:
+        raise ValueError(f"size must be at least one sample, got {size}")
+    source = _describe(raw)
+    check_read_args(float(raw.info["sfreq"]), missing)
+    channels, chosen, _ = match_channels(_undo_running_numbers(raw.ch_names), channels, missing, source)
+    picks = list(chosen.values())
+    rows = [channels.index(name) for name in chosen]
+    factors = _uv_factors(raw.info, picks, source) if picks else np.ones(0)
+    for start in range(0, raw.n_times, size):
+        stop = min(start + size, raw.n_times)
+        block = np.zeros((len(channels), stop - start), dtype=np.float32)
+        if picks:
+            data = raw.get_data(picks=picks, start=start, stop=stop)
+            for row, values, factor in zip(rows, data, factors):
+                block[row] = (values * factor).astype(np.float32)
+        yield block
 
 
 def epochs_to_windows(epochs: mne.BaseEpochs) -> tuple[np.ndarray, float, list[str]]:

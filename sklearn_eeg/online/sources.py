@@ -1,9 +1,9 @@
 """Chunk sources for replaying recordings through :class:`~sklearn_eeg.online.forecaster.OnlineForecaster`.
 
 A live acquisition hands the forecaster ``(n_channels, n_samples)`` arrays in µV. To replay a recording
-the same way, :func:`recording_chunks` reads an EDF file or converts an ``mne.io.Raw`` with
-:func:`sklearn_eeg.data.read_edf` (µV, canonical channels in canonical order, resampled to the rate asked
-for) and hands it out in chunks; :func:`array_chunks` cuts an array already in memory.
+the same way, :func:`recording_chunks` reads an EDF file or converts an ``mne.io.Raw`` as
+:func:`sklearn_eeg.data.read_edf` does (µV, canonical channels in canonical order, resampled to the rate
+asked for; a Raw already at that rate chunk by chunk) and hands it out in chunks; :func:`array_chunks` cuts an array already in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from sklearn_eeg.data import read_edf
+from sklearn_eeg.data.mne_input import is_mne_raw, raw_blocks
 
 __all__ = ["array_chunks", "recording_chunks"]
 
@@ -53,8 +54,10 @@ def recording_chunks(source: str | os.PathLike, *, chunk: float = 1.0, sfreq: fl
     Parameters
     ----------
     source : str, path-like or mne.io.BaseRaw
-        Read by :func:`sklearn_eeg.data.read_edf` (the whole recording is read first: this replays a
-        recording, it does not tail a growing file).
+        An EDF file is read by :func:`sklearn_eeg.data.read_edf` (the whole recording first: this
+        replays a recording, it does not tail a growing file). An ``mne.io.Raw`` at ``sfreq`` is read
+        chunk by chunk (:func:`~sklearn_eeg.data.mne_input.raw_blocks`: the same values, and a Raw that
+        is not preloaded stays on disk); a Raw at another rate is converted whole, then resampled.
     chunk : float, default=1.0
         Seconds per chunk.
     sfreq : float, default=256.0
@@ -68,4 +71,7 @@ def recording_chunks(source: str | os.PathLike, *, chunk: float = 1.0, sfreq: fl
     size = int(round(chunk * sfreq))
     if size < 1:
         raise ValueError(f"chunk={chunk} s is less than one sample at {sfreq} Hz")
-    yield from array_chunks(read_edf(source, sfreq=sfreq).data, size)
+    if is_mne_raw(source) and np.isclose(source.info["sfreq"], sfreq):
+        yield from raw_blocks(source, size)
+    else:
+        yield from array_chunks(read_edf(source, sfreq=sfreq).data, size)
