@@ -302,6 +302,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # ~19 s: a headless Chromium session (CI runs the slow tests too)
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="end-to-end demo test needs Debian chromium at /usr/bin/chromium")
 def test_browser_screenshot(demo_data: tuple[Path, Path], tmp_path: Path) -> None:
     root, runs = demo_data

@@ -321,6 +321,7 @@ def test_end_to_end_null_preset_at_chance(preset_runs):
     assert (summary["pooled_p_value"] >= 0.05).all()
 
 
+@pytest.mark.slow  # ~8 s: every script's --help in a subprocess (tests/test_cli_conventions.py parses them in-process)
 def test_pipeline_scripts_help():
     import subprocess
     import sys

@@ -128,6 +128,7 @@ def test_load_dataset_features_never_load_the_windows(tmp_path, monkeypatch):
     assert (tmp_path / "cache" / "joblib").is_dir()  # cached per recording under <cache_dir>/joblib
 
 
+@pytest.mark.slow  # ~8 s: starts a local Dask cluster
 def test_feature_jobs_run_on_a_dask_cluster_with_a_shared_cache(tmp_path):
     distributed = pytest.importorskip("distributed")
     from sklearn_eeg.experiments.config import load_config

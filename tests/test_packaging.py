@@ -67,6 +67,7 @@ def test_wheel_ships_the_configs_and_the_console_scripts(wheel: Path) -> None:
     assert scripts == {f"sklearn-eeg-{name.replace('_', '-')}": f"sklearn_eeg.commands.{name}:main" for name in COMMANDS}
 
 
+@pytest.mark.slow  # ~15 s: runs every installed command from outside the repository
 def test_installed_package_finds_its_configs_and_commands_outside_the_repository(site: Path, tmp_path: Path) -> None:
     code = (
         "import json, importlib.metadata as md, sklearn_eeg\n"

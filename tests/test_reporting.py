@@ -348,6 +348,7 @@ def _run_folder(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # ~13 s: every figure of a run through the command
 def test_make_figures_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
     import sys
