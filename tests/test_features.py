@@ -312,3 +312,16 @@ def test_reference_backend_without_mne_features_says_how_to_install(monkeypatch,
     monkeypatch.setitem(sys.modules, "mne_features.feature_extraction", None)
     with pytest.raises(ImportError, match=r"pip install \"sklearn-eeg\[reference\]\""):
         FeatureExtractor(feature_set="basic", backend="mne-features").fit(eeg_like).transform(eeg_like)
+
+
+def test_channel_aggregates_equal_numpy_mean_and_std_bit_for_bit():
+    """The aggregates skip np.mean/np.std's per-call overhead (streamed windows) but must equal them exactly."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        shape = (int(rng.choice([1, 2, 256])), int(rng.choice([1, 2, 17, 18, 20, 23])), int(rng.integers(1, 8)))
+        values = rng.normal(size=shape) * 10.0 ** rng.uniform(-8, 8)
+        values = values.astype(np.float32) if rng.random() < 0.3 else values
+        mean, std = ff._aggregates(values)
+        for got, expected in ((mean, values.mean(axis=1)), (std, values.std(axis=1))):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)

@@ -213,6 +213,24 @@ class _WindowFeatures(TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         return self._compute(X).astype(X.dtype, copy=False)
 
+    def transform_checked(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`transform` for windows the caller has already checked, without scikit-learn's validation.
+
+        For a stream that featurizes one window per call, where the validation costs about as much as a
+        small feature set. Nothing is checked: ``X`` must be what :meth:`transform` would accept and pass
+        on (a C-contiguous float32 or float64 array of shape (n_windows, n_channels, n_times), finite,
+        with the fitted channel count); the features are then identical.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_windows, n_channels, n_times)
+
+        Returns
+        -------
+        F : ndarray of shape (n_windows, n_features_out)
+        """
+        return self._compute(X).astype(X.dtype, copy=False)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names ``<channel>__<feature>`` (plus ``mean__``/``std__`` aggregates where enabled).
 

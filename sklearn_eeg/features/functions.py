@@ -113,8 +113,10 @@ def _work_dtype(data: np.ndarray) -> type:
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with 0 wherever ``den`` is 0 (or not finite)."""
-    num, den = np.broadcast_arrays(np.asarray(num, dtype=float), np.asarray(den, dtype=float))
-    out = np.zeros(num.shape, dtype=np.result_type(num, den))
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    if num.shape != den.shape:  # broadcast_arrays costs more than the division on a window's values
+        num, den = np.broadcast_arrays(num, den)
+    out = np.zeros(num.shape)
     ok = np.isfinite(den) & (den != 0)
     np.divide(num, den, out=out, where=ok)
     return out
@@ -719,7 +721,13 @@ def _aggregates(values: np.ndarray) -> list[np.ndarray]:
     if values.shape[1] == 0:
         zeros = np.zeros((values.shape[0], values.shape[2]))
         return [zeros, zeros]
-    return [values.mean(axis=1), values.std(axis=1)]
+    # np.mean / np.std's own steps (sum, divide, squared deviations, sum, divide, sqrt), the mean computed once:
+    # the same values without their per-call overhead, which dominates on a streamed window's few values
+    n_units = values.shape[1]
+    mean = np.add.reduce(values, axis=1, keepdims=True) / n_units
+    deviations = values - mean
+    np.multiply(deviations, deviations, out=deviations)
+    return [mean[:, 0], np.sqrt(np.add.reduce(deviations, axis=1) / n_units)]
 
 
 # --------------------------------------------------------------------------------------------

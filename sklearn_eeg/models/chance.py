@@ -32,7 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CHANCE_MODELS", "ConstantRiskClassifier", "RandomWalkRiskClassifier", "make_chance"]
+__all__ = ["CHANCE_MODELS", "ConstantRiskClassifier", "RandomWalkRiskClassifier", "logit_walk", "make_chance"]
 
 _CHECK_PARAMS = {"accept_sparse": True, "dtype": None, "ensure_all_finite": False, "allow_nd": True}
 
@@ -251,13 +251,41 @@ class RandomWalkRiskClassifier(_ChanceRiskClassifier):
         return self
 
     def _risk(self, n_rows: int, X) -> np.ndarray:
-        keep = 1.0 - self.reversion
         rows = X.tocsr() if hasattr(X, "tocsr") else X  # sparse input: a format that slices rows
         content = int(joblib.hash(rows[:: max(1, n_rows // 256)])[:8], 16)
-        increments = self.step * np.random.default_rng([self.seed_, n_rows, content]).standard_normal(n_rows)
-        increments[:1] /= np.sqrt(1.0 - keep**2)  # first row: a draw from the stationary distribution
-        deviation = lfilter([1.0], [1.0, -keep], increments)
-        return expit(logit(self.prevalence_) + deviation)
+        normals = np.random.default_rng([self.seed_, n_rows, content]).standard_normal(n_rows)
+        return expit(logit(self.prevalence_) + logit_walk(normals, step=self.step, reversion=self.reversion))
+
+
+def logit_walk(normals: np.ndarray, *, step: float, reversion: float, previous: float | None = None) -> np.ndarray:
+    """The logit deviations of the chance random walk, one per standard normal draw.
+
+    ``d_t = (1 - reversion) * d_{t-1} + step * e_t``; without ``previous`` the walk starts from its
+    stationary distribution, ``d_0 = step * e_0 / sqrt(1 - (1 - reversion)**2)``. Shared by
+    :class:`RandomWalkRiskClassifier` (a walk over the rows of one call) and the stream baseline
+    :class:`sklearn_eeg.online.chance.RandomWalkStream` (a walk continued from call to call).
+
+    Parameters
+    ----------
+    normals : ndarray of shape (n_steps,)
+        The draws ``e_t``.
+    step : float
+        Standard deviation of one increment.
+    reversion : float
+        Share of the deviation removed per step, in (0, 1].
+    previous : float, optional
+        The deviation before the first draw (a walk continued); None starts a new walk.
+
+    Returns
+    -------
+    deviations : ndarray of shape (n_steps,)
+    """
+    keep = 1.0 - reversion
+    increments = step * np.asarray(normals, dtype=float)
+    if previous is None:
+        increments[:1] /= np.sqrt(1.0 - keep**2)  # first step: a draw from the stationary distribution
+        return lfilter([1.0], [1.0, -keep], increments)
+    return lfilter([1.0], [1.0, -keep], increments, zi=[keep * previous])[0]
 
 
 CHANCE_MODELS = ("constant", "random")

@@ -34,6 +34,8 @@ __all__ = [
     "FEATURE_MATRIX_MODELS",
     "MODEL_NAMES",
     "MULTIPHASE_MODELS",
+    "STREAMABLE_ESTIMATOR",
+    "STREAMABLE_MODELS",
     "as_estimator",
     "make_model",
     "model_name",
@@ -48,6 +50,11 @@ MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS, *MULTIPHASE_MODEL
 """Every model name :func:`make_model` knows."""
 FEATURE_MATRIX_MODELS = (*BASELINE_MODELS, *CHANCE_MODELS)
 """Models that config-driven runs fit on the cached feature matrix instead of raw windows."""
+STREAMABLE_MODELS = (*FEATURE_MATRIX_MODELS, "cnn")
+"""Models whose run folders stream online (:mod:`sklearn_eeg.online`): they read a window's features or
+the filtered window alone. A fusion model also reads the run's cached, standardised features."""
+STREAMABLE_ESTIMATOR = f"sklearn_eeg.models.estimators.{DEEP_MODELS['cnn']}"
+"""The deep estimator class (as ``save_run`` names it in a model's manifest) that streams."""
 
 
 def make_model(

@@ -90,7 +90,7 @@ class CausalFilter:
             raise ValueError(f"chunk has {chunk.shape[0]} channels, the stream has {self.zi.shape[1]}")
         out = np.empty(chunk.shape, dtype=np.float32)
         for start in range(0, chunk.shape[1], BLOCK_SAMPLES):
-            block = chunk[:, start : start + BLOCK_SAMPLES].astype(np.float64)
+            block = chunk[:, start : start + BLOCK_SAMPLES]  # sosfilt filters a float64 copy (sos and zi are float64)
             out[:, start : start + BLOCK_SAMPLES], self.zi = signal.sosfilt(self.sos, block, axis=-1, zi=self.zi)
         return out
 

@@ -7,8 +7,9 @@ at every window (an independent draw each time). The stream baselines here keep 
 calls instead, as a forecaster that knows nothing about the EEG but has a memory would:
 
 * :class:`RandomWalkStream`: the logit AR(1) walk of
-  :class:`~sklearn_eeg.models.chance.RandomWalkRiskClassifier` (same ``step`` and ``reversion``), one step
-  per window scored, started from its stationary distribution;
+  :class:`~sklearn_eeg.models.chance.RandomWalkRiskClassifier` (the same
+  :func:`~sklearn_eeg.models.chance.logit_walk`, ``step`` and ``reversion``), one step per window scored,
+  started from its stationary distribution;
 * :class:`PeriodicStream`: a one-window spike of risk 1 every ``period`` windows (0 otherwise), at a
   chosen phase.
 
@@ -25,6 +26,8 @@ import json
 
 import numpy as np
 from scipy.special import expit, logit
+
+from sklearn_eeg.models.chance import logit_walk
 
 __all__ = ["PeriodicStream", "RandomWalkStream"]
 
@@ -79,14 +82,11 @@ class RandomWalkStream:
         -------
         proba : ndarray of shape (n_rows, 2)
         """
-        keep = 1.0 - self.reversion
-        risk = np.empty(len(X))
-        for i, e in enumerate(self._rng.standard_normal(len(X))):
-            if self._deviation is None:  # the stationary start
-                self._deviation = self.step * e / np.sqrt(1.0 - keep**2)
-            else:
-                self._deviation = keep * self._deviation + self.step * e
-            risk[i] = expit(logit(self.prevalence) + self._deviation)
+        deviations = logit_walk(self._rng.standard_normal(len(X)), step=self.step, reversion=self.reversion,
+                                previous=self._deviation)
+        if len(deviations):
+            self._deviation = float(deviations[-1])
+        risk = expit(logit(self.prevalence) + deviations)
         return np.column_stack([1.0 - risk, risk])
 
     def get_state(self) -> dict:

@@ -19,10 +19,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STREAMABLE_ESTIMATOR", "load_cnn"]
+from sklearn_eeg.models.registry import STREAMABLE_ESTIMATOR
 
-STREAMABLE_ESTIMATOR = "sklearn_eeg.models.estimators.SpectrogramCNNClassifier"
-"""The deep estimator class (as ``save_run`` names it) that :func:`load_cnn` rebuilds."""
+__all__ = ["load_cnn"]
+
 _MODULE_PACKAGE = "sklearn_eeg.models.nn."
 
 

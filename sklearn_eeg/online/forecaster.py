@@ -7,7 +7,9 @@ samples of the next window (:class:`~sklearn_eeg.online.window_buffer.WindowBuff
 and then filtered in one call: the filter is a recurrence, so this gives the samples that filtering every
 chunk would, at one ``sosfilt`` call per window instead of one per chunk. Each window is featurized
 (:class:`~sklearn_eeg.features.extractor.FeatureExtractor`) and scored by the model on its own, one row per
-``predict_proba`` call: a window's risk never depends on which other windows arrived in the same chunk
+``predict_proba`` call (for a scaler → logistic-regression pipeline, the same arithmetic without
+scikit-learn's per-call input validation: :func:`~sklearn_eeg.online.linear_risk.linear_risk`, used only
+where it equals ``predict_proba`` bit for bit): a window's risk never depends on which other windows arrived in the same chunk
 (the random-walk chance baseline, whose output depends on the rows it is given, therefore gives a
 per-window random risk here). This also keeps a CNN exact: a batch of windows through a convolution
 differs from the same windows one by one in the last float bits (about 1e-7 on the risk), so the online
@@ -40,7 +42,8 @@ from sklearn_eeg.atomic_files import atomic_write
 from sklearn_eeg.evaluation.alarms import AlarmPolicy, raise_alarms
 from sklearn_eeg.features.extractor import FeatureExtractor
 from sklearn_eeg.online.alarm_state import AlarmState
-from sklearn_eeg.online.causal import BLOCK_SAMPLES, CausalFilter, causal_filter
+from sklearn_eeg.online.causal import BLOCK_SAMPLES, CausalFilter
+from sklearn_eeg.online.linear_risk import linear_risk
 from sklearn_eeg.online.run_folder import load_run_model
 from sklearn_eeg.online.window_buffer import WindowBuffer
 from sklearn_eeg.signal.windows import segment_windows
@@ -88,6 +91,8 @@ class _WindowScorer:
     def __init__(self, model: Any, sfreq: float, feature_set: str | None, size: int):
         self.model, self.sfreq, self.feature_set = model, sfreq, feature_set
         self._extractor: FeatureExtractor | None = None
+        # a scaler -> logistic-regression pipeline scores a row without scikit-learn's per-call validation
+        self._risk = linear_risk(model) if feature_set is not None else None
         self._channels = getattr(model, "n_channels_", None) if feature_set is None else None
         n_times = getattr(model, "n_times_", None) if feature_set is None else None
         if n_times is not None and int(n_times) != size:
@@ -99,17 +104,28 @@ class _WindowScorer:
         if self._channels is not None and int(self._channels) != n_channels:
             raise ValueError(f"the model reads {self._channels} channels; the stream has {n_channels}")
 
+    def _fit_extractor(self, window: np.ndarray) -> FeatureExtractor:
+        """The feature step, fitted on the stream's first window; refused if the model reads other features."""
+        extractor = FeatureExtractor(sfreq=self.sfreq, feature_set=self.feature_set).fit(window)
+        n_model, n_stream = getattr(self.model, "n_features_in_", None), len(extractor.get_feature_names_out())
+        if n_model is not None and int(n_model) != n_stream:
+            raise ValueError(f"the model reads {n_model} features; {window.shape[1]} channels give {n_stream} "
+                             f"{self.feature_set!r} features")
+        return extractor
+
     def risks(self, windows: np.ndarray) -> np.ndarray:
         windows = np.require(windows, np.float32, ["C", "W"])  # a strided or read-only view scores as a copy does
         if len(windows) == 0:
             return np.empty(0)
         X = windows
+        if self.feature_set is not None:
+            if self._extractor is None:
+                self._extractor = self._fit_extractor(windows[:1])
+            X = self._extractor.transform_checked(windows)  # finite float32 windows of the fitted channels
+        if self._risk is not None:
+            return np.array([self._risk(X[i : i + 1]) for i in range(len(X))], dtype=np.float64)
         # the stream was checked finite and features of finite windows are finite: skip sklearn's re-checks
         with sklearn.config_context(assume_finite=True):
-            if self.feature_set is not None:
-                if self._extractor is None:
-                    self._extractor = FeatureExtractor(sfreq=self.sfreq, feature_set=self.feature_set).fit(windows[:1])
-                X = self._extractor.transform(windows)
             return np.array([self.model.predict_proba(X[i : i + 1])[0, 1] for i in range(len(X))], dtype=np.float64)
 
 
@@ -254,6 +270,8 @@ class OnlineForecaster:
             first = self._buffer.n_windows
             windows = self._push(block)
             self.n_samples += block.shape[1]
+            if not len(windows):
+                continue
             for k, risk in enumerate(self._scorer.risks(windows), start=first):
                 t = self.t0 + (k * self._step + self._size) / self.sfreq
                 times.append(t)
@@ -405,52 +423,38 @@ class OnlineForecaster:
         return cls.from_state(state, model)
 
 
-def offline_causal_risk(
-    data: np.ndarray,
-    model: Any,
-    *,
-    threshold: float = 0.5,
-    policy: AlarmPolicy | None = None,
-    window: float = 10.0,
-    stride: float = 5.0,
-    sfreq: float = 256.0,
-    feature_set: str | None = "basic_plus",
-    l_freq: float | None = 0.5,
-    h_freq: float | None = 45.0,
-    notch: float | None = 60.0,
-    t0: float = 0.0,
-) -> StreamOutput:
+def offline_causal_risk(data: np.ndarray, model: Any, **params: Any) -> StreamOutput:
     """The causal offline reference: what :class:`OnlineForecaster` must output for a whole recording.
 
-    The recording is filtered causally in one call (:func:`~sklearn_eeg.online.causal.causal_filter`), cut
-    into windows as the window store cuts it (:func:`~sklearn_eeg.signal.windows.segment_windows`), each
-    window scored on its own, and alarms raised on the whole risk timeline by
-    :func:`~sklearn_eeg.evaluation.alarms.raise_alarms`.
+    The recording is filtered causally in one call (the forecaster's filter, fresh), cut into windows as
+    the window store cuts it (:func:`~sklearn_eeg.signal.windows.segment_windows`), each window scored on
+    its own, and alarms raised on the whole risk timeline by :func:`~sklearn_eeg.evaluation.alarms.raise_alarms`.
 
     Parameters
     ----------
     data : ndarray of shape (n_channels, n_times)
         The recording in µV.
-    model, threshold, policy, window, stride, sfreq, feature_set, l_freq, h_freq, notch, t0
+    model : classifier
         As in :class:`OnlineForecaster`.
+    **params
+        The other :class:`OnlineForecaster` parameters (``threshold``, ``policy``, ``window``, ``stride``,
+        ``sfreq``, ``feature_set``, ``l_freq``, ``h_freq``, ``notch``, ``t0``) with its defaults: the
+        reference is configured by, and checked as, the forecaster it stands for.
 
     Returns
     -------
     StreamOutput
         ``(times, risks, alarm_times)`` of all windows.
     """
-    policy = AlarmPolicy() if policy is None else policy
-    filtered = causal_filter(data, sfreq, l_freq=l_freq, h_freq=h_freq, notch=notch)
-    windows = segment_windows(filtered, sfreq, window, stride)
-    step, size = _samples(stride, sfreq, "stride"), _samples(window, sfreq, "window")
-    scorer = _WindowScorer(model, float(sfreq), feature_set, size)
-    scorer.check_channels(data.shape[0])
-    risks = np.concatenate([np.empty(0)] + [scorer.risks(windows[s : s + _WINDOW_BATCH])
+    spec = OnlineForecaster(model, **params)  # parameters resolved and checked once, for both paths
+    windows = segment_windows(spec._filter.filter(data), spec.sfreq, spec.window, spec.stride)
+    spec._scorer.check_channels(data.shape[0])
+    risks = np.concatenate([np.empty(0)] + [spec._scorer.risks(windows[s : s + _WINDOW_BATCH])
                                             for s in range(0, len(windows), _WINDOW_BATCH)])
-    times = t0 + (np.arange(len(risks)) * step + size) / sfreq
+    times = spec.t0 + (np.arange(len(risks)) * spec._step + spec._size) / spec.sfreq
     if not len(risks):
         return StreamOutput(times, risks, np.empty(0))
     meta = pd.DataFrame({"subject": "stream", "t_abs": times})
-    rule = policy if policy.stride is not None else policy.replace(stride=float(stride))
-    alarms = raise_alarms(risks, meta, threshold=threshold, policy=rule)["t_alarm"].to_numpy(dtype=float)
+    policy = spec.policy if spec.policy.stride is not None else spec.policy.replace(stride=spec.stride)
+    alarms = raise_alarms(risks, meta, threshold=spec.threshold, policy=policy)["t_alarm"].to_numpy(dtype=float)
     return StreamOutput(times, risks, alarms)

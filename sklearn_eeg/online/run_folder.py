@@ -29,15 +29,13 @@ import numpy as np
 import pandas as pd
 
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
-from sklearn_eeg.models.registry import FEATURE_MATRIX_MODELS
+from sklearn_eeg.models.registry import STREAMABLE_MODELS
 from sklearn_eeg.online.deep_run import load_cnn
 
-__all__ = ["PREFERRED_FAH_TARGET", "STREAMABLE_MODELS", "RunModel", "load_run_model"]
+__all__ = ["PREFERRED_FAH_TARGET", "RunModel", "load_run_model"]
 
 PREFERRED_FAH_TARGET = 0.5
 """False alarms per hour whose tuned threshold is used when none is asked for (if the run tuned one)."""
-STREAMABLE_MODELS = (*FEATURE_MATRIX_MODELS, "cnn")
-"""Model names (``config.model.name`` of a run) whose run folders :func:`load_run_model` reads."""
 
 
 @dataclass(frozen=True)
