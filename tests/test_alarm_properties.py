@@ -22,6 +22,10 @@ from sklearn_eeg.evaluation.alarms import AlarmPolicy, raise_alarms, smooth_risk
 from sklearn_eeg.evaluation.metrics import alarm_metrics
 from sklearn_eeg.evaluation.scoring import tune_threshold
 
+# Hand-made window tables without excluded (label -1) windows, on purpose: the warning that a real
+# run's table must keep them is asserted in test_scoring.py (pytest.warns sees it despite this filter).
+pytestmark = pytest.mark.filterwarnings("ignore:the window table has preictal windows but no excluded:UserWarning")
+
 STRIDE = 5.0
 SOP, SPH = 600.0, 30.0
 POLICY = AlarmPolicy(sop=SOP, sph=SPH)  # refractory None: the warning period SPH + SOP

@@ -41,6 +41,10 @@ from sklearn_eeg.reporting import (
     write_predictions,
 )
 
+# Hand-made window tables (and run folders) without excluded (label -1) windows, on purpose: the warning that a real
+# run's table must keep them is asserted in test_scoring.py (pytest.warns sees it despite this filter).
+pytestmark = pytest.mark.filterwarnings("ignore:the window table has preictal windows but no excluded:UserWarning")
+
 SFREQ = 256.0
 
 
