@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -m "not slow"
 # cache folder, ~/.cache/sklearn-eeg); an SKLEARN_EEG_CACHE set outside make wins.
 export SKLEARN_EEG_CACHE ?= $(CURDIR)/cache
 
-.PHONY: install run test test-slow test-all bench clean
+.PHONY: install run test test-slow test-all bench clean gpu-wheels
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest
+
+# the wheel .ci/gpu_check installs on a lent GPU machine (no network there): this skorch, any platform
+gpu-wheels: $(STAMP)
+	$(PY) -m pip download -q --no-deps --only-binary=:all: -d .gpu_wheels "skorch==$$($(PY) -c 'import skorch; print(skorch.__version__)')"
 
 clean:
 	rm -rf $(VENV) cache/joblib cache/synthetic *.egg-info
