@@ -23,6 +23,7 @@ from sklearn_eeg.models.estimators import (
     checkpoint_index,
     last_checkpoint,
 )
+from sklearn_eeg.models.nn.checkpoints import latest_last_set
 
 torch.set_num_threads(1)
 TINY = {
@@ -425,12 +426,12 @@ def test_latest_last_set_skips_fit_folders_without_a_complete_checkpoint(data, t
     for name in ("module.pt", "optimizer.pt", "history.json", "state.pt"):
         (damaged / "last-0005" / name).touch()
     os.utime(complete, (1, 1))  # the damaged folder is the newer one
-    assert deep_training._latest_last_set(tmp_path) == complete / "last-0002"
+    assert latest_last_set(tmp_path) == complete / "last-0002"
     for path in complete.glob("last-*/state.pt"):
         path.write_bytes(b"")
-    assert deep_training._latest_last_set(tmp_path) is None
+    assert latest_last_set(tmp_path) is None
     assert "no complete checkpoint to resume from; training from scratch" in caplog.text
-    assert deep_training._latest_last_set(tmp_path / "not-yet") is None
+    assert latest_last_set(tmp_path / "not-yet") is None
 
 
 @pytest.mark.parametrize("text", ["", '{"args_hash": "ab', "[]", "\udcff"])

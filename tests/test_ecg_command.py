@@ -1,5 +1,6 @@
 """``pipelines/ecg_classify.py`` end to end (issue #16): exit 0 with the run folder written and the console
-table equal to metrics.csv; a bad input is one ``error:`` line naming the file, exit status 2."""
+table (record and patient level) equal to metrics.csv; a bad input is one ``error:`` line naming the file,
+exit status 2; the embedded presets at chance (null) and far above it (default) per patient."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sklearn_eeg.commands import ecg_classify
 from sklearn_eeg.ecg.synthetic import ECG_PRESETS, make_ecg_cohort
 
 QUICK = ["--quiet", "--max_epochs", "2", "--n_boot", "50"]
+METRICS = ["AUROC", "AUPRC", "sensitivity", "specificity", "precision", "F1"]
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +36,11 @@ def cohort(tmp_path_factory):
 
 
 def console_metrics(out: str) -> pd.DataFrame:
+    columns = ["level", "metric", "value", "ci_low", "ci_high"]
     lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.split() == ["metric", "value", "ci_low", "ci_high"])
+    start = next(i for i, line in enumerate(lines) if line.split() == columns)
     rows = [line.split() for line in lines[start + 1:] if not line.startswith("run folder:")]
-    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_help():
@@ -52,11 +55,14 @@ def test_runs_on_a_wfdb_folder_and_writes_the_run_folder(cohort, tmp_path, capsy
     out = capsys.readouterr().out
     (run_dir,) = (tmp_path / "out" / "runs").iterdir()
     assert f"run folder: {run_dir}" in out
-    for name in ("manifest.json", "metrics.csv", "predictions.csv", "history.csv", "roc.png", "pr.png", "confusion.png"):
+    for name in ("manifest.json", "metrics.csv", "predictions.csv", "patient_predictions.csv", "history.csv", "roc.png",
+                 "pr.png", "confusion.png"):
         assert (run_dir / name).is_file(), name
     metrics = pd.read_csv(run_dir / "metrics.csv")
-    assert metrics["metric"].tolist() == ["AUROC", "AUPRC", "sensitivity", "specificity", "precision", "F1"]
+    assert metrics["level"].tolist() == ["record"] * 6 + ["patient"] * 6
+    assert metrics["metric"].tolist() == METRICS * 2
     shown = console_metrics(out)
+    assert shown["level"].tolist() == metrics["level"].tolist()
     assert shown["metric"].tolist() == metrics["metric"].tolist()
     for column in ("value", "ci_low", "ci_high"):
         assert shown[column].tolist() == [f"{v:.3f}" for v in metrics[column]], column
@@ -68,6 +74,15 @@ def test_runs_on_a_wfdb_folder_and_writes_the_run_folder(cohort, tmp_path, capsy
     assert (run_dir / manifest["checkpoint"].split(str(run_dir) + "/")[1]).is_file()
     predictions = pd.read_csv(run_dir / "predictions.csv")
     assert set(predictions["side"]) == {"validation", "test"} and "age" in predictions
+    patients = pd.read_csv(run_dir / "patient_predictions.csv", dtype={"patient": str})
+    assert sorted(patients.query("side == 'test'")["patient"]) == sides["test"]
+    # One record per patient: the patient level repeats the record level, threshold and bootstrap included.
+    assert manifest["patient_threshold"] == manifest["threshold"]
+    assert manifest["patient_threshold_rule"].startswith("best F1 on validation")
+    assert manifest["n_patients_with_mixed_labels"] == 0
+    assert manifest["n_positive_patients"] == manifest["n_positive_records"]  # one record per patient
+    levels = metrics.set_index(["level", "metric"])
+    pd.testing.assert_frame_equal(levels.loc["patient"], levels.loc["record"])
 
 
 def test_embedded_preset_is_generated_in_the_cache(tmp_path, monkeypatch, capsys):
@@ -76,6 +91,19 @@ def test_embedded_preset_is_generated_in_the_cache(tmp_path, monkeypatch, capsys
                               str(tmp_path / "out"), "--no_figures", *QUICK]) == 0
     assert (tmp_path / "cache" / "synthetic" / "ecg-tiny" / "labels.csv").is_file()
     assert "ECG classification:" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # ~25 s each on 2 cores: the 120-patient presets with the default training budget
+@pytest.mark.parametrize("preset", ["null", "default"])
+def test_presets_at_the_patient_level(preset, tmp_path):
+    assert ecg_classify.main(["--preset", preset, "--cache_dir", str(tmp_path / "cache"), "--out_dir",
+                              str(tmp_path / "out"), "--quiet", "--no_figures"]) == 0
+    (run_dir,) = (tmp_path / "out" / "runs").iterdir()
+    auroc = pd.read_csv(run_dir / "metrics.csv").set_index(["level", "metric"]).loc[("patient", "AUROC")]
+    if preset == "null":
+        assert auroc["ci_low"] < 0.5 < auroc["ci_high"], auroc
+    else:
+        assert auroc["value"] > 0.9 and auroc["ci_low"] > 0.75, auroc
 
 
 def break_labels(root):

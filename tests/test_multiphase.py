@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +214,34 @@ def test_interrupted_multiphase_fit_resumes_at_the_unfinished_phase(data, tmp_pa
     # pretrain -> fine-tune shares the pretraining checkpoint of the same data and parameters
     shared = MultiPhaseCNNClassifier(**{**params, "phases": ("pretrain", "finetune")}).fit(X, y, groups=groups)
     assert [e["status"] for e in shared.phase_log_] == ["reused", "trained"]
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_a_phase_interrupted_mid_way_resumes_from_its_last_epoch(data, tmp_path, phase) -> None:
+    """Killed after epoch 1 of a phase: the rerun reuses the phases before it, continues this one from the
+    epoch-1 checkpoint (module, optimizer, history, RNG and augmentation generators) and ends bit for bit
+    as the uninterrupted fit."""
+    X, y, groups = data
+    params = {**TINY, "pretrain_epochs": 3, "contrastive_epochs": 3}
+    reference = MultiPhaseCNNClassifier(**{**params, "checkpoint_dir": tmp_path / "reference"}).fit(X, y, groups=groups)
+    params["checkpoint_dir"] = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt, match=phase):
+        MultiPhaseCNNClassifier(**params, phase_callbacks={phase: [("stop", Interrupt(2))]}).fit(X, y, groups=groups)
+    (run_dir,) = (tmp_path / "run").iterdir()
+    manifest = run_dir / MANIFEST  # written once a phase has finished
+    recorded = list(json.loads(manifest.read_text())["phases"]) if manifest.exists() else []
+    assert recorded == [">".join(PHASES[: k + 1]) for k in range(PHASES.index(phase))]  # chains of finished phases
+    saved = sorted(p.relative_to(run_dir).parts[0] + "/" + p.name for p in run_dir.rglob("last-*") if p.is_dir())
+    chain = "-".join(PHASES[: PHASES.index(phase) + 1])
+    assert len(saved) == 1 and re.fullmatch(chain + r"-[0-9a-f]{8}/last-0001", saved[0]), saved  # finished phases
+    # keep their product only (encoder.pt); the interrupted one its first epoch, and nothing after it
+
+    resumed = MultiPhaseCNNClassifier(**params).fit(X, y, groups=groups)
+    expected = ["reused"] * PHASES.index(phase) + ["resumed"] + ["trained"] * (len(PHASES) - PHASES.index(phase) - 1)
+    assert [e["status"] for e in resumed.phase_log_] == expected
+    for a, b in zip(resumed.phase_log_, reference.phase_log_):
+        assert a["losses"] == b["losses"], a["phase"]
+    np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
 
 
 # ---------------------------------------------------------------------------------------------- LOSO

@@ -7,9 +7,12 @@ from those patients only, pos_weight, augmentation, early stopping on validation
 checkpoint), chooses the decision threshold on the validation patients and applies it unchanged to
 the test patients. Without --data_root it runs on an embedded synthetic cohort (--preset).
 
+Scores per record and per patient (a patient's score: the mean of its records' probabilities, its
+label: any record positive; its own threshold, chosen on the validation patients by the same rule).
 Writes a run folder under <out_dir>/runs/: manifest.json, metrics.csv (AUROC, AUPRC, sensitivity,
-specificity, precision and F1 at the threshold, with patient-bootstrap 95 % CIs), predictions.csv,
-history.csv, roc.png, pr.png, confusion.png, checkpoints/.
+specificity, precision and F1 at the threshold, with patient-bootstrap 95 % CIs; a level column,
+record or patient), predictions.csv, patient_predictions.csv, history.csv, roc.png, pr.png,
+confusion.png (record level), checkpoints/.
 
 Examples
 --------
@@ -105,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(err)
     sides = {side: len(ids) for side, ids in run.patients.items()}
     print(f"ECG classification: {sides['train']} train / {sides['validation']} validation / {sides['test']} test patients; "
-          f"threshold {run.threshold:.4f} ({run.threshold_rule})")
+          f"threshold {run.threshold:.4f} ({run.threshold_rule}); patient threshold {run.patient_threshold:.4f} "
+          f"({run.patient_threshold_rule})")
     print(run.metrics.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"run folder: {run_dir}")
     return 0

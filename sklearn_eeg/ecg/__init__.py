@@ -8,12 +8,12 @@ contract as the EEG side, one record per window -- stored once on disk and read 
 from .estimator import ECGNetClassifier, lead_statistics
 from .labels import LABEL_COLUMNS, read_label_table
 from .records import ECG_LEADS, ECGDataError, find_record, read_ecg_record
-from .scores import classification_scores, patient_bootstrap
+from .scores import classification_scores, patient_bootstrap, patient_scores
 from .splits import patient_split
 from .store import RecordDataset, build_signal_store
 from .synthetic import ECG_PRESETS, embedded_cohort, make_ecg_cohort, simulate_ecg
 from .thresholds import THRESHOLD_RULES, choose_threshold
-from .workflow import ECGRun, run_ecg_classification
+from .workflow import ECGRun, patient_level, run_ecg_classification
 
 __all__ = [
     "ECGDataError",
@@ -32,6 +32,8 @@ __all__ = [
     "lead_statistics",
     "make_ecg_cohort",
     "patient_bootstrap",
+    "patient_level",
+    "patient_scores",
     "patient_split",
     "read_ecg_record",
     "read_label_table",

@@ -6,6 +6,10 @@ Records of one patient are not independent, so the intervals resample *patients*
 which AUROC is not.) AUROC and AUPRC are computed here from sorted scores, equal to scikit-learn's
 ``roc_auc_score`` and ``average_precision_score`` (tested) without their per-call argument checks,
 which take most of the time of a thousand resamples.
+
+For patient-level scores, :func:`patient_scores` turns records into one row per patient (the mean of
+its records' probabilities); the same functions then score those rows, where the patient bootstrap is
+an ordinary bootstrap of patients.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sklearn.metrics import roc_curve
 
 from sklearn_eeg.evaluation.metrics import confusion_at_threshold
 
-__all__ = ["auprc", "auroc", "classification_scores", "patient_bootstrap", "roc_band"]
+__all__ = ["auprc", "auroc", "classification_scores", "patient_bootstrap", "patient_scores", "roc_band"]
 
 
 def auroc(y: np.ndarray, score: np.ndarray) -> float:
@@ -137,6 +141,40 @@ def classification_scores(
         low, high = np.quantile(values, q) if len(values) else (np.nan, np.nan)
         rows.append({"metric": name, "value": value, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
+
+
+def patient_scores(patients: np.ndarray, y: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """One row per patient: its label, its number of records and the mean of its records' probabilities.
+
+    The patient's score is the mean of its records' predicted probabilities. The label table is per
+    record and does not require a patient's records to share a label, so the patient's label is 1 when
+    *any* of its records is positive -- the rule :func:`~sklearn_eeg.ecg.splits.patient_split`
+    stratifies by; ``n_positive_records`` shows the patients whose records disagree.
+
+    Parameters
+    ----------
+    patients, y, score : array-like of shape (n_records,)
+        Patient, 0/1 label and predicted probability of each record.
+
+    Returns
+    -------
+    DataFrame
+        ``patient``, ``label``, ``n_records``, ``n_positive_records``, ``score``; sorted by patient.
+
+    Examples
+    --------
+    >>> patient_scores(["b", "a", "b"], [1, 0, 0], [0.75, 0.25, 0.5]).to_dict("list")
+    {'patient': ['a', 'b'], 'label': [0, 1], 'n_records': [1, 2], 'n_positive_records': [0, 1], 'score': [0.25, 0.625]}
+    """
+    records = pd.DataFrame({"patient": np.asarray(patients), "y": np.asarray(y).astype(int),
+                            "score": np.asarray(score, dtype=float)})
+    grouped = records.groupby("patient", sort=True)
+    return pd.DataFrame({
+        "label": grouped["y"].max(),
+        "n_records": grouped.size(),
+        "n_positive_records": grouped["y"].sum(),
+        "score": grouped["score"].mean(),
+    }).reset_index()
 
 
 def roc_band(

@@ -10,6 +10,11 @@
    (:func:`~sklearn_eeg.ecg.thresholds.choose_threshold`) and applied unchanged to the test patients.
 4. Test AUROC, AUPRC and the scores at the threshold get patient-bootstrap 95 % intervals
    (:func:`~sklearn_eeg.ecg.scores.classification_scores`).
+5. The same at the patient level (:func:`patient_level`): a patient's score is the mean of its
+   records' probabilities, its label 1 when any of its records is positive
+   (:func:`~sklearn_eeg.ecg.scores.patient_scores`); a second threshold, chosen by the same rule on the
+   validation patients' scores, is applied unchanged to the test patients, whose scores get bootstrap
+   intervals over patients.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ from sklearn.metrics import average_precision_score
 from sklearn_eeg.models.nn.augment import SignalAugment
 
 from .estimator import ECGNetClassifier
-from .scores import classification_scores
+from .scores import classification_scores, patient_scores
 from .splits import SIDES, patient_split
 from .store import RecordDataset
 from .thresholds import choose_threshold
 
-__all__ = ["ECGRun", "make_classifier", "run_ecg_classification", "valid_auprc"]
+__all__ = ["METRIC_COLUMNS", "ECGRun", "make_classifier", "patient_level", "run_ecg_classification", "valid_auprc"]
+
+METRIC_COLUMNS = ("level", "metric", "value", "ci_low", "ci_high")
+"""Columns of :attr:`ECGRun.metrics` (and ``metrics.csv``); ``level`` is ``record`` or ``patient``."""
 
 
 def valid_auprc(y_true: np.ndarray, y_score: np.ndarray, index: np.ndarray) -> float:
@@ -48,16 +56,26 @@ class ECGRun:
     predictions : DataFrame
         Validation and test records: the label table's columns, ``side``, ``score``, ``predicted``.
     metrics : DataFrame
-        Test scores: ``metric``, ``value``, ``ci_low``, ``ci_high``.
+        Test scores, columns :data:`METRIC_COLUMNS`: the ``record`` rows score the test records at
+        ``threshold``, the ``patient`` rows the test patients at ``patient_threshold``.
     threshold : float
+        Record-level threshold.
     threshold_rule : str
         How the threshold was chosen.
+    patient_predictions : DataFrame
+        Validation and test patients (:func:`patient_level`): ``patient``, ``side``, ``label``,
+        ``n_records``, ``n_positive_records``, ``score`` (mean record probability), ``predicted``.
+    patient_threshold : float
+        Patient-level threshold, chosen on the validation patients' scores.
+    patient_threshold_rule : str
+        How the patient-level threshold was chosen.
     patients : dict
         Patient ids per side.
     classifier : ECGNetClassifier
         The fitted estimator (best epoch restored).
     extra : dict
-        For the manifest: records and positives per side, ``pos_weight``, epochs trained, best epoch
+        For the manifest: records, positive records and positive patients per side, the number of
+        patients whose records carry both labels, ``pos_weight``, epochs trained, best epoch
         and its validation AUPRC, the restored checkpoint file, the per-lead training statistics.
     """
 
@@ -65,6 +83,9 @@ class ECGRun:
     metrics: pd.DataFrame
     threshold: float
     threshold_rule: str
+    patient_predictions: pd.DataFrame
+    patient_threshold: float
+    patient_threshold_rule: str
     patients: dict[str, list[str]]
     classifier: ECGNetClassifier
     extra: dict = field(default_factory=dict)
@@ -107,6 +128,54 @@ def make_classifier(
     )
 
 
+def patient_level(
+    predictions: pd.DataFrame, *, threshold_rule: str = "f1", target_sensitivity: float = 0.9, n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, float, str]:
+    """Patient-level scores: the threshold from the validation patients, the test patients scored at it.
+
+    Each patient's score is the mean of its records' probabilities and its label is 1 when any of its
+    records is positive (:func:`~sklearn_eeg.ecg.scores.patient_scores`). The threshold is chosen with
+    :func:`~sklearn_eeg.ecg.thresholds.choose_threshold` on the validation patients only, and the test
+    patients are scored at it by :func:`~sklearn_eeg.ecg.scores.classification_scores` (one row per
+    patient, so its patient bootstrap resamples the test patients).
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Validation and test records with ``patient``, ``label``, ``side`` and ``score``
+        (:attr:`ECGRun.predictions`).
+    threshold_rule : {"f1", "sensitivity"}, default="f1"
+    target_sensitivity : float, default=0.9
+    n_boot : int, default=1000
+    seed : int, default=0
+        Bootstrap seed.
+
+    Returns
+    -------
+    patients : DataFrame
+        One row per validation and test patient: ``patient``, ``side``, ``label``, ``n_records``,
+        ``n_positive_records``, ``score``, ``predicted`` (``score >= threshold``).
+    metrics : DataFrame
+        The test patients' ``metric``, ``value``, ``ci_low``, ``ci_high``.
+    threshold : float
+    description : str
+        How the threshold was chosen.
+    """
+    sides = ("validation", "test")
+    per_side = {s: patient_scores(*(predictions.loc[predictions["side"] == s, c] for c in ("patient", "label", "score")))
+                for s in sides}
+    val, test = per_side["validation"], per_side["test"]
+    threshold, how = choose_threshold(val["label"], val["score"], rule=threshold_rule,
+                                      target_sensitivity=target_sensitivity)
+    metrics = classification_scores(test["label"], test["score"], test["patient"], threshold, n_boot=n_boot,
+                                    random_state=seed)
+    patients = pd.concat([per_side[s].assign(side=s) for s in sides], ignore_index=True)
+    patients["predicted"] = (patients["score"] >= threshold).astype(int)
+    columns = ["patient", "side", "label", "n_records", "n_positive_records", "score", "predicted"]
+    return patients[columns], metrics, threshold, how
+
+
 def run_ecg_classification(
     table: pd.DataFrame,
     store: str | os.PathLike,
@@ -141,7 +210,7 @@ def run_ecg_classification(
     threshold_rule : {"f1", "sensitivity"}, default="f1"
     target_sensitivity : float, default=0.9
     n_boot : int, default=1000
-        Patient-bootstrap resamples of the test scores.
+        Patient-bootstrap resamples of the test scores (record and patient level).
     seed : int, default=0
         Split, weights, augmentation and bootstrap.
     max_epochs, batch_size, lr, patience, augment
@@ -169,19 +238,26 @@ def run_ecg_classification(
     threshold, how = choose_threshold(labels[rows["validation"]], scores["validation"], rule=threshold_rule,
                                       target_sensitivity=target_sensitivity)
     test = rows["test"]
-    metrics = classification_scores(labels[test], scores["test"], table["patient"].to_numpy()[test], threshold,
-                                    n_boot=n_boot, random_state=seed)
+    record_metrics = classification_scores(labels[test], scores["test"], table["patient"].to_numpy()[test], threshold,
+                                           n_boot=n_boot, random_state=seed)
     predictions = pd.concat(
         [table.iloc[rows[s]].assign(side=s, score=scores[s], predicted=(scores[s] >= threshold).astype(int))
          for s in ("validation", "test")],
         ignore_index=True,
     )
+    patient_predictions, patient_metrics, patient_threshold, patient_how = patient_level(
+        predictions, threshold_rule=threshold_rule, target_sensitivity=target_sensitivity, n_boot=n_boot, seed=seed)
+    metrics = pd.concat([record_metrics.assign(level="record"), patient_metrics.assign(level="patient")],
+                        ignore_index=True)[list(METRIC_COLUMNS)]
     patients = {s: sorted(table["patient"].iloc[rows[s]].unique()) for s in SIDES}
+    patient_label = table.groupby("patient")["label"].agg(["max", "nunique"])
     history = clf.history
     best = [row["epoch"] for row in history if row.get("valid_score_best")]
     extra = {
         "n_records": {s: int(len(rows[s])) for s in SIDES},
         "n_positive_records": {s: int(labels[rows[s]].sum()) for s in SIDES},
+        "n_positive_patients": {s: int(patient_label.loc[patients[s], "max"].sum()) for s in SIDES},
+        "n_patients_with_mixed_labels": int((patient_label["nunique"] > 1).sum()),
         "pos_weight": clf.pos_weight_,
         "epochs_trained": len(history),
         "best_epoch": best[-1] if best else None,
@@ -190,4 +266,6 @@ def run_ecg_classification(
         "lead_mean": clf.lead_mean_.tolist(),
         "lead_scale": clf.lead_scale_.tolist(),
     }
-    return ECGRun(predictions, metrics, threshold, how, patients, clf, extra)
+    return ECGRun(predictions=predictions, metrics=metrics, threshold=threshold, threshold_rule=how,
+                  patient_predictions=patient_predictions, patient_threshold=patient_threshold,
+                  patient_threshold_rule=patient_how, patients=patients, classifier=clf, extra=extra)

@@ -60,9 +60,9 @@ from sklearn_eeg.models.estimators import (
     TimelineScoring,
     ValidScoring,
     checkpoint_index,
-    last_checkpoint,
     save_run,
 )
+from sklearn_eeg.models.nn.checkpoints import latest_last_set
 from sklearn_eeg.experiments.fold_evaluation import FoldSplit, evaluate_fold
 from sklearn_eeg.evaluation.metrics import window_metrics
 from sklearn_eeg.models.registry import DEEP_MODELS, make_model
@@ -349,20 +349,6 @@ def _make_estimator(
     })
 
 
-def _latest_last_set(root: Path) -> Path | None:
-    """The complete last checkpoint set (``fit-*/last-<epoch>``) of the newest resumable fit under ``root``.
-
-    Fit folders are tried newest first (modification time); one without a complete, readable
-    checkpoint (:func:`~sklearn_eeg.models.estimators.last_checkpoint`) is skipped. When fit folders
-    exist but none can be resumed, a warning says that the model is trained from scratch (None).
-    """
-    fits = sorted(root.glob("fit-*"), key=lambda d: d.stat().st_mtime, reverse=True)
-    latest = next((last for last in map(last_checkpoint, fits) if last is not None), None)
-    if fits and latest is None:
-        logger.warning("%s: no complete checkpoint to resume from; training from scratch", root)
-    return latest
-
-
 def _inputs(X, features: np.ndarray | None, mean, scale):
     """The estimator's input for every row: the windows, or the windows and standardised features."""
     if features is None:
@@ -429,7 +415,7 @@ def _fit_one(
         tie_breaker="valid_auroc",
     )
     est = _make_estimator(model, params, valid_fraction, seed, verbose, [(SENSITIVITY_KEY, sensitivity)], checkpoint_dir)
-    resume_from = _latest_last_set(checkpoint_dir) if resume else None
+    resume_from = latest_last_set(checkpoint_dir) if resume else None
     selection: dict = {}
 
     def fit(estimator, X_fit, y_fit, **fit_params):

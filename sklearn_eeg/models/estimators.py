@@ -58,6 +58,7 @@ from sklearn_eeg.models.nn.checkpoints import (
     checkpoint_index,
     is_last_set,
     last_checkpoint,
+    restore_train_state,
 )
 from sklearn_eeg.models.nn.amp_steps import AmpTrainingSteps
 from sklearn_eeg.models.nn.devices import AMP_CHOICES, move_to_device, resolve_amp, resolve_device
@@ -442,12 +443,7 @@ class _EEGNetClassifier(AmpTrainingSteps, NeuralNetBinaryClassifier):
 
     def _restore_training_state(self, last: Path) -> int:
         """After loading the last checkpoint (folder ``last``): RNG, scaler, best scores, patience; the epochs left."""
-        state = torch.load(last / "state.pt", weights_only=True)
-        torch.set_rng_state(state["torch_rng"])
-        if "cuda_rng" in state and torch.device(self.device).type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
-        if "grad_scaler" in state and self.grad_scaler_ is not None:
-            self.grad_scaler_.load_state_dict(state["grad_scaler"])
+        restore_train_state(self, last)
         for _, cb in self.callbacks_:
             if isinstance(cb, PassthroughScoring):  # best so far, not reset to +-inf
                 scores = [row[cb.name] for row in self.history if cb.name in row]

@@ -19,15 +19,18 @@ fine-tuned network starts fresh. ``phases=("finetune",)`` is the supervised-only
 With ``checkpoint_dir`` every finished phase is saved and recorded by a
 :class:`~sklearn_eeg.models.nn.phase_tracker.PhaseTracker` (manifest: phase, epochs, losses,
 checkpoint), in a run folder named after the data and the shared parameters. A rerun of an
-interrupted fit reuses the finished phases' checkpoints and starts at the first unfinished phase,
-which is trained from its start: each phase is seeded by ``random_state`` and its position, so the
-result equals an uninterrupted fit's on the same device. A phase that stops before its last epoch
+interrupted fit reuses the finished phases' checkpoints and continues the first unfinished phase
+from the last epoch it saved (every phase writes its state at each epoch's end: module, optimizer,
+history, RNG and augmentation-generator states, :class:`~sklearn_eeg.models.nn.checkpoints.FitCheckpoint`;
+killed in its first epoch, it starts over): each phase is seeded by ``random_state`` and its
+position, so the result equals an uninterrupted fit's on the same device. A phase that stops before its last epoch
 without early stopping (Ctrl-C, which skorch swallows) is not recorded, and ``fit`` raises
 ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,8 +42,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_eeg.atomic_files import atomic_write
-from sklearn_eeg.models.nn.phase_tracker import PhaseTracker
+from sklearn_eeg.models.nn.checkpoints import latest_last_set
 from sklearn_eeg.models.nn.devices import resolve_device
+from sklearn_eeg.models.nn.phase_tracker import PhaseTracker
 from sklearn_eeg.models.nn.persistence import load_run, save_run
 from sklearn_eeg.models.nn.pretext import ContrastiveModel, InfoNCELoss, MaskedSpectrogramModel
 from sklearn_eeg.models.phase_estimators import PretextNet, PretrainedCNNClassifier
@@ -118,8 +122,8 @@ class MultiPhaseCNNClassifier(ClassifierMixin, BaseEstimator):
         The fine-tuned network (predicts).
     classes_ : ndarray of shape (2,)
     phase_log_ : list of dict
-        One entry per phase: ``phase``, ``chain``, ``status`` (``"trained"`` or ``"reused"`` from a
-        checkpoint), ``epochs``, ``losses`` (training loss per epoch), ``n_windows`` and ``checkpoint``.
+        One entry per phase: ``phase``, ``chain``, ``status`` (``"trained"``, ``"resumed"`` from the
+        last epoch an interrupted run saved, or ``"reused"`` finished), ``epochs``, ``losses`` (training loss per epoch), ``n_windows`` and ``checkpoint``.
     run_dir_ : Path or None
         The phase tracker's folder (with ``checkpoint_dir``).
 
@@ -279,12 +283,15 @@ class MultiPhaseCNNClassifier(ClassifierMixin, BaseEstimator):
             module, criterion, epochs = ContrastiveModel, InfoNCELoss, self.contrastive_epochs
             extra = {f"module__{k}": v for k, v in (self.view_params or {}).items()}
             extra["criterion__temperature"] = self.temperature
+        folder = None if tracker is None else tracker.checkpoint_folder(chain, key)
         net = PretextNet(
             module, criterion=criterion, encoder_init=encoder, lr=self.pretext_lr, max_epochs=epochs,
             batch_size=self.pretext_batch_size, device=device, amp=self.amp, random_state=seed, verbose=self.verbose,
             callbacks=list((self.phase_callbacks or {}).get(phase, [])), module__encoder=dict(self.encoder_params or {}),
-            module__seed=seed, **extra,
-        ).fit(X)
+            module__seed=seed, checkpoint_dir=folder, **extra,
+        )
+        last = None if folder is None else latest_last_set(folder)  # an interrupted run of this phase
+        net = net.fit(X) if last is None else net.resume(X, checkpoint=last)
         if not _completed(net.history, epochs):
             raise KeyboardInterrupt(f"phase {phase!r} interrupted after {len(net.history)} of {epochs} epochs")
         state = _cpu_state(net.module_.encoder)
@@ -294,7 +301,8 @@ class MultiPhaseCNNClassifier(ClassifierMixin, BaseEstimator):
             checkpoint = tracker.checkpoint_folder(chain, key) / "encoder.pt"
             atomic_write(checkpoint, lambda tmp: torch.save(state, tmp))
             tracker.record(chain, phase=phase, key=key, epochs=len(losses), losses=losses, checkpoint=checkpoint)
-        self._log(phase, chain, "trained", len(losses), losses, len(X), checkpoint)
+            shutil.rmtree(net.checkpoint_dir_, ignore_errors=True)  # the per-epoch states served resuming only
+        self._log(phase, chain, "trained" if last is None else "resumed", len(losses), losses, len(X), checkpoint)
         return state
 
     def _finetune(self, X, y, groups, encoder, seed, device, tracker, chain, key, entry) -> PretrainedCNNClassifier:
@@ -309,7 +317,10 @@ class MultiPhaseCNNClassifier(ClassifierMixin, BaseEstimator):
             self._log("finetune", chain, "reused", entry["epochs"], entry["losses"], len(X), entry["checkpoint"])
             return clf
         callbacks = list((self.phase_callbacks or {}).get("finetune", []))
-        clf = PretrainedCNNClassifier(encoder_init=encoder, callbacks=callbacks, **params).fit(X, y, groups=groups)
+        folder = None if tracker is None else tracker.checkpoint_folder(chain, key)
+        clf = PretrainedCNNClassifier(encoder_init=encoder, callbacks=callbacks, checkpoint_dir=folder, **params)
+        last = None if folder is None or clf.train_split is None else latest_last_set(folder)
+        clf = clf.fit(X, y, groups=groups) if last is None else clf.resume(X, y, checkpoint=last, groups=groups)
         early = dict(clf.callbacks_).get("early_stopping")
         if not _completed(clf.history, clf.max_epochs, stopped=early is not None and early.stopped()):
             raise KeyboardInterrupt(f"phase 'finetune' interrupted after {len(clf.history)} of {clf.max_epochs} epochs")
@@ -320,7 +331,7 @@ class MultiPhaseCNNClassifier(ClassifierMixin, BaseEstimator):
             save_run(clf, folder, {"chain": chain})
             checkpoint = folder / "model.pt"
             tracker.record(chain, phase="finetune", key=key, epochs=len(losses), losses=losses, checkpoint=checkpoint)
-        self._log("finetune", chain, "trained", len(losses), losses, len(X), checkpoint)
+        self._log("finetune", chain, "trained" if last is None else "resumed", len(losses), losses, len(X), checkpoint)
         return clf
 
     # --- predict ---------------------------------------------------------------------------------

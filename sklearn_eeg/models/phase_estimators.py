@@ -15,6 +15,7 @@ layer starts fresh. Weights hand over as a :class:`~sklearn_eeg.models.nn.Spectr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,14 @@ from skorch import NeuralNet
 
 from sklearn_eeg.models.estimators import SpectrogramCNNClassifier
 from sklearn_eeg.models.nn.amp_steps import AmpTrainingSteps
+from sklearn_eeg.models.nn.checkpoints import FitCheckpoint, is_last_set, last_checkpoint, restore_train_state
 from sklearn_eeg.models.nn.devices import move_to_device, resolve_amp
 from sklearn_eeg.models.nn.spectrogram_cnn import SpectrogramCNN
 
 __all__ = ["PretextNet", "PretrainedCNNClassifier", "load_encoder_state"]
 
 EncoderInit = str | Path | Mapping[str, torch.Tensor] | None
+logger = logging.getLogger(__name__)
 
 
 def load_encoder_state(encoder_init: str | Path | Mapping[str, torch.Tensor], device: str) -> dict[str, torch.Tensor]:
@@ -66,6 +69,10 @@ class PretextNet(AmpTrainingSteps, NeuralNet):
         Gradient-norm clipping.
     random_state : int or None, default=None
         Seed of weights, shuffling, augmentations' dropout (the caller's RNG state is restored).
+    checkpoint_dir : str, Path or None, default=None
+        Write the state at the end of every epoch to a fresh ``fit-*`` folder under it
+        (:class:`~sklearn_eeg.models.nn.checkpoints.FitCheckpoint`: module, optimizer, history, RNG
+        and augmentation-generator states), which :meth:`resume` continues from.
     verbose : int, default=0
     **kwargs
         skorch's prefixed parameters (``module__*``, ``criterion__*``, ``callbacks``...).
@@ -74,6 +81,8 @@ class PretextNet(AmpTrainingSteps, NeuralNet):
     ----------
     n_channels_, n_times_ : int
         Input shape read from ``X``.
+    checkpoint_dir_ : Path
+        This fit's checkpoint folder (with ``checkpoint_dir``).
     module_ : torch.nn.Module
         The trained pretext module; ``module_.encoder`` is the encoder to hand over.
     history_ : skorch.History
@@ -104,6 +113,7 @@ class PretextNet(AmpTrainingSteps, NeuralNet):
         amp: str | bool = "auto",
         max_norm: float | None = 1.0,
         random_state: int | None = None,
+        checkpoint_dir: str | Path | None = None,
         verbose: int = 0,
         **kwargs: Any,
     ) -> None:
@@ -116,6 +126,14 @@ class PretextNet(AmpTrainingSteps, NeuralNet):
         self.amp = amp
         self.max_norm = max_norm
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
+
+    @property
+    def _default_callbacks(self) -> list[tuple[str, Any]]:
+        callbacks = list(super()._default_callbacks)
+        if self.checkpoint_dir is not None:
+            callbacks.append(("checkpoint", FitCheckpoint(self.checkpoint_dir)))
+        return callbacks
 
     def fit(self, X: np.ndarray, y: None = None, **fit_params: Any) -> "PretextNet":
         """Train on unlabeled windows.
@@ -130,18 +148,64 @@ class PretextNet(AmpTrainingSteps, NeuralNet):
         -------
         self
         """
+        self._check_input(X)
+        with torch.random.fork_rng(devices=self._rng_devices(), enabled=self.random_state is not None):
+            if self.random_state is not None:
+                torch.manual_seed(self.random_state)
+            super().fit(np.asarray(X, dtype=np.float32), None, **fit_params)
+        return self
+
+    def resume(self, X: np.ndarray, *, checkpoint: str | Path) -> "PretextNet":
+        """Continue an interrupted :meth:`fit` from its last complete checkpoint, for the epochs left.
+
+        Module, optimizer, history, torch's RNG states, the augmentations' generators (and the fp16
+        gradient scaler) come back from the end of the last saved epoch, so a seeded fit resumed on
+        the same data and device ends exactly as an uninterrupted one. Without a complete checkpoint
+        in the folder (killed in the first epoch), a warning is logged and :meth:`fit` starts over.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_windows, n_channels, n_times)
+            The windows of the interrupted fit.
+        checkpoint : str or Path
+            The fit's ``fit-*`` folder, or a ``last-<epoch>`` set in it
+            (:func:`~sklearn_eeg.models.nn.checkpoints.latest_last_set`).
+
+        Returns
+        -------
+        self
+        """
+        if self.checkpoint_dir is None:
+            raise ValueError("resume needs checkpoint_dir (where the next checkpoints are written)")
+        folder = Path(checkpoint)
+        last = folder if is_last_set(folder) else last_checkpoint(folder)
+        if last is None:
+            logger.warning("%s: no complete checkpoint to resume from; fitting from scratch", folder)
+            return self.fit(X)
+        self._check_input(X)
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            self.initialize()
+            self.checkpoint_dir_ = last.parent
+            self.load_params(f_params=last / "module.pt", f_optimizer=last / "optimizer.pt",
+                             f_history=last / "history.json")
+            dict(self.callbacks_)["checkpoint"].prepare_resume(self)
+            restore_train_state(self, last)
+            remaining = max(0, self.max_epochs - len(self.history))
+            if remaining:
+                self.partial_fit(np.asarray(X, dtype=np.float32), None, epochs=remaining)
+        return self
+
+    def _check_input(self, X: np.ndarray) -> None:
+        """Check ``X`` and the parameters; set ``n_channels_`` and ``n_times_``."""
         if np.ndim(X) != 3 or len(X) < 2:
             raise ValueError(f"X must be (n_windows >= 2, n_channels, n_times); got shape {np.shape(X)}")
         if self.max_norm is not None and self.max_norm <= 0:
             raise ValueError(f"max_norm must be positive or None, got {self.max_norm}")
         _, self.n_channels_, self.n_times_ = (int(n) for n in np.shape(X))
+
+    def _rng_devices(self) -> list[int]:
         device = torch.device(self.device)
-        with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else [],
-                                   enabled=self.random_state is not None):
-            if self.random_state is not None:
-                torch.manual_seed(self.random_state)
-            super().fit(np.asarray(X, dtype=np.float32), None, **fit_params)
-        return self
+        return [device.index or 0] if device.type == "cuda" else []
 
     def check_data(self, X: Any, y: Any = None) -> None:
         """No labels are needed: skorch's check that ``y`` is given does not apply."""

@@ -2,7 +2,9 @@
 
 Each module owns a ``torch.Generator`` created lazily on the input's device from ``seed``, so a model
 built with the same seed sees the same augmentation stream. The generator is not part of the
-``state_dict`` and is dropped when pickling or deep-copying (a copy restarts the stream from ``seed``).
+``state_dict`` and is dropped when pickling or deep-copying (a copy restarts the stream from ``seed``);
+a training checkpoint saves and restores it (``rng_state`` / ``set_rng_state``), so a resumed fit
+continues the stream.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ class _SeededAugment(nn.Module):
             else:
                 self._generator.manual_seed(self.seed)
         return self._generator
+
+    def rng_state(self) -> torch.Tensor | None:
+        """The generator's state (None before the first augmented batch): saved with a training checkpoint."""
+        return None if self._generator is None else self._generator.get_state()
+
+    def set_rng_state(self, state: torch.Tensor, device: str | torch.device) -> None:
+        """Continue the augmentation stream from ``state`` (of :meth:`rng_state`) on ``device``."""
+        self._rng(torch.device(device)).set_state(state)
 
     def __getstate__(self) -> dict:
         state = super().__getstate__().copy()

@@ -33,9 +33,18 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_eeg.atomic_files import atomic_write, atomic_write_text
 
+from .augment import _SeededAugment
 from .persistence import json_safe
 
-__all__ = ["FitCheckpoint", "ResumableEarlyStopping", "checkpoint_index", "is_last_set", "last_checkpoint"]
+__all__ = [
+    "FitCheckpoint",
+    "ResumableEarlyStopping",
+    "checkpoint_index",
+    "is_last_set",
+    "last_checkpoint",
+    "latest_last_set",
+    "restore_train_state",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -267,14 +276,70 @@ def _prune_last(directory: Path, epoch: int) -> None:
 
 
 def _train_state(net: NeuralNetBinaryClassifier) -> dict[str, Any]:
-    """RNG and gradient-scaler state of a fit (tensors and numbers only: ``weights_only``-loadable)."""
+    """RNG and gradient-scaler state of a fit (tensors and numbers only: ``weights_only``-loadable).
+
+    Besides torch's global generators (weights, shuffling, dropout), the generators of the network's
+    seeded augmentations (:mod:`sklearn_eeg.models.nn.augment`: masks, views, noise) by module name.
+    """
     state: dict[str, Any] = {"torch_rng": torch.get_rng_state()}
     device = torch.device(net.device)
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
     if net.grad_scaler_ is not None:
         state["grad_scaler"] = net.grad_scaler_.state_dict()
+    augment = {name: m.rng_state() for name, m in net.module_.named_modules()
+               if isinstance(m, _SeededAugment) and m.rng_state() is not None}
+    if augment:
+        state["augment_rng"] = augment
     return state
+
+
+def restore_train_state(net: NeuralNetBinaryClassifier, last: Path) -> None:
+    """Put back the RNG and gradient-scaler state saved with the ``last-<epoch>`` set ``last``.
+
+    Parameters
+    ----------
+    net : skorch net
+        Initialized, with ``grad_scaler_`` (None without fp16) and the checkpoint's module loaded.
+    last : Path
+        A complete ``last-<epoch>`` folder (:func:`last_checkpoint`).
+    """
+    state = torch.load(last / "state.pt", weights_only=True)
+    torch.set_rng_state(state["torch_rng"])
+    device = torch.device(net.device)
+    if "cuda_rng" in state and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+    if "grad_scaler" in state and net.grad_scaler_ is not None:
+        net.grad_scaler_.load_state_dict(state["grad_scaler"])
+    modules = dict(net.module_.named_modules())
+    for name, generator_state in state.get("augment_rng", {}).items():
+        augment = modules.get(name)
+        if isinstance(augment, _SeededAugment):
+            augment.set_rng_state(generator_state, device)
+
+
+def latest_last_set(root: str | Path) -> Path | None:
+    """The complete last checkpoint set (``fit-*/last-<epoch>``) of the newest resumable fit under ``root``.
+
+    Fit folders are tried newest first (modification time); one without a complete, readable
+    checkpoint (:func:`last_checkpoint`) is skipped. When fit folders exist but none can be resumed,
+    a warning says that the model is trained from scratch (None).
+
+    Parameters
+    ----------
+    root : str or Path
+        The ``checkpoint_dir`` of the fits (missing: None).
+
+    Returns
+    -------
+    Path or None
+    """
+    root = Path(root)
+    fits = sorted(root.glob("fit-*"), key=lambda d: d.stat().st_mtime, reverse=True)
+    latest = next((last for last in map(last_checkpoint, fits) if last is not None), None)
+    if fits and latest is None:
+        logger.warning("%s: no complete checkpoint to resume from; training from scratch", root)
+    return latest
 
 
 class ResumableEarlyStopping(EarlyStopping):
