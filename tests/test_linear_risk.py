@@ -53,6 +53,7 @@ def test_shortcut_equals_predict_proba_bit_for_bit(model, dtype):
     assert np.any((got < 1e-12) | (got > 1 - 1e-12)) and np.any((got > 0.05) & (got < 0.95))  # saturated and ordinary rows
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # a few MLP iterations suffice here
 @pytest.mark.parametrize("make", [
     lambda: LogisticRegression(),  # no pipeline
     lambda: make_pipeline(MinMaxScaler(), LogisticRegression()),

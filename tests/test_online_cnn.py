@@ -137,8 +137,10 @@ def test_stream_command_refuses_deep_runs_that_cannot_stream(edf_file, cnn, tmp_
 
     run = write_deep_run(tmp_path, cnn, subjects=("chb01",))
     assert error_line(run) == "error: the model reads 2 channels; the stream has 18"
-    fusion = write_deep_run(tmp_path / "f", cnn, name="fusion", subjects=("chb01",))
-    assert "manifest.json: model.name 'fusion' cannot stream" in error_line(fusion)
+    multiphase = write_deep_run(tmp_path / "m", cnn, name="multiphase", subjects=("chb01",))
+    assert "manifest.json: model.name 'multiphase' cannot stream" in error_line(multiphase)
+    fusion = write_deep_run(tmp_path / "f", cnn, name="fusion", subjects=("chb01",))  # a CNN's files
+    assert "manifest.json: a SpectrogramCNNClassifier, not a FusionClassifier" in error_line(fusion)
     model_manifest = run / "models" / "chb01" / "manifest.json"
     record = json.loads(model_manifest.read_text())
     model_manifest.write_text(json.dumps({**record, "params": {**record["params"], "module": "os.system"}}))
@@ -148,7 +150,8 @@ def test_stream_command_refuses_deep_runs_that_cannot_stream(edf_file, cnn, tmp_
 
 
 @pytest.mark.slow  # a real deep run (2 subjects x 1 h, one epoch): about a minute
-def test_a_run_deep_folder_streams(tmp_path):
+@pytest.mark.parametrize("model", ["cnn", "fusion"])
+def test_a_run_deep_folder_streams(tmp_path, model):
     """The run folder pipelines/train_deep.py writes (experiments.deep_training.run_deep) streams as written."""
     from sklearn_eeg.commands import stream
     from sklearn_eeg.data import make_chbmit_like, read_edf
@@ -157,11 +160,12 @@ def test_a_run_deep_folder_streams(tmp_path):
 
     root = make_chbmit_like(tmp_path / "data", n_subjects=2, hours=1.0, seizures=1, preictal_effect=2.0, seed=3,
                             progress=False)
-    cfg = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "cache"), model__name="cnn",
-                      model__params={**TINY_NET, "max_epochs": 1}, output_dir=str(tmp_path / "reports"))
+    cfg = load_config(data__data_root=str(root), data__cache_dir=str(tmp_path / "cache"), model__name=model,
+                      model__params={**TINY_NET, "max_epochs": 1}, features__feature_set="basic",
+                      output_dir=str(tmp_path / "reports"))
     threads = torch.get_num_threads()
     try:
-        run = run_deep(cfg, model="cnn", mode="loso-fold", test_subject="chb02", verbose=0, progress=False).run_dir
+        run = run_deep(cfg, model=model, mode="loso-fold", test_subject="chb02", verbose=0, progress=False).run_dir
         edf = sorted(Path(root).rglob("chb02_*.edf"))[0]
         out = tmp_path / "risk.csv"
         assert stream.main(["--edf", str(edf), "--run", str(run), "--out_file", str(out), "--quiet"]) == 0

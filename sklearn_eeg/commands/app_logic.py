@@ -381,7 +381,7 @@ def start_live_replay(run_dir: str | Path, subject: str) -> LiveReplay:
     Raises
     ------
     OSError, ValueError
-        If the run folder holds no model that can stream (e.g. a predictions-only or fusion run); the
+        If the run folder holds no model that can stream (e.g. a predictions-only or multi-phase run); the
         message names the file or field.
     """
     from sklearn_eeg.online import OnlineForecaster

@@ -2,8 +2,9 @@
 
 The recording is fed in chunks to an online forecaster (causal filter, 10-s windows every 5 s, the
 run's model, tuned threshold and alarm rule; see sklearn_eeg.online). The run may be a LOSO or train run
-of a classical or chance model, or a deep run of the spectrogram CNN (train_deep.py --model cnn; a
-fusion model cannot stream). Each alarm is printed when it is raised, as one line: the window end time
+of a classical or chance model, or a deep run of the spectrogram CNN or the fusion network
+(train_deep.py --model cnn / fusion; the fusion features are computed from each window and
+standardised with the statistics the run saved). Each alarm is printed when it is raised, as one line: the window end time
 (s from the file start) and its risk.
 Times are those of the recording's own clock, starting at 0; the risk timeline is written to
 --out_file (CSV: t, risk, alarm; one row per window) when given.

@@ -34,7 +34,7 @@ __all__ = [
     "FEATURE_MATRIX_MODELS",
     "MODEL_NAMES",
     "MULTIPHASE_MODELS",
-    "STREAMABLE_ESTIMATOR",
+    "STREAMABLE_ESTIMATORS",
     "STREAMABLE_MODELS",
     "as_estimator",
     "make_model",
@@ -50,11 +50,11 @@ MODEL_NAMES = (*BASELINE_MODELS, *CHANCE_MODELS, *DEEP_MODELS, *MULTIPHASE_MODEL
 """Every model name :func:`make_model` knows."""
 FEATURE_MATRIX_MODELS = (*BASELINE_MODELS, *CHANCE_MODELS)
 """Models that config-driven runs fit on the cached feature matrix instead of raw windows."""
-STREAMABLE_MODELS = (*FEATURE_MATRIX_MODELS, "cnn")
-"""Models whose run folders stream online (:mod:`sklearn_eeg.online`): they read a window's features or
-the filtered window alone. A fusion model also reads the run's cached, standardised features."""
-STREAMABLE_ESTIMATOR = f"sklearn_eeg.models.estimators.{DEEP_MODELS['cnn']}"
-"""The deep estimator class (as ``save_run`` names it in a model's manifest) that streams."""
+STREAMABLE_MODELS = (*FEATURE_MATRIX_MODELS, *DEEP_MODELS)
+"""Models whose run folders stream online (:mod:`sklearn_eeg.online`): from the window's features, the
+filtered window, or both (fusion)."""
+STREAMABLE_ESTIMATORS = {name: f"sklearn_eeg.models.estimators.{cls}" for name, cls in DEEP_MODELS.items()}
+"""Deep model name -> its estimator class as ``save_run`` names it in a model's manifest (all stream)."""
 
 
 def make_model(

@@ -6,15 +6,17 @@ Three kinds of run folder are read:
   ``loso_results.csv`` with the threshold each fold tuned on its validation subjects per FAH target;
 * a train run (``pipelines/train_baseline.py``): ``model.joblib`` and ``results.csv``;
 * a deep run (``pipelines/train_deep.py``, :mod:`sklearn_eeg.experiments.deep_training`) of the spectrogram
-  CNN: ``models/<subject>/`` (``model.pt`` + ``manifest.json``, see :func:`~sklearn_eeg.online.deep_run.load_cnn`),
+  CNN or the fusion network: ``models/<subject>/`` (``model.pt`` + ``manifest.json``, see
+  :func:`~sklearn_eeg.online.deep_run.load_cnn` and :func:`~sklearn_eeg.online.deep_run.load_fusion`),
   one model per test subject, and ``thresholds.csv`` with the threshold each model tuned on its
   validation tail per FAH target.
 
 The window length and stride come from the manifest's ``labeling`` section, the feature set from its
 ``features`` section, and the alarm rule from its ``alarms`` and ``labeling`` sections
 (:func:`sklearn_eeg.reporting.run_figures.run_alarm_policy`). Feature-matrix models (classical and chance
-baselines) are scored on the window's features, the CNN on the filtered window itself (``feature_set`` None).
-A fusion model is refused: it also reads the run's cached, standardised features.
+baselines) are scored on the window's features, the CNN on the filtered window itself (``feature_set`` None),
+a fusion network on both (:class:`~sklearn_eeg.online.streaming_fusion.StreamingFusion` computes the features
+from the window and standardises them with the statistics its deep run saved; ``feature_set`` None).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from sklearn_eeg.evaluation.alarms import AlarmPolicy
-from sklearn_eeg.models.registry import STREAMABLE_MODELS
-from sklearn_eeg.online.deep_run import load_cnn
+from sklearn_eeg.models.registry import DEEP_MODELS, STREAMABLE_MODELS
+from sklearn_eeg.online.deep_run import load_cnn, load_fusion
 
 __all__ = ["PREFERRED_FAH_TARGET", "RunModel", "load_run_model"]
 
@@ -94,8 +96,10 @@ def _classical_model(run_dir: Path, subject: str | None) -> tuple[Any, pd.DataFr
     raise ValueError(f"{run_dir} is not a LOSO or train run folder: no models/fold_*.joblib and no model.joblib")
 
 
-def _deep_model(run_dir: Path, subject: str | None) -> tuple[Any, pd.DataFrame, str]:
-    """The CNN of a deep run's subject, its rows of ``thresholds.csv``, and the subject."""
+def _deep_model(run_dir: Path, subject: str | None, name: str, feature_set: str, window: float
+                ) -> tuple[Any, pd.DataFrame, str]:
+    """The network of a deep run's subject (a fusion one wrapped to read windows), its rows of
+    ``thresholds.csv``, and the subject."""
     subjects = sorted(p.parent.name for p in (run_dir / "models").glob("*/model.pt"))
     if not subjects:
         raise ValueError(f"{run_dir} is not a deep run folder: no models/<subject>/model.pt")
@@ -104,7 +108,9 @@ def _deep_model(run_dir: Path, subject: str | None) -> tuple[Any, pd.DataFrame, 
     if not thresholds.is_file():
         raise FileNotFoundError(f"{thresholds} not found: the deep run did not finish")
     results = pd.read_csv(thresholds)
-    return load_cnn(run_dir / "models" / subject), results[results["subject"].astype(str) == subject], subject
+    model_dir = run_dir / "models" / subject
+    model = load_fusion(model_dir, feature_set=feature_set, window=window) if name == "fusion" else load_cnn(model_dir)
+    return model, results[results["subject"].astype(str) == subject], subject
 
 
 def load_run_model(run_dir: str | Path, subject: str | None = None, *, fah_target: float | None = None) -> RunModel:
@@ -130,7 +136,7 @@ def load_run_model(run_dir: str | Path, subject: str | None = None, *, fah_targe
         If the folder or one of its files is missing.
     ValueError
         If the folder is not a run folder, the subject or FAH target is not in it, or its model cannot
-        stream (a fusion model).
+        stream (a multi-phase model).
     """
     from sklearn_eeg.reporting.run_figures import run_alarm_policy  # imports matplotlib: only when used
 
@@ -145,8 +151,14 @@ def load_run_model(run_dir: str | Path, subject: str | None = None, *, fah_targe
     name = (config.get("model") or {}).get("name", "logreg")
     if name not in STREAMABLE_MODELS:
         raise ValueError(f"{manifest}: model.name {name!r} cannot stream; streamable models: {STREAMABLE_MODELS}")
-    deep = name == "cnn"
-    model, results, subject = (_deep_model if deep else _classical_model)(run_dir, subject)
+    labeling = config.get("labeling") or {}
+    window = float(labeling.get("window", 10.0))
+    feature_set = str((config.get("features") or {}).get("feature_set", "basic_plus"))
+    deep = name in DEEP_MODELS
+    if deep:
+        model, results, subject = _deep_model(run_dir, subject, name, feature_set, window)
+    else:
+        model, results, subject = _classical_model(run_dir, subject)
     results = results[np.isfinite(results["threshold"].astype(float))]
     targets = sorted(results["fah_target"].astype(float).unique())
     if not targets:
@@ -156,14 +168,13 @@ def load_run_model(run_dir: str | Path, subject: str | None = None, *, fah_targe
     chosen = results[np.isclose(results["fah_target"].astype(float), fah_target)]
     if chosen.empty:
         raise ValueError(f"{run_dir} tuned no threshold for FAH target {fah_target}; it has {targets}")
-    labeling = config.get("labeling") or {}
     return RunModel(
         model=model,
         threshold=float(chosen["threshold"].iloc[0]),
         fah_target=float(fah_target),
         policy=run_alarm_policy(run_dir),
-        window=float(labeling.get("window", 10.0)),
+        window=window,
         stride=float(labeling.get("stride", 5.0)),
-        feature_set=None if deep else str((config.get("features") or {}).get("feature_set", "basic_plus")),
+        feature_set=None if deep else feature_set,
         source={"run_dir": str(run_dir.resolve()), "subject": subject, "fah_target": float(fah_target)},
     )
